@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using Clientele.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Accounts;
+
+/// <summary>Back-office users: owners, marketers and support agents. Passwords are hashed with PBKDF2.</summary>
+internal static class Users
+{
+    private static readonly PasswordHasher<User> Hasher = new();
+
+    public const int MinPasswordLength = 10;
+
+    public static string GeneratePassword() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
+
+    public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct, string? name = null)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        if (await db.Users.AnyAsync(u => u.EmailNormalized == normalized, ct))
+        {
+            throw new InvalidOperationException($"A user with the e-mail {email} already exists.");
+        }
+        if (password.Length < MinPasswordLength)
+        {
+            throw new InvalidOperationException($"A password needs at least {MinPasswordLength} characters.");
+        }
+        var user = new User { Id = Guid.CreateVersion7(), Email = email.Trim(), EmailNormalized = normalized, Name = name, Role = role, CreatedAt = now };
+        user.PasswordHash = Hasher.HashPassword(user, password);
+        db.Users.Add(user);
+        await db.SaveChangesAsync(ct);
+        return user;
+    }
+
+    /// <summary>The user, if the password matches and the account is enabled.</summary>
+    public static async Task<User?> VerifyAsync(ClienteleDb db, string email, string password, DateTime now, CancellationToken ct)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        var user = await db.Users.FirstOrDefaultAsync(u => u.EmailNormalized == normalized && u.DisabledAt == null, ct);
+        if (user is null)
+        {
+            Hasher.HashPassword(new User(), password); // same work whether or not the user exists
+            return null;
+        }
+        var result = Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (result == PasswordVerificationResult.Failed)
+        {
+            return null;
+        }
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = Hasher.HashPassword(user, password);
+        }
+        user.LastLoginAt = now;
+        await db.SaveChangesAsync(ct);
+        return user;
+    }
+
+    public static Task<bool> AnyAsync(ClienteleDb db, CancellationToken ct) => db.Users.AnyAsync(ct);
+}

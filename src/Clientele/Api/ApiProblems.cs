@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Clientele.Api;
+
+/// <summary>RFC 9457 problem documents that say what was wrong and where.</summary>
+internal static class ApiProblems
+{
+    public static ProblemHttpResult BadRequest(string detail, string? pointer = null, IDictionary<string, object?>? extra = null) =>
+        Make(StatusCodes.Status400BadRequest, "Bad request", detail, pointer, extra);
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        Make(StatusCodes.Status404NotFound, "Not found", detail, null, null);
+
+    public static ProblemHttpResult Conflict(string detail, string? pointer = null) =>
+        Make(StatusCodes.Status409Conflict, "Conflict", detail, pointer, null);
+
+    public static ProblemHttpResult Make(int status, string title, string detail, string? pointer, IDictionary<string, object?>? extra)
+    {
+        var extensions = new Dictionary<string, object?>(extra ?? new Dictionary<string, object?>());
+        if (pointer is not null)
+        {
+            extensions["pointer"] = pointer;
+        }
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+    }
+
+    /// <summary>400 with an <c>errors</c> map of JSON pointer → messages.</summary>
+    public static ValidationProblem Invalid(IEnumerable<FieldError> errors) =>
+        TypedResults.ValidationProblem(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            detail: string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")),
+            title: "The request has invalid fields");
+
+    public static ValidationProblem Invalid(string field, string message) => Invalid([new FieldError(field, message)]);
+}
+
+internal sealed record FieldError(string Field, string Message);
+
+/// <summary>Reads request bodies by hand so a malformed one gets a precise problem, never a bare 400 or a 500.</summary>
+internal static class JsonBody
+{
+    public static async Task<(JsonDocument? Document, IResult? Problem)> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ApiProblems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Send the body as application/json, not {type}.", null, null));
+        }
+        try
+        {
+            var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ct);
+            return (doc, null);
+        }
+        catch (JsonException ex)
+        {
+            var line = (ex.LineNumber ?? 0) + 1;
+            var column = (ex.BytePositionInLine ?? 0) + 1;
+            return (null, ApiProblems.BadRequest(
+                $"The body is not valid JSON: error at line {line}, column {column}.",
+                extra: new Dictionary<string, object?> { ["line"] = line, ["column"] = column }));
+        }
+    }
+
+    /// <summary>Binds a JSON value to <typeparamref name="T"/>; a wrong type is reported with its path.</summary>
+    public static (T? Value, IResult? Problem) Bind<T>(JsonElement element, string pointerPrefix = "")
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return (default, ApiProblems.Invalid(pointerPrefix.Length == 0 ? "/" : pointerPrefix, "Expected a JSON object."));
+        }
+        try
+        {
+            return (element.Deserialize<T>(ApiJson.Options), null);
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path is { Length: > 1 } p ? pointerPrefix + "/" + p.TrimStart('$', '.').Replace('.', '/') : pointerPrefix + "/";
+            return (default, ApiProblems.Invalid(path, "The value has the wrong type."));
+        }
+    }
+}
+
+internal static class ApiJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip,
+    };
+}

@@ -1,0 +1,71 @@
+using Clientele.Lifecycle;
+
+namespace Clientele.Contacts;
+
+/// <summary>A person the business knows of. Stage, score and health are derived from the event log.</summary>
+internal sealed class Contact
+{
+    public Guid Id { get; set; }
+    public string? Email { get; set; }
+
+    /// <summary>Lower-cased, trimmed e-mail; unique so "Ann@X.com" and "ann@x.com" are one person.</summary>
+    public string? EmailNormalized { get; set; }
+
+    public string? ExternalId { get; set; }
+    public string? FirstName { get; set; }
+    public string? LastName { get; set; }
+    public string? Phone { get; set; }
+    public DateOnly? Birthday { get; set; }
+
+    /// <summary>IANA zone, used for sending windows.</summary>
+    public string? TimeZone { get; set; }
+
+    public string? Locale { get; set; }
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>Custom attributes as a JSON object.</summary>
+    public string Attributes { get; set; } = "{}";
+
+    public string? Source { get; set; }
+    public string? UtmSource { get; set; }
+    public string? UtmMedium { get; set; }
+    public string? UtmCampaign { get; set; }
+    public string? UtmTerm { get; set; }
+    public string? UtmContent { get; set; }
+    public string? Referrer { get; set; }
+
+    public Stage Stage { get; set; } = Stage.Lead;
+    public int Score { get; set; }
+    public Health Health { get; set; } = Health.Unknown;
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? LastActivityAt { get; set; }
+
+    /// <summary>Soft delete: the row stays so the event log keeps its owner.</summary>
+    public DateTime? DeletedAt { get; set; }
+
+    public List<ContactConsent> Consents { get; set; } = [];
+
+    public static string? Normalize(string? email) =>
+        string.IsNullOrWhiteSpace(email) ? null : email.Trim().ToLowerInvariant();
+}
+
+internal enum ConsentStatus
+{
+    /// <summary>Asked, waiting for double opt-in confirmation. Does not count as consent.</summary>
+    Pending = 0,
+    Subscribed = 1,
+    Unsubscribed = 2,
+}
+
+/// <summary>Consent for one topic (e.g. "newsletter"); its history is in the event log.</summary>
+internal sealed class ContactConsent
+{
+    public Guid ContactId { get; set; }
+    public string Topic { get; set; } = "";
+    public ConsentStatus Status { get; set; }
+    public DateTime At { get; set; }
+    public string Source { get; set; } = "";
+    public string? Wording { get; set; }
+}

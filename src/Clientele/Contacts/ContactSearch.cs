@@ -1,0 +1,96 @@
+using System.Text;
+using Clientele.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Contacts;
+
+/// <summary>Full-text search over names, e-mails, external ids and phones: SQLite FTS5 or PostgreSQL tsvector.</summary>
+internal static class ContactSearch
+{
+    /// <summary>Contacts matching every word of <paramref name="q"/> as a prefix ("ann exa" finds ann@example.com).</summary>
+    public static IQueryable<Contact> Matching(ClienteleDb db, string q)
+    {
+        var words = Words(q);
+        if (words.Count == 0)
+        {
+            return db.Contacts;
+        }
+        if (db.Kind == DatabaseKind.Sqlite)
+        {
+            var match = string.Join(' ', words.Select(w => "\"" + w + "\"*"));
+            return db.Contacts.FromSqlRaw("SELECT * FROM contacts WHERE rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH {0})", match);
+        }
+        var query = string.Join(" & ", words.Select(w => w + ":*"));
+        return db.Contacts.FromSqlRaw("SELECT * FROM contacts WHERE search @@ to_tsquery('simple', {0})", query);
+    }
+
+    /// <summary>Letters and digits only, lower-cased: nothing the user types can break the query syntax.</summary>
+    internal static List<string> Words(string q)
+    {
+        var words = new List<string>();
+        var current = new StringBuilder();
+        foreach (var ch in q.ToLowerInvariant())
+        {
+            if (char.IsLetterOrDigit(ch))
+            {
+                current.Append(ch);
+            }
+            else if (current.Length > 0)
+            {
+                words.Add(current.ToString());
+                current.Clear();
+            }
+        }
+        if (current.Length > 0)
+        {
+            words.Add(current.ToString());
+        }
+        return words.Take(8).ToList();
+    }
+
+    /// <summary>
+    /// Creates the search index if missing. Idempotent, run after migrations: a migration that rebuilds
+    /// the contacts table on SQLite drops its triggers, and this puts them back and reindexes.
+    /// </summary>
+    public static async Task EnsureIndexAsync(ClienteleDb db, CancellationToken ct)
+    {
+        if (db.Kind == DatabaseKind.Sqlite)
+        {
+            var triggers = await db.Database.SqlQueryRaw<int>(
+                "SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'trigger' AND name IN ('contacts_fts_ai', 'contacts_fts_ad', 'contacts_fts_au')")
+                .SingleAsync(ct);
+            if (triggers == 3)
+            {
+                return;
+            }
+            const string cols = "Email, FirstName, LastName, ExternalId, Phone";
+            await db.Database.ExecuteSqlRawAsync($"""
+                DROP TABLE IF EXISTS contacts_fts;
+                CREATE VIRTUAL TABLE contacts_fts USING fts5({cols}, content='contacts', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+                DROP TRIGGER IF EXISTS contacts_fts_ai;
+                DROP TRIGGER IF EXISTS contacts_fts_ad;
+                DROP TRIGGER IF EXISTS contacts_fts_au;
+                CREATE TRIGGER contacts_fts_ai AFTER INSERT ON contacts BEGIN
+                  INSERT INTO contacts_fts(rowid, {cols}) VALUES (new.rowid, new.Email, new.FirstName, new.LastName, new.ExternalId, new.Phone);
+                END;
+                CREATE TRIGGER contacts_fts_ad AFTER DELETE ON contacts BEGIN
+                  INSERT INTO contacts_fts(contacts_fts, rowid, {cols}) VALUES ('delete', old.rowid, old.Email, old.FirstName, old.LastName, old.ExternalId, old.Phone);
+                END;
+                CREATE TRIGGER contacts_fts_au AFTER UPDATE OF {cols} ON contacts BEGIN
+                  INSERT INTO contacts_fts(contacts_fts, rowid, {cols}) VALUES ('delete', old.rowid, old.Email, old.FirstName, old.LastName, old.ExternalId, old.Phone);
+                  INSERT INTO contacts_fts(rowid, {cols}) VALUES (new.rowid, new.Email, new.FirstName, new.LastName, new.ExternalId, new.Phone);
+                END;
+                INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild');
+                """, ct);
+            return;
+        }
+        await db.Database.ExecuteSqlRawAsync("""
+            ALTER TABLE contacts ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS (
+              to_tsvector('simple',
+                coalesce("Email", '') || ' ' || translate(coalesce("Email", ''), '@.+_-', '     ') || ' ' ||
+                coalesce("FirstName", '') || ' ' || coalesce("LastName", '') || ' ' ||
+                coalesce("ExternalId", '') || ' ' || coalesce("Phone", ''))) STORED;
+            CREATE INDEX IF NOT EXISTS ix_contacts_search ON contacts USING GIN (search);
+            """, ct);
+    }
+}

@@ -1,0 +1,171 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
+
+namespace Clientele.Data;
+
+/// <summary>
+/// Picks the provider from the connection string and creates contexts for it.
+/// SQLite by default (<c>./data/clientele.db</c>); PostgreSQL when the string says so.
+/// </summary>
+internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>
+{
+    public const string DefaultSqlite = "Data Source=./data/clientele.db";
+
+    private readonly DbContextOptions<SqliteClienteleDb>? _sqlite;
+    private readonly DbContextOptions<PostgresClienteleDb>? _postgres;
+
+    private ClienteleDatabase(DatabaseKind kind, string connectionString)
+    {
+        Kind = kind;
+        ConnectionString = connectionString;
+        if (kind == DatabaseKind.Sqlite)
+        {
+            _sqlite = new DbContextOptionsBuilder<SqliteClienteleDb>()
+                .UseSqlite(connectionString)
+                .AddInterceptors(SqlitePragmas.Instance)
+                .Options;
+        }
+        else
+        {
+            _postgres = new DbContextOptionsBuilder<PostgresClienteleDb>()
+                .UseNpgsql(connectionString)
+                .Options;
+        }
+    }
+
+    public DatabaseKind Kind { get; }
+    public string ConnectionString { get; }
+
+    /// <summary>A connection string safe to print: no password.</summary>
+    public string Describe()
+    {
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            return "SQLite " + new SqliteConnectionStringBuilder(ConnectionString).DataSource;
+        }
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+    }
+
+    public static ClienteleDatabase Open(string? connectionString)
+    {
+        var (kind, normalized) = Resolve(connectionString);
+        return new ClienteleDatabase(kind, normalized);
+    }
+
+    public ClienteleDb CreateDbContext() => Kind == DatabaseKind.Sqlite
+        ? new SqliteClienteleDb(_sqlite!)
+        : new PostgresClienteleDb(_postgres!);
+
+    /// <summary>Creates the database if needed and applies this provider's migrations.</summary>
+    public async Task MigrateAsync(CancellationToken ct = default)
+    {
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            var path = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(dir) && path != ":memory:")
+            {
+                Directory.CreateDirectory(dir);
+            }
+        }
+        await using var db = CreateDbContext();
+        if (Kind == DatabaseKind.Sqlite)
+        {
+            // WAL lets readers go on while the single writer commits; the mode is stored in the file.
+            await db.Database.OpenConnectionAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+        await db.Database.MigrateAsync(ct);
+    }
+
+    /// <summary>True when the database answers a trivial query.</summary>
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var db = CreateDbContext();
+            return await db.Database.CanConnectAsync(ct);
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+    }
+
+    internal static (DatabaseKind Kind, string ConnectionString) Resolve(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            value = DefaultSqlite;
+        }
+        value = value.Trim();
+        if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+            || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return (DatabaseKind.Postgres, FromUri(new Uri(value)));
+        }
+        if (HasKey(value, "Host") || HasKey(value, "Server"))
+        {
+            return (DatabaseKind.Postgres, value);
+        }
+        var sqlite = HasKey(value, "Data Source") || HasKey(value, "DataSource") || HasKey(value, "Filename")
+            ? new SqliteConnectionStringBuilder(value)
+            : new SqliteConnectionStringBuilder { DataSource = value };
+        if (!HasKey(value, "Default Timeout") && !HasKey(value, "Command Timeout"))
+        {
+            // Doubles as the busy timeout: the driver retries a locked database until it expires.
+            sqlite.DefaultTimeout = 30;
+        }
+        return (DatabaseKind.Sqlite, sqlite.ToString());
+    }
+
+    private static bool HasKey(string connectionString, string key) =>
+        connectionString.Split(';').Any(part =>
+            part.Split('=', 2)[0].Trim().Equals(key, StringComparison.OrdinalIgnoreCase) && part.Contains('='));
+
+    private static string FromUri(Uri uri)
+    {
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = uri.AbsolutePath.Trim('/'),
+        };
+        var userInfo = uri.UserInfo.Split(':', 2);
+        if (userInfo[0].Length > 0)
+        {
+            b.Username = Uri.UnescapeDataString(userInfo[0]);
+        }
+        if (userInfo.Length > 1)
+        {
+            b.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+        return b.ToString();
+    }
+
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public static readonly SqlitePragmas Instance = new();
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) =>
+            Apply(connection);
+
+        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Apply(connection);
+            return Task.CompletedTask;
+        }
+
+        private static void Apply(DbConnection connection)
+        {
+            using var cmd = connection.CreateCommand();
+            // NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commits.
+            cmd.CommandText = "PRAGMA synchronous=NORMAL;";
+            cmd.ExecuteNonQuery();
+        }
+    }
+}

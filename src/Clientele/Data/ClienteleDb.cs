@@ -1,0 +1,151 @@
+using Clientele.Accounts;
+using Clientele.Commerce;
+using Clientele.Contacts;
+using Clientele.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Data;
+
+/// <summary>The data layer. Each provider has its own subclass so each keeps its own migration set.</summary>
+internal abstract class ClienteleDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<ContactConsent> Consents => Set<ContactConsent>();
+    public DbSet<Event> Events => Set<Event>();
+    public DbSet<ConsumerCheckpoint> ConsumerCheckpoints => Set<ConsumerCheckpoint>();
+    public DbSet<ConsumerFailure> ConsumerFailures => Set<ConsumerFailure>();
+    public DbSet<Product> Products => Set<Product>();
+    public DbSet<Order> Orders => Set<Order>();
+    public DbSet<OrderLine> OrderLines => Set<OrderLine>();
+    public DbSet<Trial> Trials => Set<Trial>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+    public DbSet<Setting> Settings => Set<Setting>();
+
+    public abstract DatabaseKind Kind { get; }
+
+    /// <summary>Column type for JSON documents: jsonb on PostgreSQL, text on SQLite.</summary>
+    protected abstract string JsonColumnType { get; }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Contact>(e =>
+        {
+            e.ToTable("contacts");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.EmailNormalized).IsUnique();
+            e.HasIndex(x => x.ExternalId).IsUnique();
+            e.HasIndex(x => new { x.Stage, x.CreatedAt });
+            e.HasIndex(x => x.CreatedAt);
+            e.Property(x => x.Email).HasMaxLength(320);
+            e.Property(x => x.EmailNormalized).HasMaxLength(320);
+            e.Property(x => x.ExternalId).HasMaxLength(200);
+            e.Property(x => x.FirstName).HasMaxLength(200);
+            e.Property(x => x.LastName).HasMaxLength(200);
+            e.Property(x => x.Phone).HasMaxLength(50);
+            e.Property(x => x.TimeZone).HasMaxLength(64);
+            e.Property(x => x.Locale).HasMaxLength(35);
+            e.Property(x => x.Attributes).HasColumnType(JsonColumnType);
+            e.HasMany(x => x.Consents).WithOne().HasForeignKey(x => x.ContactId);
+        });
+        b.Entity<ContactConsent>(e =>
+        {
+            e.ToTable("contact_consents");
+            e.HasKey(x => new { x.ContactId, x.Topic });
+            e.Property(x => x.Topic).HasMaxLength(100);
+            e.Property(x => x.Source).HasMaxLength(200);
+        });
+        b.Entity<Event>(e =>
+        {
+            e.ToTable("events");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.ContactId, x.OccurredAt });
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => new { x.Type, x.OccurredAt });
+            e.Property(x => x.Type).HasMaxLength(100);
+            e.Property(x => x.Source).HasMaxLength(100);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(200);
+            e.Property(x => x.Properties).HasColumnType(JsonColumnType);
+        });
+        b.Entity<ConsumerCheckpoint>(e =>
+        {
+            e.ToTable("consumer_checkpoints");
+            e.HasKey(x => x.Consumer);
+        });
+        b.Entity<ConsumerFailure>(e =>
+        {
+            e.ToTable("consumer_failures");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Consumer, x.EventId });
+        });
+        b.Entity<Product>(e =>
+        {
+            e.ToTable("products");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Sku).IsUnique();
+            e.Property(x => x.Price).HasPrecision(18, 4);
+        });
+        b.Entity<Order>(e =>
+        {
+            e.ToTable("orders");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.ExternalId).IsUnique();
+            e.HasIndex(x => new { x.ContactId, x.PlacedAt });
+            e.HasIndex(x => x.PlacedAt);
+            e.Property(x => x.Total).HasPrecision(18, 4);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.HasMany(x => x.Lines).WithOne().HasForeignKey(x => x.OrderId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<OrderLine>(e =>
+        {
+            e.ToTable("order_lines");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.ContactId);
+            e.Property(x => x.Price).HasPrecision(18, 4);
+        });
+        b.Entity<Trial>(e =>
+        {
+            e.ToTable("trials");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.ContactId, x.StartedAt });
+        });
+        b.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.EmailNormalized).IsUnique();
+        });
+        b.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Prefix).IsUnique();
+        });
+        b.Entity<IdempotentRequest>(e =>
+        {
+            e.ToTable("idempotent_requests");
+            e.HasKey(x => new { x.ApiKeyId, x.Key });
+            e.HasIndex(x => x.CreatedAt);
+        });
+        b.Entity<Setting>(e =>
+        {
+            e.ToTable("settings");
+            e.HasKey(x => x.Key);
+        });
+    }
+}
+
+/// <summary>A named piece of configuration kept in the database (business profile, set-up state, …).</summary>
+internal sealed class Setting
+{
+    public string Key { get; set; } = "";
+    public string Value { get; set; } = "";
+    public DateTime UpdatedAt { get; set; }
+}
+
+internal enum DatabaseKind
+{
+    Sqlite,
+    Postgres,
+}

@@ -1,0 +1,34 @@
+using Clientele.Contacts;
+
+namespace Clientele.Data;
+
+/// <summary>Brings the schema up to date before anything else starts (workers, the web server).</summary>
+internal sealed class DatabaseStartup(ClienteleDatabase database, IEnumerable<IStartupTask> tasks, ILogger<DatabaseStartup> log)
+    : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken ct)
+    {
+        log.LogInformation("Database: {Database}", database.Describe());
+        await database.MigrateAsync(ct);
+        await using (var db = database.CreateDbContext())
+        {
+            await ContactSearch.EnsureIndexAsync(db, ct);
+        }
+        foreach (var task in tasks)
+        {
+            await task.RunAsync(ct);
+        }
+    }
+
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>Work that needs the migrated database before the app serves requests (demo seeding, first-run notes).</summary>
+internal interface IStartupTask
+{
+    Task RunAsync(CancellationToken ct);
+}

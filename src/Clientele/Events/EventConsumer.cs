@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Clientele.Data;
+
+namespace Clientele.Events;
+
+/// <summary>
+/// A feature that derives state from the event log (commerce, stage, score, segments, journeys…).
+/// The dispatcher hands it every committed event in log order; what it writes through
+/// <see cref="ConsumerContext.Db"/> commits together with its checkpoint.
+/// </summary>
+internal interface IEventConsumer
+{
+    /// <summary>Stable name; it keys the checkpoint, so renaming replays the whole log.</summary>
+    string Name { get; }
+
+    /// <summary>Cheap filter so uninteresting events cost nothing.</summary>
+    bool Wants(string eventType);
+
+    Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct);
+}
+
+internal sealed class ConsumerContext(ClienteleDb db, string consumer, DateTime now)
+{
+    public ClienteleDb Db { get; } = db;
+    public DateTime Now { get; } = now;
+
+    /// <summary>Appends a derived event (stage.changed, score.changed, …) caused by <paramref name="cause"/>.</summary>
+    public Event Emit(Event cause, string type, object properties, Guid? contactId = null)
+    {
+        var derived = new Event
+        {
+            ContactId = contactId ?? cause.ContactId,
+            Type = type,
+            OccurredAt = Now,
+            ReceivedAt = Now,
+            Properties = JsonSerializer.Serialize(properties, EventJson.Options),
+            Source = consumer,
+            CauseEventId = cause.Id,
+        };
+        Db.Events.Add(derived);
+        return derived;
+    }
+}
+
+internal static class EventJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,392 @@
+using System.Globalization;
+using System.Net.Mail;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Clientele.Contacts;
+using Clientele.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Events;
+
+/// <summary>A validated event, ready to be stored.</summary>
+internal sealed record EventDraft(
+    string Type,
+    string? Email,
+    string? ExternalId,
+    Guid? ContactId,
+    DateTime? OccurredAt,
+    string Properties,
+    string? IdempotencyKey);
+
+internal sealed record IngestResult(int Index, string Status, long? EventId, Guid? ContactId, FieldErrorDto? Error)
+{
+    public const string Stored = "stored";
+    public const string Duplicate = "duplicate";
+    public const string Rejected = "rejected";
+}
+
+internal sealed record FieldErrorDto(string Field, string Message);
+
+/// <summary>Validation of incoming events: pure, so every rule is tested without a database.</summary>
+internal static partial class EventRules
+{
+    public const int MaxBatch = 1000;
+    public const int MaxKeyLength = 200;
+    public const int MaxPropertiesBytes = 64 * 1024;
+    public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromDays(1);
+
+    [GeneratedRegex(@"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
+    private static partial Regex TypePattern();
+
+    public static bool IsValidType(string type) => type.Length <= 100 && TypePattern().IsMatch(type);
+
+    /// <summary>True for a plain address such as <c>ann@example.com</c> (no display name, a dotted domain).</summary>
+    public static bool IsValidEmail(string email)
+    {
+        if (email.Length > 320 || email.Any(char.IsWhiteSpace) || !MailAddress.TryCreate(email, out var parsed))
+        {
+            return false;
+        }
+        return parsed.Address == email && parsed.Host.Contains('.') && !parsed.Host.StartsWith('.') && !parsed.Host.EndsWith('.');
+    }
+
+    public static (EventDraft? Draft, FieldErrorDto? Error) Validate(JsonElement item, DateTime now)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return Fail("", "Each event must be a JSON object.");
+        }
+        if (!TryString(item, "type", out var type, out var err) || type is null)
+        {
+            return Fail("type", err ?? "Required: a noun.verb type such as \"order.placed\".");
+        }
+        if (!IsValidType(type))
+        {
+            return Fail("type", $"\"{type}\" is not a noun.verb type (lower case, dot-separated, e.g. \"order.placed\").");
+        }
+        if (!TryString(item, "email", out var email, out err))
+        {
+            return Fail("email", err!);
+        }
+        email = email?.Trim();
+        if (email is { Length: > 0 } && !IsValidEmail(email))
+        {
+            return Fail("email", $"\"{email}\" is not a valid e-mail address.");
+        }
+        if (!TryString(item, "externalId", out var externalId, out err))
+        {
+            return Fail("externalId", err!);
+        }
+        if (externalId is { Length: > 200 })
+        {
+            return Fail("externalId", "At most 200 characters.");
+        }
+        if (!TryString(item, "contactId", out var contactIdText, out err))
+        {
+            return Fail("contactId", err!);
+        }
+        Guid? contactId = null;
+        if (contactIdText is not null)
+        {
+            if (!Guid.TryParse(contactIdText, out var g))
+            {
+                return Fail("contactId", $"\"{contactIdText}\" is not a contact id.");
+            }
+            contactId = g;
+        }
+        if (string.IsNullOrEmpty(email) && string.IsNullOrEmpty(externalId) && contactId is null)
+        {
+            return Fail("email", "Say who this is about: \"email\", \"externalId\" or \"contactId\".");
+        }
+        if (!TryString(item, "occurredAt", out var occurredText, out err))
+        {
+            return Fail("occurredAt", err!);
+        }
+        DateTime? occurredAt = null;
+        if (occurredText is not null)
+        {
+            if (!DateTimeOffset.TryParse(occurredText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                return Fail("occurredAt", $"\"{occurredText}\" is not an ISO 8601 time such as \"2026-05-01T10:00:00Z\".");
+            }
+            if (at.UtcDateTime > now + MaxFutureSkew)
+            {
+                return Fail("occurredAt", $"{at:O} is in the future.");
+            }
+            occurredAt = at.UtcDateTime;
+        }
+        var properties = "{}";
+        if (item.TryGetProperty("properties", out var props) && props.ValueKind != JsonValueKind.Null)
+        {
+            if (props.ValueKind != JsonValueKind.Object)
+            {
+                return Fail("properties", "Must be a JSON object.");
+            }
+            properties = props.GetRawText();
+            if (properties.Length > MaxPropertiesBytes)
+            {
+                return Fail("properties", $"At most {MaxPropertiesBytes / 1024} KiB of properties per event.");
+            }
+        }
+        if (!TryString(item, "idempotencyKey", out var key, out err))
+        {
+            return Fail("idempotencyKey", err!);
+        }
+        if (key is { Length: > MaxKeyLength })
+        {
+            return Fail("idempotencyKey", $"At most {MaxKeyLength} characters.");
+        }
+        if (key is { Length: 0 })
+        {
+            key = null;
+        }
+        return (new EventDraft(type, email is { Length: > 0 } ? email : null, externalId is { Length: > 0 } ? externalId : null,
+            contactId, occurredAt, properties, key), null);
+    }
+
+    private static (EventDraft?, FieldErrorDto?) Fail(string field, string message) => (null, new FieldErrorDto(field, message));
+
+    private static bool TryString(JsonElement obj, string name, out string? value, out string? error)
+    {
+        value = null;
+        error = null;
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+        if (v.ValueKind == JsonValueKind.String)
+        {
+            value = v.GetString();
+            return true;
+        }
+        if (v.ValueKind == JsonValueKind.Number && name is "externalId" or "idempotencyKey")
+        {
+            value = v.GetRawText();
+            return true;
+        }
+        error = $"Expected a string, got {v.ValueKind.ToString().ToLowerInvariant()}.";
+        return false;
+    }
+}
+
+/// <summary>Stores a batch of events: finds or creates each contact, drops replays, commits once.</summary>
+internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal, TimeProvider time)
+{
+    public async Task<List<IngestResult>> IngestAsync(IReadOnlyList<JsonElement> items, string source, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var drafts = new (EventDraft? Draft, FieldErrorDto? Error)[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            drafts[i] = EventRules.Validate(items[i], now);
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var results = await StoreAsync(drafts, source, now, ct);
+                if (results.Any(r => r.Status == IngestResult.Stored))
+                {
+                    signal.Notify();
+                }
+                return results;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                // A concurrent batch created the same contact or used the same key; the next try sees it.
+            }
+        }
+    }
+
+    private async Task<List<IngestResult>> StoreAsync((EventDraft? Draft, FieldErrorDto? Error)[] drafts, string source, DateTime now, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var results = new IngestResult?[drafts.Length];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            if (drafts[i].Error is { } error)
+            {
+                results[i] = new IngestResult(i, IngestResult.Rejected, null, null, error);
+            }
+        }
+
+        // Replays: keys already in the log, and keys repeated inside this batch.
+        var keys = drafts.Where(d => d.Draft?.IdempotencyKey != null).Select(d => d.Draft!.IdempotencyKey!).Distinct().ToList();
+        var seen = keys.Count == 0
+            ? new Dictionary<string, (long Id, Guid ContactId)>()
+            : await db.Events.AsNoTracking().Where(e => keys.Contains(e.IdempotencyKey!))
+                .Select(e => new { e.IdempotencyKey, e.Id, e.ContactId })
+                .ToDictionaryAsync(e => e.IdempotencyKey!, e => (e.Id, e.ContactId), ct);
+
+        var contacts = await ResolveContactsAsync(db, drafts, results, now, ct);
+
+        var stored = new List<(int Index, Event Event)>();
+        var inBatch = new Dictionary<string, int>();
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            if (results[i] is not null || drafts[i].Draft is not { } d)
+            {
+                continue;
+            }
+            if (d.IdempotencyKey is { } key)
+            {
+                if (seen.TryGetValue(key, out var prior))
+                {
+                    results[i] = new IngestResult(i, IngestResult.Duplicate, prior.Id, prior.ContactId, null);
+                    continue;
+                }
+                if (inBatch.ContainsKey(key))
+                {
+                    results[i] = new IngestResult(i, IngestResult.Duplicate, null, null, null);
+                    continue;
+                }
+                inBatch[key] = i;
+            }
+            var contact = contacts[i]!;
+            var occurred = d.OccurredAt ?? now;
+            var e = new Event
+            {
+                ContactId = contact.Id,
+                Type = d.Type,
+                OccurredAt = occurred,
+                ReceivedAt = now,
+                Properties = d.Properties,
+                IdempotencyKey = d.IdempotencyKey,
+                Source = source,
+            };
+            db.Events.Add(e);
+            stored.Add((i, e));
+            if (contact.LastActivityAt is null || contact.LastActivityAt < occurred)
+            {
+                contact.LastActivityAt = occurred;
+                if (db.Entry(contact).State != EntityState.Added)
+                {
+                    db.Entry(contact).Property(c => c.LastActivityAt).IsModified = true;
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(ct);
+        foreach (var (i, e) in stored)
+        {
+            results[i] = new IngestResult(i, IngestResult.Stored, e.Id, e.ContactId, null);
+        }
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (results[i] is { Status: IngestResult.Duplicate, EventId: null } && drafts[i].Draft?.IdempotencyKey is { } key)
+            {
+                var first = results[inBatch[key]]!;
+                results[i] = results[i]! with { EventId = first.EventId, ContactId = first.ContactId };
+            }
+        }
+        return results.Select(r => r!).ToList();
+    }
+
+    /// <summary>Finds each item's contact by id, external id or e-mail; creates unknown people as Leads.</summary>
+    private static async Task<Contact?[]> ResolveContactsAsync(ClienteleDb db, (EventDraft? Draft, FieldErrorDto? Error)[] drafts,
+        IngestResult?[] results, DateTime now, CancellationToken ct)
+    {
+        var valid = drafts.Where(d => d.Draft != null).Select(d => d.Draft!).ToList();
+        var emails = valid.Where(d => d.Email != null).Select(d => Contact.Normalize(d.Email)!).Distinct().ToList();
+        var externals = valid.Where(d => d.ExternalId != null).Select(d => d.ExternalId!).Distinct().ToList();
+        var ids = valid.Where(d => d.ContactId != null).Select(d => d.ContactId!.Value).Distinct().ToList();
+
+        var found = new List<Contact>();
+        if (emails.Count > 0)
+        {
+            found.AddRange(await db.Contacts.Where(c => emails.Contains(c.EmailNormalized!)).ToListAsync(ct));
+        }
+        if (externals.Count > 0)
+        {
+            found.AddRange(await db.Contacts.Where(c => externals.Contains(c.ExternalId!)).ToListAsync(ct));
+        }
+        if (ids.Count > 0)
+        {
+            found.AddRange(await db.Contacts.Where(c => ids.Contains(c.Id)).ToListAsync(ct));
+        }
+        var byId = found.DistinctBy(c => c.Id).ToDictionary(c => c.Id);
+        var byEmail = byId.Values.Where(c => c.EmailNormalized != null).ToDictionary(c => c.EmailNormalized!);
+        var byExternal = byId.Values.Where(c => c.ExternalId != null).ToDictionary(c => c.ExternalId!);
+
+        var resolved = new Contact?[drafts.Length];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            if (drafts[i].Draft is not { } d)
+            {
+                continue;
+            }
+            Contact? contact = null;
+            if (d.ContactId is { } id)
+            {
+                if (!byId.TryGetValue(id, out contact))
+                {
+                    results[i] = new IngestResult(i, IngestResult.Rejected, null, null, new FieldErrorDto("contactId", $"No contact has the id {id}."));
+                    continue;
+                }
+            }
+            var email = Contact.Normalize(d.Email);
+            if (contact is null && d.ExternalId != null)
+            {
+                byExternal.TryGetValue(d.ExternalId, out contact);
+            }
+            if (contact is null && email != null)
+            {
+                byEmail.TryGetValue(email, out contact);
+            }
+            if (contact is null)
+            {
+                contact = new Contact
+                {
+                    Id = Guid.CreateVersion7(),
+                    Email = d.Email,
+                    EmailNormalized = email,
+                    ExternalId = d.ExternalId,
+                    Source = "api",
+                    CreatedAt = d.OccurredAt is { } at && at < now ? at : now,
+                    UpdatedAt = now,
+                };
+                db.Contacts.Add(contact);
+                byId[contact.Id] = contact;
+            }
+            else if (contact.DeletedAt is not null)
+            {
+                // New activity from an archived contact brings them back rather than losing the event.
+                contact.DeletedAt = null;
+                contact.UpdatedAt = now;
+                db.Entry(contact).State = EntityState.Modified;
+            }
+            // Learn the missing identifier, unless another contact already holds it.
+            if (contact.EmailNormalized is null && email != null && !byEmail.ContainsKey(email))
+            {
+                contact.Email = d.Email;
+                contact.EmailNormalized = email;
+                MarkModified(db, contact);
+            }
+            if (contact.ExternalId is null && d.ExternalId != null && !byExternal.ContainsKey(d.ExternalId))
+            {
+                contact.ExternalId = d.ExternalId;
+                MarkModified(db, contact);
+            }
+            if (contact.EmailNormalized != null)
+            {
+                byEmail[contact.EmailNormalized] = contact;
+            }
+            if (contact.ExternalId != null)
+            {
+                byExternal[contact.ExternalId] = contact;
+            }
+            resolved[i] = contact;
+        }
+        return resolved;
+    }
+
+    private static void MarkModified(ClienteleDb db, Contact contact)
+    {
+        var entry = db.Entry(contact);
+        if (entry.State == EntityState.Unchanged)
+        {
+            entry.State = EntityState.Modified;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Clientele.Accounts;
+using Clientele.Api;
+using Clientele.Commerce;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Events;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor.Services;
+using Scalar.AspNetCore;
+
+namespace Clientele.Web;
+
+/// <summary>Options the <c>serve</c> verb passes in from the command line.</summary>
+internal sealed record ServeOptions(string? Db, string? Urls, bool Demo);
+
+/// <summary>Composition root: one place that wires every feature into one web app.</summary>
+internal static class AppHost
+{
+    public static WebApplication Build(string[] args, ServeOptions options)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (options.Db is not null)
+        {
+            builder.Configuration["ConnectionStrings:Clientele"] = options.Db;
+        }
+        if (options.Urls is not null)
+        {
+            builder.WebHost.UseUrls(options.Urls);
+        }
+        builder.Configuration["Clientele:Demo"] = options.Demo ? "true" : builder.Configuration["Clientele:Demo"];
+        AddServices(builder.Services, builder.Configuration);
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    public static void AddServices(IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => ClienteleDatabase.Open(config.GetConnectionString("Clientele")));
+        services.AddSingleton<IDbContextFactory<ClienteleDb>>(sp => sp.GetRequiredService<ClienteleDatabase>());
+        services.AddScoped(sp => sp.GetRequiredService<ClienteleDatabase>().CreateDbContext());
+        services.AddHostedService<DatabaseStartup>();
+        services.AddMemoryCache();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        services.AddOpenApi("v1");
+
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.LoginPath = "/login";
+                o.LogoutPath = "/logout";
+                o.AccessDeniedPath = "/denied";
+                o.Cookie.Name = "clientele";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.SlidingExpiration = true;
+                o.ExpireTimeSpan = TimeSpan.FromDays(7);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeys.ReadPolicy, p => p.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(ApiKeys.ScopeClaim, "read", "write", "admin"))
+            .AddPolicy(ApiKeys.WritePolicy, p => p.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(ApiKeys.ScopeClaim, "write", "admin"))
+            .AddPolicy(ApiKeys.AdminPolicy, p => p.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(ApiKeys.ScopeClaim, "admin"));
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddCascadingAuthenticationState();
+        services.AddMudServices();
+        services.AddHttpContextAccessor();
+
+        // The loop's spine: the event log and the consumers that derive state from it.
+        services.AddSingleton<EventSignal>();
+        services.AddSingleton<EventIngest>();
+        services.AddSingleton<EventDispatcher>();
+        services.AddHostedService<EventDispatcherService>();
+        services.AddSingleton<IEventConsumer, CommerceProjection>();
+        services.AddSingleton<IEventConsumer, ConsentProjection>();
+
+        WebFeatures.AddServices(services, config);
+    }
+
+    public static void UsePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), b => b.UseMiddleware<IdempotencyMiddleware>());
+        app.UseAntiforgery();
+
+        app.MapGet("/healthz", async (ClienteleDatabase db, CancellationToken ct) =>
+                await db.PingAsync(ct) ? Results.Text("ok") : Results.Problem("The database does not answer.", statusCode: 503))
+            .ExcludeFromDescription();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+
+        var api = app.MapGroup("/api/v1");
+        api.MapEvents();
+        api.MapContacts();
+        api.MapCommerce();
+        api.MapApiKeys();
+        api.MapSystem();
+        // Unknown API paths get a problem document, not the UI's HTML.
+        api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
+
+        WebFeatures.MapUi(app);
+    }
+}
