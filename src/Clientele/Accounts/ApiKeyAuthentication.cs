@@ -40,7 +40,7 @@ internal static class ApiKeys
     public static bool TryParsePrefix(string key, out string prefix)
     {
         prefix = "";
-        var parts = key.Split('_');
+        var parts = key.Split('_', 3);
         if (parts.Length != 3 || parts[0] != "clt" || parts[1].Length != 10)
         {
             return false;

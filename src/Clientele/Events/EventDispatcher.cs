@@ -38,7 +38,7 @@ internal sealed class EventDispatcher(
     IEnumerable<IEventConsumer> consumers,
     ClienteleDatabase database,
     TimeProvider time,
-    ILogger<EventDispatcher> log)
+    ILogger<EventDispatcher> log) : IDisposable
 {
     public const int BatchSize = 500;
     public const int MaxAttempts = 3;
@@ -51,10 +51,28 @@ internal sealed class EventDispatcher(
 
     private readonly IEventConsumer[] _consumers = consumers.ToArray();
 
+    // The background loop and an explicit drain (CLI, tests) never run the same consumer side by side.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     public IReadOnlyList<IEventConsumer> Consumers => _consumers;
+
+    public void Dispose() => _gate.Dispose();
 
     /// <summary>Runs every consumer until it has caught up. Returns how many events were handed out.</summary>
     public async Task<int> DrainAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return await DrainCoreAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<int> DrainCoreAsync(CancellationToken ct)
     {
         var total = 0;
         foreach (var consumer in _consumers)
