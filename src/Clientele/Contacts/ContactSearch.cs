@@ -21,7 +21,7 @@ internal static class ContactSearch
             return db.Contacts.FromSqlRaw("SELECT * FROM contacts WHERE rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH {0})", match);
         }
         var query = string.Join(" & ", words.Select(w => w + ":*"));
-        return db.Contacts.FromSqlRaw("SELECT * FROM contacts WHERE search @@ to_tsquery('simple', {0})", query);
+        return db.Contacts.FromSqlRaw("SELECT * FROM contacts WHERE search @@ to_tsquery('simple', clientele_fold({0}))", query);
     }
 
     /// <summary>Letters and digits only, lower-cased: nothing the user types can break the query syntax.</summary>
@@ -84,12 +84,25 @@ internal static class ContactSearch
                 """, ct);
             return;
         }
+        // Accents are folded so "zoe" finds "Zoë"; unaccent is a trusted extension, but fall back gracefully without it.
+        const string withUnaccent = "CREATE OR REPLACE FUNCTION clientele_fold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $f$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $f$";
+        const string plain = "CREATE OR REPLACE FUNCTION clientele_fold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $f$ SELECT lower($1) $f$";
+        var hasUnaccent = true;
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("CREATE EXTENSION IF NOT EXISTS unaccent", ct);
+        }
+        catch (Npgsql.PostgresException)
+        {
+            hasUnaccent = false;
+        }
+        await db.Database.ExecuteSqlRawAsync(hasUnaccent ? withUnaccent : plain, ct);
         await db.Database.ExecuteSqlRawAsync("""
             ALTER TABLE contacts ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS (
-              to_tsvector('simple',
+              to_tsvector('simple', clientele_fold(
                 coalesce("Email", '') || ' ' || translate(coalesce("Email", ''), '@.+_-', '     ') || ' ' ||
                 coalesce("FirstName", '') || ' ' || coalesce("LastName", '') || ' ' ||
-                coalesce("ExternalId", '') || ' ' || coalesce("Phone", ''))) STORED;
+                coalesce("ExternalId", '') || ' ' || coalesce("Phone", '')))) STORED;
             CREATE INDEX IF NOT EXISTS ix_contacts_search ON contacts USING GIN (search);
             """, ct);
     }

@@ -95,6 +95,7 @@ internal static class ContactsApi
             }
             await db.SaveChangesAsync(ct);
             signal.Notify();
+            await db.Entry(outcome.Contact!).Collection(c => c.Consents).LoadAsync(ct);
             var dto = outcome.Contact!.AsDto() with { Warnings = outcome.Notes.Count > 0 ? outcome.Notes : null };
             return outcome.Created
                 ? TypedResults.Created($"/api/v1/contacts/{dto.Id}", dto)
@@ -133,6 +134,7 @@ internal static class ContactsApi
             }
             await db.SaveChangesAsync(ct);
             signal.Notify();
+            await db.Entry(contact).Collection(c => c.Consents).LoadAsync(ct);
             return TypedResults.Ok(contact.AsDto() with { Warnings = outcome.Notes.Count > 0 ? outcome.Notes : null });
         }
     }
