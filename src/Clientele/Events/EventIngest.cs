@@ -257,13 +257,9 @@ internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal
             };
             db.Events.Add(e);
             stored.Add((i, e));
-            if (contact.LastActivityAt is null || contact.LastActivityAt < occurred)
+            if (db.Entry(contact).State == EntityState.Added && (contact.LastActivityAt is null || contact.LastActivityAt < occurred))
             {
-                contact.LastActivityAt = occurred;
-                if (db.Entry(contact).State != EntityState.Added)
-                {
-                    db.Entry(contact).Property(c => c.LastActivityAt).IsModified = true;
-                }
+                contact.LastActivityAt = occurred; // existing contacts are kept current by ActivityProjection
             }
         }
 

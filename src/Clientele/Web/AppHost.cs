@@ -85,6 +85,7 @@ internal static class AppHost
         services.AddHostedService<EventDispatcherService>();
         services.AddSingleton<IEventConsumer, CommerceProjection>();
         services.AddSingleton<IEventConsumer, ConsentProjection>();
+        services.AddSingleton<IEventConsumer, ActivityProjection>();
 
         WebFeatures.AddServices(services, config);
     }

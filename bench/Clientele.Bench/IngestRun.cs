@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Clientele.Accounts;
+using Clientele.Data;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Clientele.Bench;
+
+/// <summary>
+/// End-to-end ingestion run: the real server in its own process on loopback, fed batches of 500 events
+/// over HTTP, beside a baseline that writes the same rows straight into the same table with the driver
+/// (prepared SQLite inserts, PostgreSQL binary COPY) in this process.
+/// </summary>
+internal static class IngestRun
+{
+    private const int BatchSize = 500;
+    private const int Contacts = 20_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var events = IntArg(args, "--events", 200_000);
+        var singles = IntArg(args, "--singles", 20_000);
+        var postgres = StringArg(args, "--postgres");
+        var root = FindRoot();
+        var appDll = Path.Combine(root, "src/Clientele/bin/Release/net10.0/clientele.dll");
+        if (!File.Exists(appDll))
+        {
+            Console.Error.WriteLine($"Build the app first: dotnet build -c Release src/Clientele ({appDll} is missing)");
+            return 1;
+        }
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+        Console.WriteLine($"events: {events:N0} in batches of {BatchSize}, {Contacts:N0} contacts; single-event POSTs: {singles:N0}");
+
+        var rows = Generate(events, seed: 1);
+        var warm = Generate(20 * BatchSize, seed: 2, prefix: "warm");
+
+        var dir = Path.Combine(Path.GetTempPath(), "clientele-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await RunOneAsync("SQLite", $"Data Source={Path.Combine(dir, "app.db")}", appDll, rows, warm, singles,
+                () => SqliteBaselineAsync($"Data Source={Path.Combine(dir, "raw.db")}", rows));
+            if (postgres is not null)
+            {
+                var appDb = await CreatePgDatabaseAsync(postgres, "bench_app");
+                var rawDb = await CreatePgDatabaseAsync(postgres, "bench_raw");
+                await RunOneAsync("PostgreSQL", appDb, appDll, rows, warm, singles, () => PostgresBaselineAsync(rawDb, rows));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+
+    private static async Task RunOneAsync(string name, string connection, string appDll, List<Row> rows, List<Row> warm, int singles, Func<Task<double>> baseline)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== {name} ==");
+        var database = ClienteleDatabase.Open(connection);
+        await database.MigrateAsync();
+        string key;
+        await using (var db = database.CreateDbContext())
+        {
+            await Contacts_.EnsureIndexAsync(db);
+            key = await ApiKeys.CreateAsync(db, "bench", ApiScope.Write, DateTime.SpecifyKind(new DateTime(2026, 1, 1), DateTimeKind.Utc), CancellationToken.None);
+        }
+
+        var port = FreePort();
+        using var server = StartServer(appDll, connection, port);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await WaitHealthyAsync(http);
+        await Task.Delay(3000);
+        var idleRss = RssMb(server.Id);
+
+        await PostBatchesAsync(http, Batches(warm), concurrency: 2);
+        var batches = Batches(rows);
+        var sw = Stopwatch.StartNew();
+        await PostBatchesAsync(http, batches, concurrency: 4);
+        sw.Stop();
+        var apiRate = rows.Count / sw.Elapsed.TotalSeconds;
+
+        var singleBodies = rows.Take(singles).Select(r => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { events = new[] { r.Json(suffix: "s") } }))).ToList();
+        sw.Restart();
+        await PostAllAsync(http, singleBodies, concurrency: 32);
+        sw.Stop();
+        var singleRate = singleBodies.Count / sw.Elapsed.TotalSeconds;
+        var loadedRss = RssMb(server.Id);
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+
+        var rawRate = await baseline();
+        Console.WriteLine($"idle RSS after start:           {idleRss,10:N0} MB   (target <= 150)");
+        Console.WriteLine($"POST /api/v1/events, 500/batch: {apiRate,10:N0} events/s");
+        Console.WriteLine($"baseline ({(name == "SQLite" ? "prepared inserts" : "binary COPY")}):   {rawRate,10:N0} rows/s");
+        Console.WriteLine($"ratio API / baseline:           {apiRate / rawRate,10:N2}      (target >= 0.30)");
+        Console.WriteLine($"single-event POSTs:             {singleRate,10:N0} requests/s (target >= 5,000)");
+        Console.WriteLine($"RSS after load:                 {loadedRss,10:N0} MB");
+    }
+
+    private static Process StartServer(string appDll, string connection, int port)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(appDll)!,
+        };
+        foreach (var a in new[] { appDll, "serve", "--db", connection, "--urls", $"http://127.0.0.1:{port}" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("server: " + e.Data); } };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException("The server did not become healthy.");
+    }
+
+    private static List<byte[]> Batches(List<Row> rows) =>
+        rows.Chunk(BatchSize).Select(c => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { events = c.Select(r => r.Json()) }))).ToList();
+
+    private static async Task PostBatchesAsync(HttpClient http, List<byte[]> bodies, int concurrency)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < bodies.Count)
+            {
+                using var content = new ByteArrayContent(bodies[i]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/api/v1/events", content);
+                var text = await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode || text.Contains("\"rejected\"", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"batch {i}: {(int)response.StatusCode} {text[..Math.Min(400, text.Length)]}");
+                }
+            }
+        }));
+    }
+
+    private static Task PostAllAsync(HttpClient http, List<byte[]> bodies, int concurrency) => PostBatchesAsync(http, bodies, concurrency);
+
+    private static async Task<double> SqliteBaselineAsync(string connection, List<Row> rows)
+    {
+        var database = ClienteleDatabase.Open(connection);
+        await database.MigrateAsync();
+        await using var conn = new SqliteConnection(database.ConnectionString);
+        await conn.OpenAsync();
+        await using (var pragma = conn.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA synchronous=NORMAL;";
+            await pragma.ExecuteNonQueryAsync();
+        }
+        var sw = Stopwatch.StartNew();
+        foreach (var chunk in rows.Chunk(BatchSize))
+        {
+            await using var tx = conn.BeginTransaction();
+            await using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT INTO events ("ContactId", "Type", "OccurredAt", "ReceivedAt", "Properties", "IdempotencyKey", "Source", "CauseEventId")
+                VALUES ($c, $t, $o, $r, $p, $k, 'api', NULL)
+                """;
+            var pc = cmd.Parameters.Add("$c", SqliteType.Text);
+            var pt = cmd.Parameters.Add("$t", SqliteType.Text);
+            var po = cmd.Parameters.Add("$o", SqliteType.Text);
+            var pr = cmd.Parameters.Add("$r", SqliteType.Text);
+            var pp = cmd.Parameters.Add("$p", SqliteType.Text);
+            var pk = cmd.Parameters.Add("$k", SqliteType.Text);
+            cmd.Prepare();
+            foreach (var r in chunk)
+            {
+                pc.Value = r.ContactId.ToString().ToUpperInvariant();
+                pt.Value = r.Type;
+                po.Value = r.OccurredAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+                pr.Value = po.Value;
+                pp.Value = r.Properties;
+                pk.Value = (object?)r.Key ?? DBNull.Value;
+                await cmd.ExecuteNonQueryAsync();
+            }
+            await tx.CommitAsync();
+        }
+        return rows.Count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> PostgresBaselineAsync(string connection, List<Row> rows)
+    {
+        await ClienteleDatabase.Open(connection).MigrateAsync();
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        var sw = Stopwatch.StartNew();
+        foreach (var chunk in rows.Chunk(BatchSize))
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            await using (var writer = await conn.BeginBinaryImportAsync(
+                "COPY events (\"ContactId\", \"Type\", \"OccurredAt\", \"ReceivedAt\", \"Properties\", \"IdempotencyKey\", \"Source\") FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var r in chunk)
+                {
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(r.ContactId, NpgsqlDbType.Uuid);
+                    await writer.WriteAsync(r.Type, NpgsqlDbType.Text);
+                    await writer.WriteAsync(r.OccurredAt, NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(r.OccurredAt, NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(r.Properties, NpgsqlDbType.Jsonb);
+                    if (r.Key is null)
+                    {
+                        await writer.WriteNullAsync();
+                    }
+                    else
+                    {
+                        await writer.WriteAsync(r.Key, NpgsqlDbType.Text);
+                    }
+                    await writer.WriteAsync("api", NpgsqlDbType.Text);
+                }
+                await writer.CompleteAsync();
+            }
+            await tx.CommitAsync();
+        }
+        return rows.Count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<string> CreatePgDatabaseAsync(string admin, string prefix)
+    {
+        var name = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
+        await using var conn = new NpgsqlConnection(admin);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+        await cmd.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
+    }
+
+    internal sealed record Row(Guid ContactId, string Email, string Type, DateTime OccurredAt, string Properties, string? Key)
+    {
+        public object Json(string suffix = "") => new
+        {
+            type = Type,
+            email = Email,
+            occurredAt = OccurredAt.ToString("O", CultureInfo.InvariantCulture),
+            properties = JsonDocument.Parse(Properties).RootElement,
+            idempotencyKey = Key is null ? null : Key + suffix,
+        };
+    }
+
+    /// <summary>A realistic mix: page views, e-mail opens, and orders with a line item and an idempotency key.</summary>
+    internal static List<Row> Generate(int count, int seed, string prefix = "c")
+    {
+        var random = new Random(seed);
+        var ids = Enumerable.Range(0, Contacts).Select(i => Guid.CreateVersion7()).ToArray();
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var rows = new List<Row>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var c = random.Next(Contacts);
+            var at = start.AddMinutes(random.Next(0, 500_000));
+            var roll = random.NextDouble();
+            var (type, props, key) = roll switch
+            {
+                < 0.6 => ("page.viewed", $$"""{"url":"/products/{{random.Next(200)}}"}""", (string?)null),
+                < 0.8 => ("email.opened", $$"""{"messageId":"m-{{random.Next(100_000)}}"}""", null),
+                _ => ("order.placed", $$"""{"orderId":"{{prefix}}-{{seed}}-{{i}}","total":{{random.Next(10, 200)}}.5,"currency":"USD","items":[{"sku":"SKU-{{random.Next(20)}}","category":"Coffee","quantity":1,"price":{{random.Next(10, 200)}}.5}]}""", $"{prefix}-{seed}-{i}"),
+            };
+            rows.Add(new Row(ids[c], $"{prefix}{c}@bench.example", type, at, props, key));
+        }
+        return rows;
+    }
+
+    private static double RssMb(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+        return double.NaN;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Clientele.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+    }
+
+    private static int IntArg(string[] args, string name, int fallback) =>
+        Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+
+    private static string? StringArg(string[] args, string name) =>
+        Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+/// <summary>Access to the search index set-up, which the server also runs at start.</summary>
+internal static class Contacts_
+{
+    public static Task EnsureIndexAsync(ClienteleDb db) => Clientele.Contacts.ContactSearch.EnsureIndexAsync(db, CancellationToken.None);
+}

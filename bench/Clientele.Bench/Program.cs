@@ -1,0 +1,11 @@
+using BenchmarkDotNet.Running;
+using Clientele.Bench;
+
+// dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
+// dotnet run -c Release --project bench/Clientele.Bench -- micro
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(IngestRun).Assembly).Run(args[1..]);
+    return 0;
+}
+return await IngestRun.RunAsync(args);
