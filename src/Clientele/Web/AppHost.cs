@@ -30,6 +30,7 @@ internal static class AppHost
         {
             builder.WebHost.UseUrls(options.Urls);
         }
+        builder.WebHost.UseStaticWebAssets(); // package assets (MudBlazor, blazor.web.js) also when run from the build output, as `dotnet run` does
         builder.Configuration["Clientele:Demo"] = options.Demo ? "true" : builder.Configuration["Clientele:Demo"];
         AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();

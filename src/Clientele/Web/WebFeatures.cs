@@ -1,3 +1,6 @@
+using Clientele.Accounts;
+using Clientele.Data;
+
 namespace Clientele.Web;
 
 /// <summary>The back-office UI and the public pages: services and endpoints.</summary>
@@ -5,11 +8,15 @@ internal static class WebFeatures
 {
     public static void AddServices(IServiceCollection services, IConfiguration config)
     {
+        services.AddAuthorizationBuilder().AddBackOfficePolicies();
+        services.AddSingleton<IStartupTask, FirstRun>();
+        services.AddSingleton<OwnerSetup>();
     }
 
     public static void MapUi(WebApplication app)
     {
         app.MapStaticAssets();
+        app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }
