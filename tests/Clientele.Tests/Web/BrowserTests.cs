@@ -1,0 +1,100 @@
+using Clientele.Accounts;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Clientele.Tests.Web;
+
+/// <summary>The back office in Debian's chromium, against the app on a real Kestrel port.</summary>
+public sealed class BrowserTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clientele-browser-" + Guid.NewGuid().ToString("N")[..12]);
+    private WebApplication? _app;
+    private string _url = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            return;
+        }
+        Directory.CreateDirectory(_dir);
+        _app = AppHost.Build(["--applicationName", "clientele"],
+            new ServeOptions($"Data Source={Path.Combine(_dir, "clientele.db")}", "http://127.0.0.1:0", false));
+        await _app.StartAsync();
+        _url = _app.Urls.First();
+
+        var time = TimeProvider.System.GetUtcNow().UtcDateTime;
+        await using var db = _app.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
+        await Users.AddAsync(db, "owner@shop.test", Role.Owner, "owner-password-1", time, CancellationToken.None);
+        foreach (var (first, last, minutes) in new[] { ("Ann", "Baker", 3), ("Bob", "Carter", 2), ("Cleo", "Diaz", 1) })
+        {
+            var email = first.ToLowerInvariant() + "@example.com";
+            db.Contacts.Add(new Contact
+            {
+                Id = Guid.CreateVersion7(), Email = email, EmailNormalized = email, FirstName = first, LastName = last,
+                CreatedAt = time.AddMinutes(-minutes), UpdatedAt = time,
+            });
+        }
+        await db.SaveChangesAsync();
+    }
+
+    [Fact]
+    public async Task An_owner_signs_in_and_finds_a_contact_in_the_list()
+    {
+        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+
+        await page.GotoAsync(_url + "/contacts");
+        await Expect(page).ToHaveURLAsync(_url + "/login?ReturnUrl=%2Fcontacts");
+        await page.FillAsync("#email", "owner@shop.test");
+        await page.FillAsync("#password", "owner-password-1");
+        await page.ClickAsync("button[type=submit]");
+
+        await Expect(page).ToHaveURLAsync(_url + "/contacts");
+        var rows = page.Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.First).ToContainTextAsync("cleo@example.com"); // newest first
+
+        await page.GetByLabel("Search").FillAsync("bob");
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("Bob Carter");
+
+        await rows.First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/contacts/[0-9a-f-]{36}$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Bob Carter");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort: the OS cleans the temp dir
+        }
+    }
+}
