@@ -124,6 +124,18 @@ public sealed class SignInTests
     }
 
     [Fact]
+    public async Task A_signed_in_user_who_opens_the_login_page_goes_straight_on()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var browser = await app.SignedInAsync(Role.Agent);
+
+        var response = await browser.GetAsync("/login?ReturnUrl=%2Fcontacts");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/contacts", response.Location());
+    }
+
+    [Fact]
     public async Task A_login_form_posted_without_its_antiforgery_token_is_rejected()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
