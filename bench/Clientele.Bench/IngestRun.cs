@@ -181,7 +181,7 @@ internal static class IngestRun
         await conn.OpenAsync();
         await using (var pragma = conn.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA synchronous=NORMAL;";
+            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"; // as the app sets them
             await pragma.ExecuteNonQueryAsync();
         }
         var sw = Stopwatch.StartNew();
@@ -194,19 +194,20 @@ internal static class IngestRun
                 INSERT INTO events ("ContactId", "Type", "OccurredAt", "ReceivedAt", "Properties", "IdempotencyKey", "Source", "CauseEventId")
                 VALUES ($c, $t, $o, $r, $p, $k, 'api', NULL)
                 """;
-            var pc = cmd.Parameters.Add("$c", SqliteType.Text);
+            var pc = cmd.Parameters.Add("$c", SqliteType.Blob);
             var pt = cmd.Parameters.Add("$t", SqliteType.Text);
             var po = cmd.Parameters.Add("$o", SqliteType.Text);
+            // DateTime values are written as EF Core writes them: "yyyy-MM-dd HH:mm:ss.FFFFFFF".
             var pr = cmd.Parameters.Add("$r", SqliteType.Text);
             var pp = cmd.Parameters.Add("$p", SqliteType.Text);
             var pk = cmd.Parameters.Add("$k", SqliteType.Text);
             cmd.Prepare();
             foreach (var r in chunk)
             {
-                pc.Value = r.ContactId.ToString().ToUpperInvariant();
+                pc.Value = r.ContactId.ToByteArray();
                 pt.Value = r.Type;
-                po.Value = r.OccurredAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-                pr.Value = po.Value;
+                po.Value = r.OccurredAt;
+                pr.Value = r.OccurredAt;
                 pp.Value = r.Properties;
                 pk.Value = (object?)r.Key ?? DBNull.Value;
                 await cmd.ExecuteNonQueryAsync();

@@ -13,12 +13,76 @@ internal sealed class CommerceProjection : IEventConsumer
 
     public bool Wants(string eventType) => eventType is "order.placed" or "order.refunded" or "trial.started" or "trial.ended";
 
-    public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) => e.Type switch
+    /// <summary>Loads the batch's orders and products in two queries, then applies each event in order.</summary>
+    public async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
-        "order.placed" => ApplyOrderPlacedAsync(context.Db, e, context.Now, ct),
-        "order.refunded" => ApplyOrderRefundedAsync(context.Db, e, context.Now, ct),
-        "trial.started" => ApplyTrialStartedAsync(context.Db, e, ct),
-        "trial.ended" => ApplyTrialEndedAsync(context.Db, e, ct),
+        var db = context.Db;
+        var orders = events.Where(e => e.Type.StartsWith("order.", StringComparison.Ordinal)).Select(e => ReadOrder(e)).ToList();
+        var ids = orders.Select(o => o.OrderId).Distinct().ToList();
+        var skus = orders.SelectMany(o => o.Lines).Select(l => l.Sku).Where(s => s.Length > 0).Distinct().ToList();
+        var book = new OrderBook(db, preloaded: true);
+        if (ids.Count > 0)
+        {
+            foreach (var o in await db.Orders.Include(o => o.Lines).Where(o => ids.Contains(o.ExternalId)).ToListAsync(ct))
+            {
+                book.Orders[o.ExternalId] = o;
+            }
+        }
+        if (skus.Count > 0)
+        {
+            book.Skus.UnionWith(await db.Products.Where(p => skus.Contains(p.Sku)).Select(p => p.Sku).ToListAsync(ct));
+        }
+        foreach (var e in events)
+        {
+            await ApplyAsync(book, e, context.Now, ct);
+        }
+    }
+
+    public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
+        ApplyAsync(new OrderBook(context.Db, preloaded: false), e, context.Now, ct);
+
+    /// <summary>
+    /// The orders and products a batch touches, by id. Looking them up here instead of in the change
+    /// tracker's local view keeps a batch linear: every local-view access rescans all tracked entities.
+    /// </summary>
+    private sealed class OrderBook(ClienteleDb db, bool preloaded)
+    {
+        public ClienteleDb Db { get; } = db;
+        public Dictionary<string, Order> Orders { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Skus { get; } = new(StringComparer.Ordinal);
+
+        public async Task<Order?> FindAsync(string id, bool withLines, CancellationToken ct)
+        {
+            if (Orders.TryGetValue(id, out var order) || preloaded)
+            {
+                return order;
+            }
+            IQueryable<Order> query = withLines ? Db.Orders.Include(o => o.Lines) : Db.Orders;
+            order = Db.Orders.Local.FirstOrDefault(o => o.ExternalId == id) ?? await query.FirstOrDefaultAsync(o => o.ExternalId == id, ct);
+            if (order is not null)
+            {
+                Orders[id] = order;
+            }
+            return order;
+        }
+
+        public async Task<List<string>> UnknownSkusAsync(List<string> skus, CancellationToken ct)
+        {
+            if (!preloaded && skus.Any(s => !Skus.Contains(s)))
+            {
+                Skus.UnionWith(Db.Products.Local.Select(p => p.Sku));
+                Skus.UnionWith(await Db.Products.Where(p => skus.Contains(p.Sku)).Select(p => p.Sku).ToListAsync(ct));
+            }
+            return skus.Where(s => !Skus.Contains(s)).ToList();
+        }
+    }
+
+    private static Task ApplyAsync(OrderBook book, Event e, DateTime now, CancellationToken ct) => e.Type switch
+    {
+        "order.placed" => ApplyOrderPlacedAsync(book, e, now, ct),
+        "order.refunded" => ApplyOrderRefundedAsync(book, e, now, ct),
+        "trial.started" => ApplyTrialStartedAsync(book.Db, e, ct),
+        "trial.ended" => ApplyTrialEndedAsync(book.Db, e, ct),
         _ => Task.CompletedTask,
     };
 
@@ -49,15 +113,20 @@ internal sealed class CommerceProjection : IEventConsumer
         return new OrderFacts(id, total, (Str(p, "currency") ?? "USD").ToUpperInvariant(), Str(p, "coupon"), lines);
     }
 
-    internal static async Task ApplyOrderPlacedAsync(ClienteleDb db, Event e, DateTime now, CancellationToken ct)
+    /// <summary>Creates or updates the order an <c>order.placed</c> event describes (used by the API and imports too).</summary>
+    internal static Task ApplyOrderPlacedAsync(ClienteleDb db, Event e, DateTime now, CancellationToken ct)
+        => ApplyOrderPlacedAsync(new OrderBook(db, preloaded: false), e, now, ct);
+
+    private static async Task ApplyOrderPlacedAsync(OrderBook book, Event e, DateTime now, CancellationToken ct)
     {
+        var db = book.Db;
         var facts = ReadOrder(e);
-        var order = db.Orders.Local.FirstOrDefault(o => o.ExternalId == facts.OrderId)
-            ?? await db.Orders.Include(o => o.Lines).FirstOrDefaultAsync(o => o.ExternalId == facts.OrderId, ct);
+        var order = await book.FindAsync(facts.OrderId, withLines: true, ct);
         if (order is null)
         {
             order = new Order { Id = Guid.CreateVersion7(), ExternalId = facts.OrderId, CreatedAt = now };
             db.Orders.Add(order);
+            book.Orders[order.ExternalId] = order;
         }
         order.ContactId = e.ContactId;
         order.Total = facts.Total;
@@ -70,19 +139,8 @@ internal sealed class CommerceProjection : IEventConsumer
         {
             order.Lines.Add(new OrderLine { ContactId = e.ContactId, Sku = l.Sku, Category = l.Category, Quantity = l.Quantity, Price = l.Price });
         }
-        await EnsureProductsAsync(db, facts, now, ct);
-    }
-
-    private static async Task EnsureProductsAsync(ClienteleDb db, OrderFacts facts, DateTime now, CancellationToken ct)
-    {
-        var skus = facts.Lines.Select(l => l.Sku).Where(s => s.Length > 0).Distinct().ToList();
-        if (skus.Count == 0)
-        {
-            return;
-        }
-        var known = await db.Products.Where(p => skus.Contains(p.Sku)).Select(p => p.Sku).ToListAsync(ct);
-        known.AddRange(db.Products.Local.Select(p => p.Sku));
-        foreach (var line in facts.Lines.Where(l => l.Sku.Length > 0 && !known.Contains(l.Sku)).DistinctBy(l => l.Sku))
+        var unknown = await book.UnknownSkusAsync(facts.Lines.Select(l => l.Sku).Where(s => s.Length > 0).Distinct().ToList(), ct);
+        foreach (var line in facts.Lines.Where(l => unknown.Contains(l.Sku)).DistinctBy(l => l.Sku))
         {
             // A shop that sends orders before its catalogue still gets a product list to report on.
             db.Products.Add(new Product
@@ -96,10 +154,11 @@ internal sealed class CommerceProjection : IEventConsumer
                 CreatedAt = now,
                 UpdatedAt = now,
             });
+            book.Skus.Add(line.Sku);
         }
     }
 
-    private static async Task ApplyOrderRefundedAsync(ClienteleDb db, Event e, DateTime now, CancellationToken ct)
+    private static async Task ApplyOrderRefundedAsync(OrderBook book, Event e, DateTime now, CancellationToken ct)
     {
         using var doc = JsonDocument.Parse(e.Properties);
         var id = Str(doc.RootElement, "orderId");
@@ -107,8 +166,7 @@ internal sealed class CommerceProjection : IEventConsumer
         {
             return;
         }
-        var order = db.Orders.Local.FirstOrDefault(o => o.ExternalId == id)
-            ?? await db.Orders.FirstOrDefaultAsync(o => o.ExternalId == id, ct);
+        var order = await book.FindAsync(id, withLines: false, ct);
         if (order is null)
         {
             return;

@@ -19,9 +19,9 @@ internal sealed class ConsentProjection : IEventConsumer
 
     public async Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct)
     {
-        if (e.Source == "consent")
+        if (e.Source == ContactStore.DirectSource)
         {
-            return;
+            return; // already applied when it was recorded
         }
         using var doc = JsonDocument.Parse(e.Properties);
         var p = doc.RootElement;

@@ -11,6 +11,9 @@ internal sealed record UpsertOutcome(Contact? Contact, bool Created, bool Change
 /// <summary>Creates or updates contacts from <see cref="ContactChanges"/>, the same way for the API, the UI and imports.</summary>
 internal static class ContactStore
 {
+    /// <summary>Source of consent events whose effect is already stored (the origin is in their properties).</summary>
+    public const string DirectSource = "contacts";
+
     /// <summary>Finds the contact the changes are about (external id first, then e-mail) and applies them. Does not save.</summary>
     public static async Task<UpsertOutcome> UpsertAsync(ClienteleDb db, ContactChanges changes, string origin, DateTime now, CancellationToken ct)
     {
@@ -108,7 +111,8 @@ internal static class ContactStore
         },
         OccurredAt = now,
         ReceivedAt = now,
-        Source = source,
+        // The consent row was written in the same transaction; the source tells the projection so.
+        Source = DirectSource,
         Properties = JsonSerializer.Serialize(new { topic, source, wording }, EventJson.Options),
     };
 

@@ -10,7 +10,7 @@ namespace Clientele.Data;
 /// Picks the provider from the connection string and creates contexts for it.
 /// SQLite by default (<c>./data/clientele.db</c>); PostgreSQL when the string says so.
 /// </summary>
-internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>
+internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDisposable
 {
     public const string DefaultSqlite = "Data Source=./data/clientele.db";
 
@@ -39,6 +39,44 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>
     public DatabaseKind Kind { get; }
     public string ConnectionString { get; }
 
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>
+    /// On SQLite, the busy writers of this process (ingestion, the event dispatcher) queue here for the
+    /// single write lock instead of polling the database for it. On PostgreSQL there is nothing to wait for.
+    /// </summary>
+    public async Task<IDisposable> EnterWriteAsync(CancellationToken ct)
+    {
+        if (Kind != DatabaseKind.Sqlite)
+        {
+            return NoGate.Instance;
+        }
+        await _writeGate.WaitAsync(ct);
+        return new Gate(_writeGate);
+    }
+
+    private sealed class Gate(SemaphoreSlim semaphore) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                semaphore.Release();
+            }
+        }
+    }
+
+    private sealed class NoGate : IDisposable
+    {
+        public static readonly NoGate Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>A connection string safe to print: no password.</summary>
     public string Describe()
     {
@@ -49,6 +87,8 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>
         var b = new NpgsqlConnectionStringBuilder(ConnectionString);
         return $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
     }
+
+    public void Dispose() => _writeGate.Dispose();
 
     public static ClienteleDatabase Open(string? connectionString)
     {
@@ -164,7 +204,9 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>
         {
             using var cmd = connection.CreateCommand();
             // NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commits.
-            cmd.CommandText = "PRAGMA synchronous=NORMAL;";
+            // A 32 MB page cache keeps the hot index pages of the event log in memory.
+            // busy_timeout lets SQLite wait for a lock itself, in small steps, rather than fail at once.
+            cmd.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=30000;";
             cmd.ExecuteNonQuery();
         }
     }

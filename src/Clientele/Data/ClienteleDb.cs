@@ -25,6 +25,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
 
     public abstract DatabaseKind Kind { get; }
 
+    private static string Quote(string column) => "\"" + column + "\"";
+
     /// <summary>Column type for JSON documents: jsonb on PostgreSQL, text on SQLite.</summary>
     protected abstract string JsonColumnType { get; }
 
@@ -61,8 +63,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("events");
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.ContactId, x.OccurredAt });
-            e.HasIndex(x => x.IdempotencyKey).IsUnique();
-            e.HasIndex(x => new { x.Type, x.OccurredAt });
+            // Partial: most events carry no key, and every index entry costs ingest speed.
+            e.HasIndex(x => x.IdempotencyKey).IsUnique().HasFilter(Quote("IdempotencyKey") + " IS NOT NULL");
             e.Property(x => x.Type).HasMaxLength(100);
             e.Property(x => x.Source).HasMaxLength(100);
             e.Property(x => x.IdempotencyKey).HasMaxLength(200);

@@ -14,6 +14,9 @@ internal sealed class SqliteClienteleDb(DbContextOptions<SqliteClienteleDb> opti
         // SQLite has no time zone in its text timestamps; everything stored is UTC.
         configuration.Properties<DateTime>().HaveConversion<UtcConverter>();
         configuration.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
+        // 16-byte keys instead of 36-character text: smaller indexes, faster inserts.
+        configuration.Properties<Guid>().HaveConversion<GuidToBytesConverter>();
+        configuration.Properties<Guid?>().HaveConversion<GuidToBytesConverter>();
     }
 
     private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(

@@ -17,6 +17,15 @@ internal interface IEventConsumer
     bool Wants(string eventType);
 
     Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct);
+
+    /// <summary>Handles the wanted events of one batch, in log order. Override to load what they need at once.</summary>
+    async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            await HandleAsync(context, e, ct);
+        }
+    }
 }
 
 internal sealed class ConsumerContext(ClienteleDb db, string consumer, DateTime now)

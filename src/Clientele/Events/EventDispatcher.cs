@@ -40,7 +40,7 @@ internal sealed class EventDispatcher(
     TimeProvider time,
     ILogger<EventDispatcher> log) : IDisposable
 {
-    public const int BatchSize = 500;
+    public const int BatchSize = 2000;
     public const int MaxAttempts = 3;
 
     /// <summary>
@@ -100,61 +100,83 @@ internal sealed class EventDispatcher(
     /// <summary>Processes one batch for one consumer. Returns the number of events read.</summary>
     internal async Task<int> RunOnceAsync(IEventConsumer consumer, CancellationToken ct)
     {
-        await using var db = database.CreateDbContext();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
-        if (checkpoint is null)
+        List<Event> wanted;
+        long end;
+        int read;
+        using (await database.EnterWriteAsync(ct))
+        await using (var db = database.CreateDbContext())
         {
-            return 0; // another instance holds it
-        }
-        var batch = await ReadBatchAsync(db, checkpoint.Position, ct);
-        if (batch.Count == 0)
-        {
-            return 0;
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        var context = new ConsumerContext(db, consumer.Name, now);
-        var failedAt = -1;
-        Exception? failure = null;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (!consumer.Wants(batch[i].Type))
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
+            if (checkpoint is null)
             {
-                continue;
+                return 0; // another instance holds it
             }
+            var window = await ReadWindowAsync(db, checkpoint.Position, ct);
+            if (window.Count == 0)
+            {
+                return 0;
+            }
+            end = window[^1].Id;
+            read = window.Count;
+            // Only the events this consumer wants are read in full; the rest only move its checkpoint.
+            var ids = window.Where(w => consumer.Wants(w.Type)).Select(w => w.Id).ToList();
+            wanted = ids.Count == 0
+                ? []
+                : await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct);
+            var now = time.GetUtcNow().UtcDateTime;
             try
             {
-                await consumer.HandleAsync(context, batch[i], ct);
+                if (wanted.Count > 0)
+                {
+                    await consumer.HandleBatchAsync(new ConsumerContext(db, consumer.Name, now), wanted, ct);
+                }
+                Advance(checkpoint, end, read, now);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                return read;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                failedAt = i;
-                failure = ex;
-                break;
+                log.LogWarning(ex, "Consumer {Consumer} failed on a batch of {Count}; retrying event by event", consumer.Name, wanted.Count);
+                await tx.RollbackAsync(ct);
             }
         }
 
-        if (failure is null)
+        // Event by event, each with its own commit, so only an event that keeps failing is parked.
+        foreach (var e in wanted)
         {
-            Advance(checkpoint, batch[^1].Id, batch.Count, now);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            return batch.Count;
+            try
+            {
+                await CommitRangeAsync(consumer, [e], ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await RetryOrParkAsync(consumer, e, ex, ct);
+            }
         }
+        await AdvanceToAsync(consumer.Name, end, ct);
+        return read;
+    }
 
-        await tx.RollbackAsync(ct);
-        // Keep the work before the failing event, then retry that event on its own.
-        if (failedAt > 0)
+    private async Task AdvanceToAsync(string consumer, long position, CancellationToken ct)
+    {
+        using var gate = await database.EnterWriteAsync(ct);
+        await using var db = database.CreateDbContext();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var checkpoint = await LockCheckpointAsync(db, consumer, ct);
+        if (checkpoint is null || checkpoint.Position >= position)
         {
-            await CommitRangeAsync(consumer, batch[..failedAt], ct);
+            return;
         }
-        await RetryOrParkAsync(consumer, batch[failedAt], failure, ct);
-        return failedAt + 1;
+        Advance(checkpoint, position, 0, time.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     private async Task CommitRangeAsync(IEventConsumer consumer, List<Event> events, CancellationToken ct)
     {
+        using var gate = await database.EnterWriteAsync(ct);
         await using var db = database.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
@@ -163,12 +185,12 @@ internal sealed class EventDispatcher(
             return;
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var context = new ConsumerContext(db, consumer.Name, now);
-        foreach (var e in events.Where(e => e.Id > checkpoint.Position && consumer.Wants(e.Type)))
+        var todo = events.Where(e => e.Id > checkpoint.Position && consumer.Wants(e.Type)).ToList();
+        if (todo.Count > 0)
         {
-            await consumer.HandleAsync(context, e, ct);
+            await consumer.HandleBatchAsync(new ConsumerContext(db, consumer.Name, now), todo, ct);
         }
-        Advance(checkpoint, events[^1].Id, events.Count, now);
+        Advance(checkpoint, events[^1].Id, 0, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -190,6 +212,7 @@ internal sealed class EventDispatcher(
         }
 
         log.LogError(error, "Consumer {Consumer} failed on event {EventId} ({Type}) {Attempts} times; parked", consumer.Name, e.Id, e.Type, MaxAttempts);
+        using var gate = await database.EnterWriteAsync(ct);
         await using var db = database.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
@@ -256,12 +279,15 @@ internal sealed class EventDispatcher(
         return checkpoint;
     }
 
-    private async Task<List<Event>> ReadBatchAsync(ClienteleDb db, long position, CancellationToken ct)
+    private sealed record Entry(long Id, string Type, DateTime ReceivedAt);
+
+    private async Task<List<Entry>> ReadWindowAsync(ClienteleDb db, long position, CancellationToken ct)
     {
         var batch = await db.Events.AsNoTracking()
             .Where(e => e.Id > position)
             .OrderBy(e => e.Id)
             .Take(BatchSize)
+            .Select(e => new Entry(e.Id, e.Type, e.ReceivedAt))
             .ToListAsync(ct);
         if (db.Kind == DatabaseKind.Sqlite || batch.Count == 0)
         {
@@ -282,11 +308,17 @@ internal sealed class EventDispatcher(
 }
 
 /// <summary>Runs the dispatcher in the background: on every signal, and every second for other instances' events.</summary>
-internal sealed class EventDispatcherService(EventDispatcher dispatcher, EventSignal signal, ILogger<EventDispatcherService> log)
+internal sealed class EventDispatcherService(EventDispatcher dispatcher, EventSignal signal, IConfiguration config, ILogger<EventDispatcherService> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // An instance that only takes API traffic can leave derivation to the others (PostgreSQL).
+        if (!config.GetValue("Clientele:Dispatcher:Enabled", true))
+        {
+            log.LogInformation("Event dispatcher disabled on this instance");
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Mail;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using Clientele.Contacts;
 using Clientele.Data;
 using Microsoft.EntityFrameworkCore;
@@ -169,39 +170,162 @@ internal static partial class EventRules
     }
 }
 
-/// <summary>Stores a batch of events: finds or creates each contact, drops replays, commits once.</summary>
-internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal, TimeProvider time)
+/// <summary>One item on its way into the log: its validation outcome, where it came from, when it arrived.</summary>
+internal readonly record struct PendingEvent(EventDraft? Draft, FieldErrorDto? Error, string Source, DateTime ReceivedAt);
+
+/// <summary>
+/// Stores events: finds or creates each contact, drops replays, commits. Concurrent requests are
+/// grouped into one transaction (group commit): the database is written by a few writer loops, so
+/// a thousand single-event POSTs cost a handful of commits, not a thousand.
+/// </summary>
+internal sealed class EventIngest : IDisposable
 {
-    public async Task<List<IngestResult>> IngestAsync(IReadOnlyList<JsonElement> items, string source, CancellationToken ct)
+    /// <summary>Events per transaction at most; a group is cut there.</summary>
+    public const int MaxGroup = 4000;
+
+    private readonly ClienteleDatabase _database;
+    private readonly EventSignal _signal;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EventIngest> _log;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task[] _writers;
+
+    public EventIngest(ClienteleDatabase database, EventSignal signal, TimeProvider time, ILogger<EventIngest> log)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var drafts = new (EventDraft? Draft, FieldErrorDto? Error)[items.Count];
-        for (var i = 0; i < items.Count; i++)
+        _database = database;
+        _signal = signal;
+        _time = time;
+        _log = log;
+        // SQLite has one writer at a time anyway; PostgreSQL takes a few in parallel.
+        var writers = database.Kind == DatabaseKind.Sqlite ? 1 : 3;
+        _writers = Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+    }
+
+    private sealed record Pending(PendingEvent[] Items, TaskCompletionSource<List<IngestResult>> Done);
+
+    /// <summary>Validates and stores one request's events; returns a result per item, in order.</summary>
+    public async Task<List<IngestResult>> IngestAsync(IReadOnlyList<JsonElement> events, string source, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var items = new PendingEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
         {
-            drafts[i] = EventRules.Validate(items[i], now);
+            var (draft, error) = EventRules.Validate(events[i], now);
+            items[i] = new PendingEvent(draft, error, source, now);
         }
+        if (items.All(i => i.Draft is null))
+        {
+            return items.Select((item, i) => new IngestResult(i, IngestResult.Rejected, null, null, item.Error)).ToList();
+        }
+        var pending = new Pending(items, new TaskCompletionSource<List<IngestResult>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("Ingestion is shutting down.");
+        }
+        // The write goes on if the caller gives up: what was accepted is stored, and a retry is a duplicate.
+        return await pending.Done.Task.WaitAsync(ct);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token))
+            {
+                var group = new List<Pending>();
+                var count = 0;
+                while (count < MaxGroup && reader.TryRead(out var next))
+                {
+                    group.Add(next);
+                    count += next.Items.Length;
+                }
+                if (group.Count > 0)
+                {
+                    await WriteGroupAsync(group);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WriteGroupAsync(List<Pending> group)
+    {
+        try
+        {
+            var all = group.SelectMany(p => p.Items).ToArray();
+            var results = await StoreWithRetryAsync(all, CancellationToken.None);
+            var offset = 0;
+            foreach (var p in group)
+            {
+                var slice = results.Skip(offset).Take(p.Items.Length).Select(r => r with { Index = r.Index - offset }).ToList();
+                offset += p.Items.Length;
+                p.Done.TrySetResult(slice);
+            }
+            if (results.Any(r => r.Status == IngestResult.Stored))
+            {
+                _signal.Notify();
+            }
+        }
+        catch (Exception ex) when (group.Count > 1)
+        {
+            // Something in the group cannot be stored: write each request on its own so only it fails.
+            _log.LogWarning(ex, "A group of {Count} requests failed together; writing them one by one", group.Count);
+            foreach (var p in group)
+            {
+                await WriteGroupAsync([p]);
+            }
+        }
+        catch (Exception ex)
+        {
+            group[0].Done.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Stores items directly on the caller's thread (CLI, tests), without the writer loop.</summary>
+    internal async Task<List<IngestResult>> StoreWithRetryAsync(PendingEvent[] items, CancellationToken ct)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var results = await StoreAsync(drafts, source, now, ct);
-                if (results.Any(r => r.Status == IngestResult.Stored))
-                {
-                    signal.Notify();
-                }
-                return results;
+                return await StoreAsync(items, ct);
             }
-            catch (DbUpdateException) when (attempt < 3)
+            catch (DbUpdateException) when (attempt < 8)
             {
-                // A concurrent batch created the same contact or used the same key; the next try sees it.
+                // Another instance used the same idempotency key first; the next try sees it as a duplicate.
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
         }
     }
 
-    private async Task<List<IngestResult>> StoreAsync((EventDraft? Draft, FieldErrorDto? Error)[] drafts, string source, DateTime now, CancellationToken ct)
+    public void Dispose()
     {
-        await using var db = database.CreateDbContext();
+        _queue.Writer.TryComplete();
+        _stop.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            Task.WaitAll(_writers, TimeSpan.FromSeconds(15));
+        }
+        catch (AggregateException)
+        {
+            // writers ended with the host
+        }
+        _stop.Dispose();
+    }
+
+    private async Task<List<IngestResult>> StoreAsync(PendingEvent[] items, CancellationToken ct)
+    {
+        var drafts = items.Select(i => (i.Draft, i.Error)).ToArray();
+        using var gate = await _database.EnterWriteAsync(ct);
+        await using var db = _database.CreateDbContext();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
+        // On SQLite this takes the write lock up front (BEGIN IMMEDIATE), so look-ups and inserts of
+        // concurrent writers cannot interleave; on PostgreSQL contact creation is serialised below.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var results = new IngestResult?[drafts.Length];
         for (var i = 0; i < drafts.Length; i++)
         {
@@ -211,15 +335,33 @@ internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal
             }
         }
 
-        // Replays: keys already in the log, and keys repeated inside this batch.
+        // Replays: keys already in the log, and keys repeated inside this group.
         var keys = drafts.Where(d => d.Draft?.IdempotencyKey != null).Select(d => d.Draft!.IdempotencyKey!).Distinct().ToList();
         var seen = keys.Count == 0
             ? new Dictionary<string, (long Id, Guid ContactId)>()
-            : await db.Events.AsNoTracking().Where(e => keys.Contains(e.IdempotencyKey!))
+            : await db.Events.AsNoTracking().Where(e => e.IdempotencyKey != null && keys.Contains(e.IdempotencyKey))
                 .Select(e => new { e.IdempotencyKey, e.Id, e.ContactId })
                 .ToDictionaryAsync(e => e.IdempotencyKey!, e => (e.Id, e.ContactId), ct);
 
-        var contacts = await ResolveContactsAsync(db, drafts, results, now, ct);
+        var contacts = await ResolveContactsAsync(db, drafts, results, items[0].ReceivedAt, ct);
+        if (db.Kind == DatabaseKind.Postgres && db.ChangeTracker.Entries<Contact>().Any(e => e.State == EntityState.Added))
+        {
+            // New people: hold the contact-creation lock until commit and look again, so two writers
+            // naming the same new person cannot both create them.
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7283461)", ct);
+            foreach (var added in db.ChangeTracker.Entries<Contact>().Where(e => e.State == EntityState.Added).ToList())
+            {
+                added.State = EntityState.Detached;
+            }
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i]?.Status == IngestResult.Rejected && drafts[i].Error is null)
+                {
+                    results[i] = null;
+                }
+            }
+            contacts = await ResolveContactsAsync(db, drafts, results, items[0].ReceivedAt, ct);
+        }
 
         var stored = new List<(int Index, Event Event)>();
         var inBatch = new Dictionary<string, int>();
@@ -244,19 +386,17 @@ internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal
                 inBatch[key] = i;
             }
             var contact = contacts[i]!;
-            var occurred = d.OccurredAt ?? now;
-            var e = new Event
+            var occurred = d.OccurredAt ?? items[i].ReceivedAt;
+            stored.Add((i, new Event
             {
                 ContactId = contact.Id,
                 Type = d.Type,
                 OccurredAt = occurred,
-                ReceivedAt = now,
+                ReceivedAt = items[i].ReceivedAt,
                 Properties = d.Properties,
                 IdempotencyKey = d.IdempotencyKey,
-                Source = source,
-            };
-            db.Events.Add(e);
-            stored.Add((i, e));
+                Source = items[i].Source,
+            }));
             if (db.Entry(contact).State == EntityState.Added && (contact.LastActivityAt is null || contact.LastActivityAt < occurred))
             {
                 contact.LastActivityAt = occurred; // existing contacts are kept current by ActivityProjection
@@ -264,6 +404,8 @@ internal sealed class EventIngest(ClienteleDatabase database, EventSignal signal
         }
 
         await db.SaveChangesAsync(ct);
+        await EventWriter.InsertAsync(db, stored.Select(s => s.Event).ToList(), ct);
+        await tx.CommitAsync(ct);
         foreach (var (i, e) in stored)
         {
             results[i] = new IngestResult(i, IngestResult.Stored, e.Id, e.ContactId, null);

@@ -15,7 +15,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "api_keys",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Name = table.Column<string>(type: "TEXT", nullable: false),
                     Prefix = table.Column<string>(type: "TEXT", nullable: false),
                     Hash = table.Column<byte[]>(type: "BLOB", nullable: false),
@@ -54,7 +54,7 @@ namespace Clientele.Data.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     Consumer = table.Column<string>(type: "TEXT", nullable: false),
                     EventId = table.Column<long>(type: "INTEGER", nullable: false),
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     EventType = table.Column<string>(type: "TEXT", nullable: false),
                     Error = table.Column<string>(type: "TEXT", nullable: false),
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
@@ -69,7 +69,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "contacts",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
                     EmailNormalized = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
                     ExternalId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
@@ -107,7 +107,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Type = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     OccurredAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     ReceivedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
@@ -125,7 +125,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "idempotent_requests",
                 columns: table => new
                 {
-                    ApiKeyId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ApiKeyId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Key = table.Column<string>(type: "TEXT", nullable: false),
                     Path = table.Column<string>(type: "TEXT", nullable: false),
                     RequestHash = table.Column<byte[]>(type: "BLOB", nullable: false),
@@ -142,8 +142,8 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "orders",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     ExternalId = table.Column<string>(type: "TEXT", nullable: false),
                     Total = table.Column<decimal>(type: "TEXT", precision: 18, scale: 4, nullable: false),
                     Currency = table.Column<string>(type: "TEXT", maxLength: 3, nullable: false),
@@ -163,7 +163,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "products",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Sku = table.Column<string>(type: "TEXT", nullable: false),
                     Name = table.Column<string>(type: "TEXT", nullable: false),
                     Category = table.Column<string>(type: "TEXT", nullable: false),
@@ -194,8 +194,8 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "trials",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Product = table.Column<string>(type: "TEXT", nullable: true),
                     StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     EndsAt = table.Column<DateTime>(type: "TEXT", nullable: true),
@@ -211,7 +211,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "users",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Email = table.Column<string>(type: "TEXT", nullable: false),
                     EmailNormalized = table.Column<string>(type: "TEXT", nullable: false),
                     Name = table.Column<string>(type: "TEXT", nullable: true),
@@ -230,7 +230,7 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "contact_consents",
                 columns: table => new
                 {
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Topic = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     Status = table.Column<int>(type: "INTEGER", nullable: false),
                     At = table.Column<DateTime>(type: "TEXT", nullable: false),
@@ -254,8 +254,8 @@ namespace Clientele.Data.Migrations.Sqlite
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
-                    OrderId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    OrderId = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ContactId = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Sku = table.Column<string>(type: "TEXT", nullable: false),
                     Category = table.Column<string>(type: "TEXT", nullable: true),
                     Quantity = table.Column<int>(type: "INTEGER", nullable: false),
@@ -314,12 +314,8 @@ namespace Clientele.Data.Migrations.Sqlite
                 name: "IX_events_IdempotencyKey",
                 table: "events",
                 column: "IdempotencyKey",
-                unique: true);
-
-            migrationBuilder.CreateIndex(
-                name: "IX_events_Type_OccurredAt",
-                table: "events",
-                columns: new[] { "Type", "OccurredAt" });
+                unique: true,
+                filter: "\"IdempotencyKey\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_idempotent_requests_CreatedAt",

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Clientele.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresClienteleDb))]
-    [Migration("20261123191144_Initial")]
+    [Migration("20261123192900_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -557,11 +557,10 @@ namespace Clientele.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.HasIndex("ContactId", "OccurredAt");
-
-                    b.HasIndex("Type", "OccurredAt");
 
                     b.ToTable("events", (string)null);
                 });

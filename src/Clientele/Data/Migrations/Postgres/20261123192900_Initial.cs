@@ -316,12 +316,8 @@ namespace Clientele.Data.Migrations.Postgres
                 name: "IX_events_IdempotencyKey",
                 table: "events",
                 column: "IdempotencyKey",
-                unique: true);
-
-            migrationBuilder.CreateIndex(
-                name: "IX_events_Type_OccurredAt",
-                table: "events",
-                columns: new[] { "Type", "OccurredAt" });
+                unique: true,
+                filter: "\"IdempotencyKey\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_idempotent_requests_CreatedAt",

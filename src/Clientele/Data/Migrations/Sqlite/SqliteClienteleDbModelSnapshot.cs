@@ -19,9 +19,9 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Accounts.ApiKey", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -57,8 +57,8 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Accounts.IdempotentRequest", b =>
                 {
-                    b.Property<Guid>("ApiKeyId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ApiKeyId")
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Key")
                         .HasColumnType("TEXT");
@@ -90,9 +90,9 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Accounts.User", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -131,12 +131,13 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Commerce.Order", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Coupon")
                         .HasColumnType("TEXT");
@@ -190,11 +191,13 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<string>("Category")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("OrderId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("OrderId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<decimal>("Price")
                         .HasPrecision(18, 4)
@@ -218,9 +221,9 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Commerce.Product", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Category")
                         .IsRequired()
@@ -258,12 +261,13 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Commerce.Trial", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("EndedAt")
                         .HasColumnType("TEXT");
@@ -289,9 +293,9 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Contacts.Contact", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Attributes")
                         .IsRequired()
@@ -395,8 +399,8 @@ namespace Clientele.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Clientele.Contacts.ContactConsent", b =>
                 {
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Topic")
                         .HasMaxLength(100)
@@ -479,8 +483,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Error")
                         .IsRequired()
@@ -512,8 +517,9 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<long?>("CauseEventId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("ContactId")
-                        .HasColumnType("TEXT");
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(200)
@@ -542,11 +548,10 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.HasIndex("ContactId", "OccurredAt");
-
-                    b.HasIndex("Type", "OccurredAt");
 
                     b.ToTable("events", (string)null);
                 });
