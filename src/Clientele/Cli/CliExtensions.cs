@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Clientele.Contacts;
 
 namespace Clientele.Cli;
 
@@ -7,6 +8,6 @@ internal static partial class CliExtensions
 {
     public static IEnumerable<Command> Commands()
     {
-        yield break;
+        yield return ImportCommand.Create();
     }
 }
