@@ -45,6 +45,7 @@ internal static class AppHost
         services.AddSingleton<IDbContextFactory<ClienteleDb>>(sp => sp.GetRequiredService<ClienteleDatabase>());
         services.AddScoped(sp => sp.GetRequiredService<ClienteleDatabase>().CreateDbContext());
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton<IStartupTask, Clientele.Demo.DemoSeedTask>();
         services.AddMemoryCache();
 
         services.AddProblemDetails();

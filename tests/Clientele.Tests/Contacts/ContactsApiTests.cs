@@ -16,8 +16,12 @@ public sealed class ContactsApiTests
 
         var created = await api.PostJsonAsync("/api/v1/contacts", new
         {
-            email = "Ann@Example.com", firstName = "Ann", tags = new[] { "vip" }, timeZone = "Europe/Berlin",
-            attributes = new { company = "Acme", seats = 5 }, consent = new { newsletter = "subscribed" },
+            email = "Ann@Example.com",
+            firstName = "Ann",
+            tags = new[] { "vip" },
+            timeZone = "Europe/Berlin",
+            attributes = new { company = "Acme", seats = 5 },
+            consent = new { newsletter = "subscribed" },
         });
         var updated = await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@EXAMPLE.com", lastName = "Lee", attributes = new { seats = 7 } });
 

@@ -74,7 +74,10 @@ public sealed partial class BackOfficePageTests
             app.Time.Advance(TimeSpan.FromMinutes(1));
             var created = await api.PostJsonAsync("/api/v1/contacts", new
             {
-                email = $"person{i:00}@example.com", firstName = "Person", lastName = $"Number{i:00}", tags = i % 3 == 0 ? new[] { "vip" } : [],
+                email = $"person{i:00}@example.com",
+                firstName = "Person",
+                lastName = $"Number{i:00}",
+                tags = i % 3 == 0 ? new[] { "vip" } : [],
             });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
@@ -143,8 +146,13 @@ public sealed partial class BackOfficePageTests
         {
             data.Events.Add(new Event
             {
-                ContactId = contactId, Type = "stage.changed", OccurredAt = now.UtcDateTime, ReceivedAt = now.UtcDateTime,
-                Properties = """{"from":"lead","to":"purchase"}""", Source = "lifecycle", CauseEventId = orderEventId,
+                ContactId = contactId,
+                Type = "stage.changed",
+                OccurredAt = now.UtcDateTime,
+                ReceivedAt = now.UtcDateTime,
+                Properties = """{"from":"lead","to":"purchase"}""",
+                Source = "lifecycle",
+                CauseEventId = orderEventId,
             });
             await data.SaveChangesAsync();
         }

@@ -38,8 +38,13 @@ public sealed class BrowserTests : IAsyncLifetime
             var email = first.ToLowerInvariant() + "@example.com";
             db.Contacts.Add(new Contact
             {
-                Id = Guid.CreateVersion7(), Email = email, EmailNormalized = email, FirstName = first, LastName = last,
-                CreatedAt = time.AddMinutes(-minutes), UpdatedAt = time,
+                Id = Guid.CreateVersion7(),
+                Email = email,
+                EmailNormalized = email,
+                FirstName = first,
+                LastName = last,
+                CreatedAt = time.AddMinutes(-minutes),
+                UpdatedAt = time,
             });
         }
         await db.SaveChangesAsync();

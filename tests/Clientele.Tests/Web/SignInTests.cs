@@ -31,14 +31,20 @@ public sealed class SignInTests
 
         var mismatch = await browser.SubmitAsync("/setup", "setup", new()
         {
-            ["Input.Email"] = "owner@shop.test", ["Input.Name"] = "Olive", ["Input.Password"] = "first-password-1", ["Input.ConfirmPassword"] = "other-password-1",
+            ["Input.Email"] = "owner@shop.test",
+            ["Input.Name"] = "Olive",
+            ["Input.Password"] = "first-password-1",
+            ["Input.ConfirmPassword"] = "other-password-1",
         });
         Assert.Equal(HttpStatusCode.OK, mismatch.StatusCode);
         Assert.Contains("The two passwords differ.", await mismatch.Content.ReadAsStringAsync());
 
         var created = await browser.SubmitAsync("/setup", "setup", new()
         {
-            ["Input.Email"] = "owner@shop.test", ["Input.Name"] = "Olive", ["Input.Password"] = "first-password-1", ["Input.ConfirmPassword"] = "first-password-1",
+            ["Input.Email"] = "owner@shop.test",
+            ["Input.Name"] = "Olive",
+            ["Input.Password"] = "first-password-1",
+            ["Input.ConfirmPassword"] = "first-password-1",
         });
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
         Assert.Equal("/", created.Location());
@@ -67,8 +73,11 @@ public sealed class SignInTests
 
         var response = await early.PostAsync("/setup", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["_handler"] = "setup", ["__RequestVerificationToken"] = token,
-            ["Input.Email"] = "intruder@evil.test", ["Input.Password"] = "second-password", ["Input.ConfirmPassword"] = "second-password",
+            ["_handler"] = "setup",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Email"] = "intruder@evil.test",
+            ["Input.Password"] = "second-password",
+            ["Input.ConfirmPassword"] = "second-password",
         }));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);

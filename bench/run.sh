@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# End-to-end ingestion benchmark on SQLite and PostgreSQL (see docs/benchmarks.md).
+# Usage: bench/run.sh [--events N] [--singles N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/postgres.sh
+trap pg_stop EXIT
+pg_start
+dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
+dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll ingest --postgres "$PG_CONNECTION" "$@"
