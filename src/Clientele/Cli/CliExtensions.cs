@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Clientele.Contacts;
+using Clientele.Demo;
 
 namespace Clientele.Cli;
 
@@ -9,5 +10,6 @@ internal static partial class CliExtensions
     public static IEnumerable<Command> Commands()
     {
         yield return ImportCommand.Create();
+        yield return DemoSeed.Command();
     }
 }

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Clientele.Cli;
+using Clientele.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Demo;
+
+internal sealed record DemoSeedResult(bool Seeded, string Message, int Contacts, int Orders, int Events);
+
+/// <summary>
+/// Stores the demo business in one transaction. Events are written as the log rows they would be, and
+/// orders, consents and products as the rows the consumers derive from them, so the app has something
+/// to show at once and the consumers, catching up later, arrive at the same state.
+/// </summary>
+internal static class DemoSeed
+{
+    /// <summary>Set in the same transaction as the data, so a second run (or a second instance) adds nothing.</summary>
+    public const string MarkerKey = "demo.seededAt";
+
+    public static async Task<DemoSeedResult> SeedAsync(ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = database.CreateDbContext();
+        if (await db.Settings.AnyAsync(s => s.Key == MarkerKey, ct))
+        {
+            return Skipped();
+        }
+        var data = DemoBusiness.Generate(now);
+        var sample = data.Contacts.Take(100).Select(c => c.EmailNormalized).ToList();
+        if (await db.Contacts.AnyAsync(c => sample.Contains(c.EmailNormalized), ct))
+        {
+            return Skipped();
+        }
+
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            db.Settings.Add(new Setting { Key = MarkerKey, Value = now.ToString("O", CultureInfo.InvariantCulture), UpdatedAt = now });
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            return Skipped(); // another instance is seeding, or has just seeded
+        }
+        var skus = await db.Products.Select(p => p.Sku).ToListAsync(ct);
+        db.Products.AddRange(data.Products.Where(p => !skus.Contains(p.Sku)));
+        db.Contacts.AddRange(data.Contacts);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        foreach (var chunk in data.Events.Chunk(2000))
+        {
+            db.Events.AddRange(chunk);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+        foreach (var chunk in data.Orders.Chunk(1000))
+        {
+            db.Orders.AddRange(chunk);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+        await tx.CommitAsync(ct);
+
+        var n = (int x) => x.ToString("N0", CultureInfo.InvariantCulture);
+        return new DemoSeedResult(true,
+            $"Added {DemoBusiness.Name}: {n(data.Contacts.Count)} contacts, {data.Products.Count} products, {n(data.Orders.Count)} orders " +
+            $"and {n(data.Events.Count)} events over the last two years ({clock.Elapsed.TotalSeconds:0.0} s).",
+            data.Contacts.Count, data.Orders.Count, data.Events.Count);
+
+        static DemoSeedResult Skipped() =>
+            new(false, $"The demo business ({DemoBusiness.Name}) is already in this database: nothing added.", 0, 0, 0);
+    }
+
+    /// <summary><c>clientele demo</c>.</summary>
+    public static Command Command()
+    {
+        var command = new Command("demo", $"Add {DemoBusiness.Name}, a small business with two years of contacts, orders and events, to the database");
+        command.SetAction(async (result, ct) =>
+        {
+            var database = await CliApp.OpenMigratedAsync(result, ct);
+            var outcome = await SeedAsync(database, TimeProvider.System, ct);
+            Console.WriteLine(outcome.Message);
+            if (outcome.Seeded)
+            {
+                Console.WriteLine("Start it with `clientele serve --demo`, which also prints a demo login.");
+            }
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary><c>serve --demo</c>: seeds the demo business on first start, when the database has no contacts yet.</summary>
+internal sealed class DemoSeedTask(IConfiguration config, ClienteleDatabase database, TimeProvider time, ILogger<DemoSeedTask> log) : IStartupTask
+{
+    public async Task RunAsync(CancellationToken ct)
+    {
+        if (!string.Equals(config["Clientele:Demo"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        await using (var db = database.CreateDbContext())
+        {
+            if (await db.Contacts.AnyAsync(ct))
+            {
+                log.LogInformation("Demo mode: the database already has contacts, so no demo data was added.");
+                return;
+            }
+        }
+        var outcome = await DemoSeed.SeedAsync(database, time, ct);
+        log.LogInformation("{Message}", outcome.Message);
+    }
+}

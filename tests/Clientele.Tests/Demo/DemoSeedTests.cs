@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Clientele.Cli;
+using Clientele.Commerce;
+using Clientele.Demo;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Clientele.Tests.Demo;
+
+public sealed class DemoSeedTests
+{
+    private static DemoSeedTask StartupTask(TestApp app, string? demo) => new(
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Clientele:Demo"] = demo }).Build(),
+        app.Database, app.Time, NullLogger<DemoSeedTask>.Instance);
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Serve_demo_seeds_a_coffee_roaster_with_two_years_of_history_once(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var now = app.Time.GetUtcNow().UtcDateTime;
+
+        await StartupTask(app, "true").RunAsync(CancellationToken.None);
+
+        await using var data = app.NewDb();
+        Assert.Equal(DemoBusiness.ContactCount, await data.Contacts.CountAsync());
+        var products = await data.Products.ToListAsync();
+        Assert.Equal(20, products.Count);
+        Assert.Equal(["Coffee", "Equipment", "Subscriptions", "Tea"], products.Select(p => p.Category).Distinct().Order());
+
+        var orders = await data.Orders.AsNoTracking().Select(o => new { o.ExternalId, o.ContactId, o.PlacedAt, o.Total, o.Status }).ToListAsync();
+        Assert.InRange(orders.Count, 3000, 8000);
+        Assert.InRange(orders.Min(o => o.PlacedAt), now.AddDays(-730), now.AddDays(-640));
+        Assert.InRange(orders.Max(o => o.PlacedAt), now.AddDays(-7), now);
+
+        // Every order is backed by its order.placed event, as if it had come through the API.
+        var placed = (await data.Events.AsNoTracking().Where(e => e.Type == "order.placed").ToListAsync())
+            .ToDictionary(e => e.IdempotencyKey!);
+        Assert.Equal(orders.Count, placed.Count);
+        foreach (var order in orders)
+        {
+            var e = placed["order:" + order.ExternalId];
+            var facts = CommerceProjection.ReadOrder(e);
+            Assert.Equal((order.ExternalId, order.Total, order.ContactId, order.PlacedAt), (facts.OrderId, facts.Total, e.ContactId, e.OccurredAt));
+        }
+        var refunded = orders.Where(o => o.Status == OrderStatus.Refunded).Select(o => "order-refund:" + o.ExternalId).Order().ToList();
+        Assert.NotEmpty(refunded);
+        Assert.Equal(refunded, (await data.Events.Where(e => e.Type == "order.refunded").Select(e => e.IdempotencyKey!).ToListAsync()).Order());
+
+        // The behaviour under every rung of the ladder is there.
+        var types = await data.Events.GroupBy(e => e.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count);
+        foreach (var type in new[]
+                 {
+                     "page.viewed", "form.submitted", "consent.given", "quote.requested", "demo.requested", "offer.accepted",
+                     "trial.started", "trial.ended", "survey.answered", "referral.signed_up", "consent.withdrawn",
+                 })
+        {
+            Assert.True(types.GetValueOrDefault(type) > 0, $"no {type} events");
+        }
+        var leadsOnlyBrowsing = await data.Contacts.CountAsync(c => data.Events.Where(e => e.ContactId == c.Id).All(e => e.Type == "page.viewed"));
+        Assert.InRange(leadsOnlyBrowsing, 150, 600);
+        var perCustomer = orders.GroupBy(o => o.ContactId).Select(g => (Count: g.Count(), Last: g.Max(o => o.PlacedAt))).ToList();
+        Assert.InRange(perCustomer.Count(c => c.Count == 1), 200, 1000);   // first-time buyers
+        Assert.InRange(perCustomer.Count(c => c.Count >= 5), 100, 600);    // repeat buyers
+        Assert.InRange(perCustomer.Count(c => c.Count >= 2 && now - c.Last > TimeSpan.FromDays(180)), 50, 800); // lapsed
+        var categoriesPerBuyer = await data.OrderLines.GroupBy(l => l.ContactId).Select(g => g.Select(l => l.Category).Distinct().Count()).ToListAsync();
+        Assert.InRange(categoriesPerBuyer.Count(n => n >= 2), 100, 1200); // cross-category buyers
+        var promoters = await data.Events.Where(e => e.Type == "survey.answered").Select(e => e.Properties).ToListAsync();
+        Assert.Contains(promoters, p => JsonDocument.Parse(p).RootElement.GetProperty("score").GetInt32() >= 9);
+        var contacts = await data.Contacts.AsNoTracking().ToListAsync();
+        Assert.All(contacts, c => Assert.Matches(@"@example\.(com|net|org)$", c.EmailNormalized!)); // never a real mailbox
+        foreach (var tag in new[] { "vip", "wholesale", "newsletter" })
+        {
+            Assert.Contains(contacts, c => c.Tags.Contains(tag));
+        }
+        Assert.Contains(contacts, c => c.Attributes.Contains("\"company\"") && c.Attributes.Contains("\"budget\""));
+        Assert.True(contacts.Select(c => c.TimeZone).Distinct().Count() >= 5);
+        Assert.True(contacts.Count(c => c.Birthday is not null) > 500);
+        Assert.True(contacts.Count(c => c.UtmSource is not null) > 500);
+
+        // The consumers, catching up with the log, arrive at the same orders and derive the trials.
+        var lines = await data.OrderLines.CountAsync();
+        await app.DrainAsync();
+        await using (var drained = app.NewDb())
+        {
+            Assert.Equal(0, await drained.ConsumerFailures.CountAsync());
+            Assert.Equal(orders.Count, await drained.Orders.CountAsync());
+            Assert.Equal(lines, await drained.OrderLines.CountAsync());
+            Assert.Equal(refunded.Count, await drained.Orders.CountAsync(o => o.Status == OrderStatus.Refunded));
+            Assert.NotEqual(0, await drained.Trials.CountAsync());
+        }
+
+        // A second run, here through the CLI verb, adds nothing.
+        Assert.Equal(0, await CliApp.RunAsync(["demo", "--db", app.ConnectionString]));
+        var again = await DemoSeed.SeedAsync(app.Database, app.Time, CancellationToken.None);
+        Assert.False(again.Seeded);
+        await using var after = app.NewDb();
+        Assert.Equal(DemoBusiness.ContactCount, await after.Contacts.CountAsync());
+        Assert.Equal(orders.Count, await after.Orders.CountAsync());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_demo_startup_task_does_nothing_without_demo_mode_or_when_there_are_contacts(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+
+        await StartupTask(app, null).RunAsync(CancellationToken.None);
+        await using (var data = app.NewDb())
+        {
+            Assert.Equal(0, await data.Contacts.CountAsync());
+        }
+
+        var api = await app.ApiClientAsync("write");
+        await api.PostJsonAsync("/api/v1/contacts", new { email = "owner@example.com" });
+        await StartupTask(app, "true").RunAsync(CancellationToken.None);
+
+        await using var after = app.NewDb();
+        Assert.Equal(1, await after.Contacts.CountAsync());
+        Assert.Equal(0, await after.Orders.CountAsync());
+    }
+
+    [Fact]
+    public void The_same_clock_gives_the_same_business()
+    {
+        var now = new DateTime(2026, 6, 1, 12, 0, 0, DateTimeKind.Utc);
+
+        var a = DemoBusiness.Generate(now);
+        var b = DemoBusiness.Generate(now);
+
+        Assert.Equal(a.Contacts.Select(c => c.Email), b.Contacts.Select(c => c.Email));
+        Assert.Equal(a.Orders.Select(o => (o.ExternalId, o.Total, o.PlacedAt)), b.Orders.Select(o => (o.ExternalId, o.Total, o.PlacedAt)));
+        Assert.Equal(a.Events.Count, b.Events.Count);
+        Assert.True(a.Events.Zip(a.Events.Skip(1)).All(p => p.First.OccurredAt <= p.Second.OccurredAt), "events are in the order they happened");
+        Assert.All(a.Events, e => Assert.True(e.OccurredAt <= now));
+    }
+}
