@@ -32,6 +32,15 @@ internal sealed class CommerceProjection : IEventConsumer
         {
             book.Skus.UnionWith(await db.Products.Where(p => skus.Contains(p.Sku)).Select(p => p.Sku).ToListAsync(ct));
         }
+        var trialContacts = events.Where(e => e.Type.StartsWith("trial.", StringComparison.Ordinal)).Select(e => e.ContactId).Distinct().ToList();
+        if (trialContacts.Count > 0)
+        {
+            var known = await db.Trials.Where(t => trialContacts.Contains(t.ContactId)).ToListAsync(ct);
+            foreach (var id in trialContacts)
+            {
+                book.Trials[id] = known.Where(t => t.ContactId == id).ToList();
+            }
+        }
         foreach (var e in events)
         {
             await ApplyAsync(book, e, context.Now, ct);
@@ -66,6 +75,19 @@ internal sealed class CommerceProjection : IEventConsumer
             return order;
         }
 
+        public Dictionary<Guid, List<Trial>> Trials { get; } = [];
+
+        /// <summary>All trials of one contact, including those added in this batch.</summary>
+        public async Task<List<Trial>> TrialsAsync(Guid contactId, CancellationToken ct)
+        {
+            if (!Trials.TryGetValue(contactId, out var trials))
+            {
+                trials = preloaded ? [] : await Db.Trials.Where(t => t.ContactId == contactId).ToListAsync(ct);
+                Trials[contactId] = trials;
+            }
+            return trials;
+        }
+
         public async Task<List<string>> UnknownSkusAsync(List<string> skus, CancellationToken ct)
         {
             if (!preloaded && skus.Any(s => !Skus.Contains(s)))
@@ -81,8 +103,8 @@ internal sealed class CommerceProjection : IEventConsumer
     {
         "order.placed" => ApplyOrderPlacedAsync(book, e, now, ct),
         "order.refunded" => ApplyOrderRefundedAsync(book, e, now, ct),
-        "trial.started" => ApplyTrialStartedAsync(book.Db, e, ct),
-        "trial.ended" => ApplyTrialEndedAsync(book.Db, e, ct),
+        "trial.started" => ApplyTrialStartedAsync(book, e, ct),
+        "trial.ended" => ApplyTrialEndedAsync(book, e, ct),
         _ => Task.CompletedTask,
     };
 
@@ -176,23 +198,26 @@ internal sealed class CommerceProjection : IEventConsumer
         order.UpdatedAt = now;
     }
 
-    private static async Task ApplyTrialStartedAsync(ClienteleDb db, Event e, CancellationToken ct)
+    private static async Task ApplyTrialStartedAsync(OrderBook book, Event e, CancellationToken ct)
     {
         using var doc = JsonDocument.Parse(e.Properties);
         var p = doc.RootElement;
         var product = Str(p, "product") ?? Str(p, "plan");
-        var open = await db.Trials.AnyAsync(t => t.ContactId == e.ContactId && t.EndedAt == null && t.Product == product, ct);
-        if (open)
+        var trials = await book.TrialsAsync(e.ContactId, ct);
+        // Already known (a replay), or one of this product still running: nothing new.
+        if (trials.Any(t => t.Product == product && (t.StartedAt == e.OccurredAt || t.EndedAt == null)))
         {
             return;
         }
         DateTime? endsAt = Str(p, "endsAt") is { } s && DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var d)
             ? d
             : Num(p, "days") is { } days ? e.OccurredAt.AddDays((double)days) : null;
-        db.Trials.Add(new Trial { Id = Guid.CreateVersion7(), ContactId = e.ContactId, Product = product, StartedAt = e.OccurredAt, EndsAt = endsAt });
+        var trial = new Trial { Id = Guid.CreateVersion7(), ContactId = e.ContactId, Product = product, StartedAt = e.OccurredAt, EndsAt = endsAt };
+        book.Db.Trials.Add(trial);
+        trials.Add(trial);
     }
 
-    private static async Task ApplyTrialEndedAsync(ClienteleDb db, Event e, CancellationToken ct)
+    private static async Task ApplyTrialEndedAsync(OrderBook book, Event e, CancellationToken ct)
     {
         using var doc = JsonDocument.Parse(e.Properties);
         var p = doc.RootElement;
@@ -201,12 +226,18 @@ internal sealed class CommerceProjection : IEventConsumer
             "converted" => TrialOutcome.Converted,
             _ => TrialOutcome.Lapsed,
         };
-        var trial = await db.Trials.Where(t => t.ContactId == e.ContactId && t.EndedAt == null)
-            .OrderByDescending(t => t.StartedAt).FirstOrDefaultAsync(ct);
+        var product = Str(p, "product") ?? Str(p, "plan");
+        var trials = await book.TrialsAsync(e.ContactId, ct);
+        var trial = trials
+            .Where(t => t.StartedAt <= e.OccurredAt && (t.EndedAt == null || t.EndedAt == e.OccurredAt) && (product is null || t.Product == product))
+            .OrderByDescending(t => t.StartedAt)
+            .FirstOrDefault();
         if (trial is null)
         {
-            trial = new Trial { Id = Guid.CreateVersion7(), ContactId = e.ContactId, StartedAt = e.OccurredAt, Product = Str(p, "product") };
-            db.Trials.Add(trial);
+            // An end without a known start still records that there was a trial.
+            trial = new Trial { Id = Guid.CreateVersion7(), ContactId = e.ContactId, StartedAt = e.OccurredAt, Product = product };
+            book.Db.Trials.Add(trial);
+            trials.Add(trial);
         }
         trial.EndedAt = e.OccurredAt;
         trial.Outcome = outcome;

@@ -100,6 +100,7 @@ public sealed class EventDispatcherTests
                     properties = new { orderId = "1001", currency = "EUR", items = new[] { new { sku = "BEAN-1", category = "Coffee", quantity = 2, price = 12.5m } } } },
                 new { type = "order.refunded", email = "ann@example.com", occurredAt = "2026-05-03T10:00:00Z", properties = new { orderId = "1001" } },
                 new { type = "trial.started", email = "bob@example.com", occurredAt = "2026-05-01T10:00:00Z", properties = new { product = "Subscription", days = 14 } },
+                new { type = "trial.ended", email = "bob@example.com", occurredAt = "2026-05-10T10:00:00Z", properties = new { product = "Subscription", outcome = "converted" } },
             },
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -121,5 +122,7 @@ public sealed class EventDispatcherTests
         Assert.Equal("Coffee", (await check.Products.SingleAsync()).Category);
         var trial = await check.Trials.SingleAsync();
         Assert.Equal(new DateTime(2026, 5, 15, 10, 0, 0, DateTimeKind.Utc), trial.EndsAt);
+        Assert.Equal(new DateTime(2026, 5, 10, 10, 0, 0, DateTimeKind.Utc), trial.EndedAt);
+        Assert.Equal(Clientele.Commerce.TrialOutcome.Converted, trial.Outcome);
     }
 }
