@@ -121,6 +121,11 @@ internal static class IngestRun
         }
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        if (Environment.GetEnvironmentVariable("BENCH_NO_DISPATCH") == "1")
+        {
+            // Ingestion alone, for comparison: the consumers then catch up after the run.
+            psi.Environment["Clientele__Dispatcher__Enabled"] = "false";
+        }
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("server: " + e.Data); } };

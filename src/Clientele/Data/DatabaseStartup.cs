@@ -21,7 +21,12 @@ internal sealed class DatabaseStartup(ClienteleDatabase database, IEnumerable<IS
     }
 
     public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
-    public Task StartedAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken ct)
+    {
+        // Start-up (migrations, model building) leaves garbage behind; give it back before idling.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return Task.CompletedTask;
+    }
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     public Task StoppingAsync(CancellationToken ct) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken ct) => Task.CompletedTask;

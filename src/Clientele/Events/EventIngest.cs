@@ -349,9 +349,9 @@ internal sealed class EventIngest : IDisposable
             // New people: hold the contact-creation lock until commit and look again, so two writers
             // naming the same new person cannot both create them.
             await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7283461)", ct);
-            foreach (var added in db.ChangeTracker.Entries<Contact>().Where(e => e.State == EntityState.Added).ToList())
+            foreach (var entry in db.ChangeTracker.Entries<Contact>().ToList())
             {
-                added.State = EntityState.Detached;
+                entry.State = EntityState.Detached; // the second look decides afresh
             }
             for (var i = 0; i < results.Length; i++)
             {
@@ -433,15 +433,15 @@ internal sealed class EventIngest : IDisposable
         var found = new List<Contact>();
         if (emails.Count > 0)
         {
-            found.AddRange(await db.Contacts.Where(c => emails.Contains(c.EmailNormalized!)).ToListAsync(ct));
+            found.AddRange(await db.Contacts.AsNoTracking().Where(c => emails.Contains(c.EmailNormalized!)).Select(Identity).ToListAsync(ct));
         }
         if (externals.Count > 0)
         {
-            found.AddRange(await db.Contacts.Where(c => externals.Contains(c.ExternalId!)).ToListAsync(ct));
+            found.AddRange(await db.Contacts.AsNoTracking().Where(c => externals.Contains(c.ExternalId!)).Select(Identity).ToListAsync(ct));
         }
         if (ids.Count > 0)
         {
-            found.AddRange(await db.Contacts.Where(c => ids.Contains(c.Id)).ToListAsync(ct));
+            found.AddRange(await db.Contacts.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(Identity).ToListAsync(ct));
         }
         var byId = found.DistinctBy(c => c.Id).ToDictionary(c => c.Id);
         var byEmail = byId.Values.Where(c => c.EmailNormalized != null).ToDictionary(c => c.EmailNormalized!);
@@ -492,19 +492,19 @@ internal sealed class EventIngest : IDisposable
                 // New activity from an archived contact brings them back rather than losing the event.
                 contact.DeletedAt = null;
                 contact.UpdatedAt = now;
-                db.Entry(contact).State = EntityState.Modified;
+                Changed(db, contact, nameof(Contact.DeletedAt), nameof(Contact.UpdatedAt));
             }
             // Learn the missing identifier, unless another contact already holds it.
             if (contact.EmailNormalized is null && email != null && !byEmail.ContainsKey(email))
             {
                 contact.Email = d.Email;
                 contact.EmailNormalized = email;
-                MarkModified(db, contact);
+                Changed(db, contact, nameof(Contact.Email), nameof(Contact.EmailNormalized));
             }
             if (contact.ExternalId is null && d.ExternalId != null && !byExternal.ContainsKey(d.ExternalId))
             {
                 contact.ExternalId = d.ExternalId;
-                MarkModified(db, contact);
+                Changed(db, contact, nameof(Contact.ExternalId));
             }
             if (contact.EmailNormalized != null)
             {
@@ -519,12 +519,33 @@ internal sealed class EventIngest : IDisposable
         return resolved;
     }
 
-    private static void MarkModified(ClienteleDb db, Contact contact)
+    /// <summary>
+    /// Only what resolution needs: contacts are read as untracked stubs, because a batch names hundreds
+    /// of them and almost none change. The few that do are attached and only the changed columns written.
+    /// </summary>
+    private static readonly System.Linq.Expressions.Expression<Func<Contact, Contact>> Identity = c => new Contact
+    {
+        Id = c.Id,
+        Email = c.Email,
+        EmailNormalized = c.EmailNormalized,
+        ExternalId = c.ExternalId,
+        DeletedAt = c.DeletedAt,
+    };
+
+    private static void Changed(ClienteleDb db, Contact contact, params string[] properties)
     {
         var entry = db.Entry(contact);
-        if (entry.State == EntityState.Unchanged)
+        if (entry.State == EntityState.Added)
         {
-            entry.State = EntityState.Modified;
+            return;
+        }
+        if (entry.State == EntityState.Detached)
+        {
+            db.Contacts.Attach(contact);
+        }
+        foreach (var property in properties)
+        {
+            entry.Property(property).IsModified = true;
         }
     }
 }

@@ -153,4 +153,35 @@ public sealed class ContactsApiTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("No contact", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task New_activity_from_a_deleted_contact_brings_them_back_with_everything_they_had(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var api = await app.ApiClientAsync("write");
+        var created = await (await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@example.com", firstName = "Ann", tags = new[] { "vip" } })).ReadJsonAsync();
+        var id = created.GetProperty("id").GetString();
+        await api.DeleteAsync($"/api/v1/contacts/{id}");
+
+        var events = await (await api.PostJsonAsync("/api/v1/events", new
+        {
+            events = new object[]
+            {
+                new { type = "page.viewed", email = "ANN@example.com" },
+                new { type = "page.viewed", externalId = "shop-7", email = "bob@example.com" },
+                new { type = "page.viewed", externalId = "shop-7" },
+            },
+        })).ReadJsonAsync();
+
+        Assert.Equal(id, events.GetProperty("results")[0].GetProperty("contactId").GetString());
+        var back = await (await api.GetAsync($"/api/v1/contacts/{id}")).ReadJsonAsync();
+        Assert.Equal("Ann", back.GetProperty("firstName").GetString());
+        Assert.Equal("vip", back.GetProperty("tags")[0].GetString());
+        var bob = events.GetProperty("results")[1].GetProperty("contactId").GetString();
+        Assert.Equal(bob, events.GetProperty("results")[2].GetProperty("contactId").GetString());
+        var bobContact = await (await api.GetAsync($"/api/v1/contacts/{bob}")).ReadJsonAsync();
+        Assert.Equal("shop-7", bobContact.GetProperty("externalId").GetString());
+    }
 }
