@@ -88,6 +88,7 @@ internal static class IngestRun
         await PostBatchesAsync(http, batches, concurrency: 4);
         sw.Stop();
         var apiRate = rows.Count / sw.Elapsed.TotalSeconds;
+        var (batchLag, batchCatchUp) = await CatchUpAsync(http);
 
         var singleBodies = rows.Take(singles).Select(r => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { events = new[] { r.Json(suffix: "s") } }))).ToList();
         sw.Restart();
@@ -95,6 +96,7 @@ internal static class IngestRun
         sw.Stop();
         var singleRate = singleBodies.Count / sw.Elapsed.TotalSeconds;
         var loadedRss = RssMb(server.Id);
+        var (singleLag, singleCatchUp) = await CatchUpAsync(http);
         server.Kill(entireProcessTree: true);
         await server.WaitForExitAsync();
 
@@ -105,6 +107,30 @@ internal static class IngestRun
         Console.WriteLine($"ratio API / baseline:           {apiRate / rawRate,10:N2}      (target >= 0.30)");
         Console.WriteLine($"single-event POSTs:             {singleRate,10:N0} requests/s (target >= 5,000)");
         Console.WriteLine($"RSS after load:                 {loadedRss,10:N0} MB");
+        Console.WriteLine($"consumer lag after batches:     {batchLag,10:N0} events; caught up {batchCatchUp:N1} s later");
+        Console.WriteLine($"consumer lag after singles:     {singleLag,10:N0} events; caught up {singleCatchUp:N1} s later");
+    }
+
+    /// <summary>
+    /// The consumers (orders, consent, last activity) trail the log under load; this waits until they have
+    /// caught up, so each phase is measured on its own, and says how far behind they were.
+    /// </summary>
+    private static async Task<(long Lag, double Seconds)> CatchUpAsync(HttpClient http)
+    {
+        var lag = await LagAsync(http);
+        var sw = Stopwatch.StartNew();
+        while (await LagAsync(http) > 0 && sw.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(100);
+        }
+        return (lag, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The largest number of events any consumer still has to read.</summary>
+    private static async Task<long> LagAsync(HttpClient http)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/v1/system/consumers"));
+        return doc.RootElement.EnumerateArray().Max(c => c.GetProperty("lag").GetInt64());
     }
 
     private static Process StartServer(string appDll, string connection, int port)

@@ -74,27 +74,28 @@ internal sealed class EventDispatcher(
 
     private async Task<int> DrainCoreAsync(CancellationToken ct)
     {
+        // Round robin, one batch per consumer per round: under a steady stream no consumer starves the others.
         var total = 0;
-        foreach (var consumer in _consumers)
+        while (true)
         {
-            try
+            var round = 0;
+            foreach (var consumer in _consumers)
             {
-                while (true)
+                try
                 {
-                    var n = await RunOnceAsync(consumer, ct);
-                    total += n;
-                    if (n == 0)
-                    {
-                        break;
-                    }
+                    round += await RunOnceAsync(consumer, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogError(ex, "Consumer {Consumer} could not advance", consumer.Name);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            total += round;
+            if (round == 0)
             {
-                log.LogError(ex, "Consumer {Consumer} could not advance", consumer.Name);
+                return total;
             }
         }
-        return total;
     }
 
     /// <summary>Processes one batch for one consumer. Returns the number of events read.</summary>
@@ -311,6 +312,9 @@ internal sealed class EventDispatcher(
 internal sealed class EventDispatcherService(EventDispatcher dispatcher, EventSignal signal, IConfiguration config, ILogger<EventDispatcherService> log)
     : BackgroundService
 {
+    /// <summary>How long derivation may trail a trickle of events, to handle them together.</summary>
+    public static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(100);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // An instance that only takes API traffic can leave derivation to the others (PostgreSQL).
@@ -323,7 +327,13 @@ internal sealed class EventDispatcherService(EventDispatcher dispatcher, EventSi
         {
             try
             {
-                await dispatcher.DrainAsync(stoppingToken);
+                var handed = await dispatcher.DrainAsync(stoppingToken);
+                if (handed > 0 && handed < EventDispatcher.BatchSize)
+                {
+                    // Caught up with a trickle: let events gather for a moment, so a busy shop's
+                    // single-event requests are derived in batches instead of one transaction each.
+                    await Task.Delay(Coalesce, stoppingToken);
+                }
                 await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
