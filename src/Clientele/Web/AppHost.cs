@@ -21,7 +21,8 @@ internal static class AppHost
 {
     public static WebApplication Build(string[] args, ServeOptions options)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings and assets ship beside the executable; relative paths (./data/clientele.db) are the caller's.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (options.Db is not null)
         {
             builder.Configuration["ConnectionStrings:Clientele"] = options.Db;
