@@ -1,0 +1,156 @@
+namespace Clientele.Clv;
+
+/// <summary>
+/// Pareto/NBD parameters: purchase rates λ are Gamma(r, α) and drop-out rates μ are Gamma(s, β) across customers.
+/// </summary>
+public readonly record struct ParetoNbdParameters(double R, double Alpha, double S, double Beta)
+{
+    internal void Validate()
+    {
+        if (!(R > 0 && Alpha > 0 && S > 0 && Beta > 0) || double.IsInfinity(R + Alpha + S + Beta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(R), $"Pareto/NBD parameters must be positive and finite: {this}.");
+        }
+    }
+}
+
+/// <summary>
+/// The Pareto/NBD model of Schmittlein, Morrison &amp; Colombo (1987): customers buy at Poisson rate λ while alive and
+/// die after an exponential lifetime with rate μ, unobserved. The likelihood follows Fader &amp; Hardie's note
+/// "A Note on Deriving the Pareto/NBD Model and Related Expressions" (2005), evaluated in log space.
+/// </summary>
+public static class ParetoNbd
+{
+    /// <summary>Log-likelihood of one customer's (x, t_x, T).</summary>
+    public static double LogLikelihood(ParetoNbdParameters p, double x, double recency, double age)
+    {
+        p.Validate();
+        BgNbd.RequireCustomer(x, recency, age);
+        var (logAliveTerm, logDeadTerm) = Terms(p.R, p.Alpha, p.S, p.Beta, x, recency, age);
+        return LogMath.LogRising(p.R, x) + p.R * Math.Log(p.Alpha) + p.S * Math.Log(p.Beta)
+            + LogMath.LogAddExp(logAliveTerm, logDeadTerm);
+    }
+
+    /// <summary>Weighted sum of the per-customer log-likelihoods.</summary>
+    public static double LogLikelihood(ParetoNbdParameters p, RfmData data)
+    {
+        p.Validate();
+        ArgumentNullException.ThrowIfNull(data);
+        return Sum(p.R, p.Alpha, p.S, p.Beta, data);
+    }
+
+    /// <summary>Maximum-likelihood estimate, optimising log-parameters so that they stay positive.</summary>
+    public static FitResult<ParetoNbdParameters> Fit(RfmData data, FitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        options ??= FitOptions.Default;
+        var n = data.TotalWeight;
+        var meanT = 0.0;
+        for (var i = 0; i < data.Count; i++)
+        {
+            meanT += data.W[i] * data.TT[i] / n;
+        }
+        var scale = Math.Log(Math.Max(meanT / 4, 1e-3));
+        var lambda = options.Penalty;
+        double Objective(double[] θ)
+        {
+            double r = Math.Exp(θ[0]), alpha = Math.Exp(θ[1]), s = Math.Exp(θ[2]), beta = Math.Exp(θ[3]);
+            return -Sum(r, alpha, s, beta, data) / n + lambda * (r * r + alpha * alpha + s * s + beta * beta);
+        }
+        var min = Optimizer.NelderMead(Objective, [0.0, scale, 0.0, scale], options.Tolerance, options.MaxIterations);
+        var p = new ParetoNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
+        return new FitResult<ParetoNbdParameters>(p, Sum(p.R, p.Alpha, p.S, p.Beta, data), min.Converged, min.Iterations);
+    }
+
+    /// <summary>Probability that a customer with history (x, t_x, T) is still alive at T.</summary>
+    public static double ProbabilityAlive(ParetoNbdParameters p, double x, double recency, double age)
+    {
+        p.Validate();
+        BgNbd.RequireCustomer(x, recency, age);
+        var (logAliveTerm, logDeadTerm) = Terms(p.R, p.Alpha, p.S, p.Beta, x, recency, age);
+        // P(alive) = alive / (alive + dead) = 1 / (1 + e^(dead − alive)).
+        var logOdds = logDeadTerm - logAliveTerm;
+        if (double.IsNegativeInfinity(logOdds))
+        {
+            return 1.0;
+        }
+        return logOdds > 0 ? Math.Exp(-logOdds) / (1 + Math.Exp(-logOdds)) : 1 / (1 + Math.Exp(logOdds));
+    }
+
+    /// <summary>E[X(t)]: expected purchases in (0, t] of a customer just acquired.</summary>
+    public static double ExpectedPurchases(ParetoNbdParameters p, double t)
+    {
+        p.Validate();
+        BgNbd.RequireNonNegative(t, nameof(t));
+        return p.R / p.Alpha * p.Beta * Horizon(p.S, p.Beta, t);
+    }
+
+    /// <summary>Expected purchases in the next <paramref name="t"/> time units for a customer with history (x, t_x, T).</summary>
+    public static double ConditionalExpectedPurchases(ParetoNbdParameters p, double t, double x, double recency, double age)
+    {
+        p.Validate();
+        BgNbd.RequireCustomer(x, recency, age);
+        BgNbd.RequireNonNegative(t, nameof(t));
+        return (p.R + x) / (p.Alpha + age) * (p.Beta + age) * Horizon(p.S, p.Beta + age, t)
+            * ProbabilityAlive(p, x, recency, age);
+    }
+
+    /// <summary>
+    /// [1 − (β/(β+t))^(s−1)] / (s − 1): the expected time alive in the next t, per unit of β, for a Gamma(s, β) death rate.
+    /// Written with expm1 so it stays accurate for s near 1, where it tends to ln((β+t)/β).
+    /// </summary>
+    private static double Horizon(double s, double beta, double t)
+    {
+        var l = LogMath.Log1P(t / beta);
+        var sm1 = s - 1;
+        return Math.Abs(sm1 * l) < 1e-12 ? l : -LogMath.ExpM1(-sm1 * l) / sm1;
+    }
+
+    private static double Sum(double r, double alpha, double s, double beta, RfmData data)
+    {
+        double[] xs = data.X, txs = data.Tx, ts = data.TT, ws = data.W;
+        var constant = r * Math.Log(alpha) + s * Math.Log(beta);
+        var total = 0.0;
+        var lastX = double.NaN;
+        var logRising = 0.0;
+        for (var i = 0; i < xs.Length; i++)
+        {
+            // Rows are usually sorted by x, so the Gamma-function term is reused along a run of equal x.
+            if (xs[i] != lastX)
+            {
+                lastX = xs[i];
+                logRising = LogMath.LogRising(r, lastX);
+            }
+            var (alive, dead) = Terms(r, alpha, s, beta, xs[i], txs[i], ts[i]);
+            total += ws[i] * (logRising + constant + LogMath.LogAddExp(alive, dead));
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The two parts of the likelihood (without the common factor Γ(r+x)α^r β^s / Γ(r)), as logarithms:
+    /// alive through T, and died somewhere in (t_x, T]. The second is a difference of two ₂F₁ terms,
+    /// taken in log space; it vanishes when t_x = T.
+    /// </summary>
+    private static (double Alive, double Dead) Terms(double r, double alpha, double s, double beta, double x, double recency, double age)
+    {
+        var alive = -(r + x) * Math.Log(alpha + age) - s * Math.Log(beta + age);
+        var rsx = r + s + x;
+        double upper, lower;
+        // The note's two cases keep the ₂F₁ argument in [0, 1).
+        if (alpha >= beta)
+        {
+            upper = LogMath.LogHyp2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + recency)) - rsx * Math.Log(alpha + recency);
+            lower = LogMath.LogHyp2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + age)) - rsx * Math.Log(alpha + age);
+        }
+        else
+        {
+            upper = LogMath.LogHyp2F1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + recency)) - rsx * Math.Log(beta + recency);
+            lower = LogMath.LogHyp2F1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + age)) - rsx * Math.Log(beta + age);
+        }
+        var dead = upper > lower
+            ? Math.Log(s) - Math.Log(rsx) + LogMath.LogSubExp(upper, lower)
+            : double.NegativeInfinity;
+        return (alive, dead);
+    }
+}
