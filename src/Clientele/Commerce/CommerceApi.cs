@@ -131,79 +131,99 @@ internal static class CommerceApi
             {
                 return ApiProblems.Invalid(errors);
             }
-            var now = time.GetUtcNow().UtcDateTime;
-            var orderId = input!.OrderId!.Trim();
-            var existing = await db.Orders.Include(o => o.Lines).FirstOrDefaultAsync(o => o.ExternalId == orderId, ct);
-
-            Guid contactId;
-            if (input.ContactId is { } cid)
+            // The commerce projection may touch the same order in the background; on a collision, look again.
+            for (var attempt = 1; ; attempt++)
             {
-                if (!await db.Contacts.AnyAsync(c => c.Id == cid, ct))
+                try
                 {
-                    return ApiProblems.Invalid("/contactId", $"No contact has the id {cid}.");
+                    return await StoreOrderAsync(input!, db, time, signal, ct);
                 }
-                contactId = cid;
-            }
-            else
-            {
-                var changes = new ContactChanges { Email = input.Email, ExternalId = input.ExternalId };
-                var outcome = await ContactStore.UpsertAsync(db, changes, "api", now, ct);
-                if (outcome.Error is { } error)
+                catch (DbUpdateConcurrencyException) when (attempt < 3)
                 {
-                    return ApiProblems.Conflict(error.Message, error.Field);
+                    db.ChangeTracker.Clear();
                 }
-                contactId = outcome.Contact!.Id;
             }
+        }
+    }
 
-            var placedAt = input.PlacedAt?.UtcDateTime ?? existing?.PlacedAt ?? now;
-            var properties = JsonSerializer.Serialize(new
+    private static async Task<IResult> StoreOrderAsync(OrderInput input, ClienteleDb db, TimeProvider time, EventSignal signal, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var orderId = input.OrderId!.Trim();
+        var existing = await db.Orders.Include(o => o.Lines).FirstOrDefaultAsync(o => o.ExternalId == orderId, ct);
+
+        Guid contactId;
+        if (input.ContactId is { } cid)
+        {
+            if (!await db.Contacts.AnyAsync(c => c.Id == cid, ct))
             {
-                orderId,
-                total = input.Total ?? input.Items?.Sum(i => i.Price * (i.Quantity ?? 1)) ?? 0,
-                currency = (input.Currency ?? "USD").ToUpperInvariant(),
-                coupon = input.Coupon,
-                items = (input.Items ?? []).Select(i => new { sku = i.Sku, category = i.Category, name = i.Name, quantity = i.Quantity ?? 1, price = i.Price }),
-            }, EventJson.Options);
+                return ApiProblems.Invalid("/contactId", $"No contact has the id {cid}.");
+            }
+            contactId = cid;
+        }
+        else
+        {
+            var changes = new ContactChanges { Email = input.Email, ExternalId = input.ExternalId };
+            var outcome = await ContactStore.UpsertAsync(db, changes, "api", now, ct);
+            if (outcome.Error is { } error)
+            {
+                return ApiProblems.Conflict(error.Message, error.Field);
+            }
+            contactId = outcome.Contact!.Id;
+        }
 
-            var placed = new Event
+        var placedAt = input.PlacedAt?.UtcDateTime ?? existing?.PlacedAt ?? now;
+        // An update names only what changes; everything it leaves out keeps its stored value.
+        var items = input.Items?.Select(i => new { sku = i.Sku, category = i.Category, name = (string?)i.Name, quantity = i.Quantity ?? 1, price = i.Price }).ToList()
+            ?? existing?.Lines.Select(l => new { sku = (string?)l.Sku, category = l.Category, name = (string?)null, quantity = l.Quantity, price = l.Price }).ToList()
+            ?? [];
+        var properties = JsonSerializer.Serialize(new
+        {
+            orderId,
+            total = input.Total ?? (input.Items is null ? existing?.Total : null) ?? items.Sum(i => i.price * i.quantity),
+            currency = (input.Currency ?? existing?.Currency ?? "USD").ToUpperInvariant(),
+            coupon = input.Coupon ?? existing?.Coupon,
+            items,
+        }, EventJson.Options);
+
+        var placed = new Event
+        {
+            ContactId = contactId,
+            Type = existing is null ? "order.placed" : "order.updated",
+            OccurredAt = existing is null ? placedAt : now,
+            ReceivedAt = now,
+            Properties = properties,
+            IdempotencyKey = existing is null ? "order:" + orderId : null,
+            Source = "api",
+        };
+        db.Events.Add(placed);
+        // Apply now, not only in the background, so the response shows the stored order.
+        var asPlaced = new Event { ContactId = contactId, Type = "order.placed", OccurredAt = placedAt, Properties = properties, IdempotencyKey = placed.IdempotencyKey };
+        await CommerceProjection.ApplyOrderPlacedAsync(db, asPlaced, now, ct);
+        var order = db.Orders.Local.First(o => o.ExternalId == orderId);
+        if (input.Status is "refunded" && order.Status != OrderStatus.Refunded)
+        {
+            order.Status = OrderStatus.Refunded;
+            order.RefundedAt = now;
+            db.Events.Add(new Event
             {
                 ContactId = contactId,
-                Type = existing is null ? "order.placed" : "order.updated",
-                OccurredAt = existing is null ? placedAt : now,
+                Type = "order.refunded",
+                OccurredAt = now,
                 ReceivedAt = now,
-                Properties = properties,
-                IdempotencyKey = existing is null ? "order:" + orderId : null,
+                Properties = JsonSerializer.Serialize(new { orderId }, EventJson.Options),
+                IdempotencyKey = "order-refund:" + orderId,
                 Source = "api",
-            };
-            db.Events.Add(placed);
-            // Apply now, not only in the background, so the response shows the stored order.
-            var asPlaced = new Event { ContactId = contactId, Type = "order.placed", OccurredAt = placedAt, Properties = properties, IdempotencyKey = placed.IdempotencyKey };
-            await CommerceProjection.ApplyOrderPlacedAsync(db, asPlaced, now, ct);
-            var order = db.Orders.Local.First(o => o.ExternalId == orderId);
-            if (input.Status is "refunded" && order.Status != OrderStatus.Refunded)
-            {
-                order.Status = OrderStatus.Refunded;
-                order.RefundedAt = now;
-                db.Events.Add(new Event
-                {
-                    ContactId = contactId,
-                    Type = "order.refunded",
-                    OccurredAt = now,
-                    ReceivedAt = now,
-                    Properties = JsonSerializer.Serialize(new { orderId }, EventJson.Options),
-                    IdempotencyKey = "order-refund:" + orderId,
-                    Source = "api",
-                });
-            }
-            else if (input.Status is "cancelled")
-            {
-                order.Status = OrderStatus.Cancelled;
-            }
-            await db.SaveChangesAsync(ct);
-            signal.Notify();
-            var dto = order.AsDto();
-            return existing is null ? TypedResults.Created($"/api/v1/orders/{Uri.EscapeDataString(orderId)}", dto) : TypedResults.Ok(dto);
+            });
         }
+        else if (input.Status is "cancelled")
+        {
+            order.Status = OrderStatus.Cancelled;
+        }
+        await db.SaveChangesAsync(ct);
+        signal.Notify();
+        var dto = order.AsDto();
+        return existing is null ? TypedResults.Created($"/api/v1/orders/{Uri.EscapeDataString(orderId)}", dto) : TypedResults.Ok(dto);
     }
 
     private static List<FieldError> Validate(OrderInput input)

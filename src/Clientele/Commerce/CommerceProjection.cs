@@ -150,16 +150,27 @@ internal sealed class CommerceProjection : IEventConsumer
             db.Orders.Add(order);
             book.Orders[order.ExternalId] = order;
         }
+        var sameLines = order.Lines.Count == facts.Lines.Count && order.Lines.Zip(facts.Lines).All(p =>
+            p.First.Sku == p.Second.Sku && p.First.Category == p.Second.Category && p.First.Quantity == p.Second.Quantity && p.First.Price == p.Second.Price);
+        var changed = !sameLines || order.ContactId != e.ContactId || order.Total != facts.Total || order.Currency != facts.Currency
+            || order.Coupon != facts.Coupon || order.PlacedAt != e.OccurredAt;
+        if (!changed)
+        {
+            return; // a replay, or the API already stored it: write nothing, so nothing can collide
+        }
         order.ContactId = e.ContactId;
         order.Total = facts.Total;
         order.Currency = facts.Currency;
         order.Coupon = facts.Coupon;
         order.PlacedAt = e.OccurredAt;
         order.UpdatedAt = now;
-        order.Lines.Clear();
-        foreach (var l in facts.Lines)
+        if (!sameLines)
         {
-            order.Lines.Add(new OrderLine { ContactId = e.ContactId, Sku = l.Sku, Category = l.Category, Quantity = l.Quantity, Price = l.Price });
+            order.Lines.Clear();
+            foreach (var l in facts.Lines)
+            {
+                order.Lines.Add(new OrderLine { ContactId = e.ContactId, Sku = l.Sku, Category = l.Category, Quantity = l.Quantity, Price = l.Price });
+            }
         }
         var unknown = await book.UnknownSkusAsync(facts.Lines.Select(l => l.Sku).Where(s => s.Length > 0).Distinct().ToList(), ct);
         foreach (var line in facts.Lines.Where(l => unknown.Contains(l.Sku)).DistinctBy(l => l.Sku))
