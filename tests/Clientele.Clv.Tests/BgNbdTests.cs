@@ -109,6 +109,34 @@ public sealed class BgNbdTests
             6);
     }
 
+    [Theory]
+    // Hardie's BG/NBD spreadsheet for CDNOW, which uses the unrounded estimates.
+    [InlineData(0.1429, 0.0078)]
+    [InlineData(1.0, 0.0532)]
+    [InlineData(3.0, 0.1506)]
+    [InlineData(31.8571, 1.0405)]
+    [InlineData(32.0, 1.0437)]
+    [InlineData(78.0, 1.8576)]
+    public void New_customer_expectation_matches_the_published_spreadsheet(double t, double expected)
+    {
+        // Within half a unit in the third decimal; the sheet's inputs differ slightly in rounding.
+        Assert.InRange(BgNbd.ExpectedPurchases(CdnowFit.Value.Params, t), expected - 5e-4, expected + 5e-4);
+    }
+
+    [Fact]
+    public void Purchase_count_probabilities_match_the_btyd_package()
+    {
+        // BTYD (R) documentation: P(X(2) = 10) and P(X(30) = n) for n = 11 … 20 at the published estimates.
+        Assert.Equal(1.07869e-07, BgNbd.ProbabilityOfPurchases(Published, 2, 10), 10);
+        double[] expected = [0.0019995214, 0.0015170236, 0.0011633150, 0.0009003148, 0.0007023638,
+            0.0005517902, 0.0004361913, 0.0003467171, 0.0002769613, 0.0002222260];
+        for (var n = 11; n <= 20; n++)
+        {
+            var actual = BgNbd.ProbabilityOfPurchases(Published, 30, n);
+            Assert.True(Math.Abs(actual - expected[n - 11]) < 1e-6 * expected[n - 11] + 1e-9, $"n={n}: {actual} vs {expected[n - 11]}");
+        }
+    }
+
     [Fact]
     public void Expected_purchases_of_the_cohort_match_the_fitted_cohort_size_scale()
     {
