@@ -203,18 +203,7 @@ internal static class CommerceApi
         var order = db.Orders.Local.First(o => o.ExternalId == orderId);
         if (input.Status is "refunded" && order.Status != OrderStatus.Refunded)
         {
-            order.Status = OrderStatus.Refunded;
-            order.RefundedAt = now;
-            db.Events.Add(new Event
-            {
-                ContactId = contactId,
-                Type = "order.refunded",
-                OccurredAt = now,
-                ReceivedAt = now,
-                Properties = JsonSerializer.Serialize(new { orderId }, EventJson.Options),
-                IdempotencyKey = "order-refund:" + orderId,
-                Source = "api",
-            });
+            CommerceProjection.Refund(db, order, contactId, orderId, now, now, "api");
         }
         else if (input.Status is "cancelled")
         {

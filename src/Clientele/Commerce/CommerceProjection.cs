@@ -108,6 +108,32 @@ internal sealed class CommerceProjection : IEventConsumer
         _ => Task.CompletedTask,
     };
 
+    internal static string RefundKey(string orderId) => "order-refund:" + orderId;
+
+    /// <summary>
+    /// Marks an order refunded and records it as an <c>order.refunded</c> event, once per order
+    /// (the API and imports both refund this way).
+    /// </summary>
+    internal static void Refund(ClienteleDb db, Order? order, Guid contactId, string orderId, DateTime at, DateTime now, string source)
+    {
+        if (order is not null)
+        {
+            order.Status = OrderStatus.Refunded;
+            order.RefundedAt = at;
+            order.UpdatedAt = now;
+        }
+        db.Events.Add(new Event
+        {
+            ContactId = contactId,
+            Type = "order.refunded",
+            OccurredAt = at,
+            ReceivedAt = now,
+            Properties = JsonSerializer.Serialize(new { orderId }, EventJson.Options),
+            IdempotencyKey = RefundKey(orderId),
+            Source = source,
+        });
+    }
+
     /// <summary>The order an <c>order.placed</c> event describes; its id falls back to the event's key.</summary>
     public static OrderFacts ReadOrder(Event e)
     {

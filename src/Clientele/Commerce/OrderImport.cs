@@ -590,30 +590,12 @@ internal static partial class OrderImport
 
     private static string PlacedKey(string orderId) => "order:" + orderId;
 
-    private static string RefundKey(string orderId) => "order-refund:" + orderId;
+    private static string RefundKey(string orderId) => CommerceProjection.RefundKey(orderId);
 
-    private static void Refund(ClienteleDb db, Order? order, Guid contactId, OrderDraft draft, DateTime now)
-    {
-        // Without a refund date the refund is dated with the order: an import of history should not make
-        // a long-gone customer look active today.
-        var at = draft.RefundedAt ?? draft.PlacedAt;
-        if (order is not null)
-        {
-            order.Status = OrderStatus.Refunded;
-            order.RefundedAt = at;
-            order.UpdatedAt = now;
-        }
-        db.Events.Add(new Event
-        {
-            ContactId = contactId,
-            Type = "order.refunded",
-            OccurredAt = at,
-            ReceivedAt = now,
-            Properties = JsonSerializer.Serialize(new { orderId = draft.OrderId }, EventJson.Options),
-            IdempotencyKey = RefundKey(draft.OrderId),
-            Source = Origin,
-        });
-    }
+    // Without a refund date the refund is dated with the order: an import of history should not make
+    // a long-gone customer look active today.
+    private static void Refund(ClienteleDb db, Order? order, Guid contactId, OrderDraft draft, DateTime now) =>
+        CommerceProjection.Refund(db, order, contactId, draft.OrderId, draft.RefundedAt ?? draft.PlacedAt, now, Origin);
 
     /// <summary>Finds each order's customer by external id, then e-mail, with two queries per batch; creates the unknown ones.</summary>
     private static async Task<(Dictionary<OrderDraft, Contact> Contacts, int Created)> ResolveContactsAsync(ClienteleDb db, List<OrderDraft> drafts, DateTime now, CancellationToken ct)
