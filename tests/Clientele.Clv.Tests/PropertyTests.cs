@@ -92,4 +92,44 @@ public sealed class PropertyTests
             return double.IsFinite(near) && near >= 0 && far >= near - 1e-9 * (1 + near);
         });
     }
+
+    [Fact]
+    public void Mbg_nbd_probability_alive_is_a_probability_and_expectations_are_finite_and_non_decreasing()
+    {
+        Holds(c =>
+        {
+            var p = Bg(c);
+            var alive = MbgNbd.ProbabilityAlive(p, c.X, c.Recency, c.T);
+            var ll = MbgNbd.LogLikelihood(p, c.X, c.Recency, c.T);
+            var near = MbgNbd.ConditionalExpectedPurchases(p, c.Horizon, c.X, c.Recency, c.T);
+            var far = MbgNbd.ConditionalExpectedPurchases(p, c.Horizon * 1.5, c.X, c.Recency, c.T);
+            return alive is >= 0 and <= 1 && double.IsFinite(ll) && double.IsFinite(near) && near >= 0
+                && far >= near - 1e-9 * (1 + near);
+        });
+    }
+
+    [Fact]
+    public void Summaries_of_random_logs_are_valid_model_input()
+    {
+        var start = new DateOnly(2024, 1, 1);
+        var purchases =
+            from customer in Gen.Choose(0, 9)
+            from day in Gen.Choose(0, 120)
+            from cents in Gen.Choose(1, 50_000)
+            select new Transaction($"c{customer}", start.AddDays(day), cents / 100m);
+        var logs = Gen.ListOf(purchases).Select(l => l.ToArray());
+        Prop.ForAll(logs.ToArbitrary(), log =>
+        {
+            var end = start.AddDays(90);
+            var summary = RfmSummary.Build(log, end, TimeUnit.Weeks, start.AddDays(120));
+            var valid = summary.All(c =>
+            {
+                var days = log.Where(t => t.CustomerId == c.CustomerId && t.Date <= end).Select(t => t.Date).Distinct().Count();
+                return c.Frequency == days - 1 && c.Recency >= 0 && c.Recency <= c.T && c.T >= 0
+                    && (c.Frequency > 0 || (c.Recency == 0 && c.Monetary == 0)) && c.HoldoutFrequency >= 0;
+            });
+            var expected = log.Where(t => t.Date <= end).Select(t => t.CustomerId).Distinct().Count();
+            return valid && summary.Count == expected;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+    }
 }
