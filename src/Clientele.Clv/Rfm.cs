@@ -209,10 +209,14 @@ public sealed class RfmData
         return new RfmData(x, tx, t, w);
     }
 
-    /// <summary>Columns from customer summaries, merging identical (x, t_x, T) rows when <paramref name="group"/> is set.</summary>
+    /// <summary>
+    /// Columns from customer summaries, merging identical (x, t_x, T) rows when <paramref name="group"/> is set.
+    /// Customers first seen on the last calibration day (T = 0) are left out: nothing has been observed about them yet,
+    /// so they add exactly zero to every model's log-likelihood.
+    /// </summary>
     public static RfmData FromSummaries(IEnumerable<CustomerSummary> customers, bool group = true)
     {
-        var rows = customers.Select(c => (x: (double)c.Frequency, tx: c.Recency, t: c.T)).ToList();
+        var rows = customers.Where(c => c.T > 0).Select(c => (x: (double)c.Frequency, tx: c.Recency, t: c.T)).ToList();
         return group ? Grouped(rows.Select(r => (r.x, r.tx, r.t, 1.0))) : Create(
             rows.Select(r => r.x).ToArray(), rows.Select(r => r.tx).ToArray(), rows.Select(r => r.t).ToArray());
     }

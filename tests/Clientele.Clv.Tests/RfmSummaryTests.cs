@@ -113,6 +113,18 @@ public sealed class RfmSummaryTests
     }
 
     [Fact]
+    public void Model_input_built_from_summaries_matches_the_published_summary()
+    {
+        var d = new DateOnly(1997, 9, 30);
+        var built = RfmSummary.Build([.. CdnowData.SampleTransactions(), new Transaction("new", d, 5m)], d, TimeUnit.Weeks);
+        var data = RfmData.FromSummaries(built);
+        Assert.Equal(2357.0, data.TotalWeight);
+        var p = new BgNbdParameters(0.243, 4.414, 0.793, 2.426);
+        Assert.Equal(BgNbd.LogLikelihood(p, CdnowData.SummaryData()), BgNbd.LogLikelihood(p, data), 0);
+        Assert.Equal(2357, RfmData.FromSummaries(built, group: false).Count);
+    }
+
+    [Fact]
     public void Impossible_rows_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => RfmData.Create([1], [5], [4]));
