@@ -553,11 +553,11 @@ namespace Clientele.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ContactId");
+
                     b.HasIndex("IdempotencyKey")
                         .IsUnique()
                         .HasFilter("\"IdempotencyKey\" IS NOT NULL");
-
-                    b.HasIndex("ContactId", "OccurredAt");
 
                     b.ToTable("events", (string)null);
                 });

@@ -547,11 +547,11 @@ namespace Clientele.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ContactId");
+
                     b.HasIndex("IdempotencyKey")
                         .IsUnique()
                         .HasFilter("\"IdempotencyKey\" IS NOT NULL");
-
-                    b.HasIndex("ContactId", "OccurredAt");
 
                     b.ToTable("events", (string)null);
                 });
