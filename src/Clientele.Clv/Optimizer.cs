@@ -43,10 +43,23 @@ internal static class Optimizer
         return new Minimum(best, bestValue, false, total);
     }
 
+    // A point where the objective cannot be evaluated (overflow, a series that does not converge) is treated as
+    // infinitely bad, so the simplex moves away from it instead of the whole fit failing.
     private static double Safe(Func<double[], double> f, double[] p)
     {
-        var v = f(p);
-        return double.IsNaN(v) ? double.PositiveInfinity : v;
+        try
+        {
+            var v = f(p);
+            return double.IsNaN(v) ? double.PositiveInfinity : v;
+        }
+        catch (ArithmeticException)
+        {
+            return double.PositiveInfinity;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return double.PositiveInfinity;
+        }
     }
 
     private static Minimum Run(Func<double[], double> f, double[] start, double startValue, double tolerance, int maxIterations)

@@ -135,9 +135,18 @@ public static class ParetoNbd
     private static (double Alive, double Dead) Terms(double r, double alpha, double s, double beta, double x, double recency, double age)
     {
         var alive = -(r + x) * Math.Log(alpha + age) - s * Math.Log(beta + age);
+        if (recency >= age)
+        {
+            return (alive, double.NegativeInfinity);
+        }
         var rsx = r + s + x;
+        // The note's two cases keep the ₂F₁ argument in [0, 1). Its largest value is at t_x.
+        var z = alpha >= beta ? (alpha - beta) / (alpha + recency) : (beta - alpha) / (beta + recency);
+        if (z > SeriesLimit)
+        {
+            return (alive, LogDeathIntegral(r, alpha, s, beta, x, recency, age));
+        }
         double upper, lower;
-        // The note's two cases keep the ₂F₁ argument in [0, 1).
         if (alpha >= beta)
         {
             upper = LogMath.LogHyp2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + recency)) - rsx * Math.Log(alpha + recency);
@@ -152,5 +161,26 @@ public static class ParetoNbd
             ? Math.Log(s) - Math.Log(rsx) + LogMath.LogSubExp(upper, lower)
             : double.NegativeInfinity;
         return (alive, dead);
+    }
+
+    /// <summary>
+    /// Above this ₂F₁ argument the series needs too many terms (about 1/(1 − z)), so the death term is integrated instead.
+    /// </summary>
+    public const double SeriesLimit = 0.9;
+
+    /// <summary>
+    /// ln of s ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ: the chance of x purchases by τ, none after, and death at τ,
+    /// integrated over the unobserved death time. This is what the ₂F₁ difference evaluates in closed form; the integrand
+    /// is smooth and positive, so adaptive Gauss–Kronrod quadrature handles the cases where the series would be slow.
+    /// The variable is y = ln(α+τ), which flattens the power-law decay, and the integrand is scaled by its value at t_x.
+    /// </summary>
+    public static double LogDeathIntegral(double r, double alpha, double s, double beta, double x, double recency, double age)
+    {
+        var y0 = Math.Log(alpha + recency);
+        var y1 = Math.Log(alpha + age);
+        double Psi(double y) => -(r + x - 1) * y - (s + 1) * Math.Log(beta - alpha + Math.Exp(y));
+        var psi0 = Psi(y0);
+        var integral = Quadrature.Integrate(y => Math.Exp(Psi(y) - psi0), y0, y1, 1e-12);
+        return Math.Log(s) + psi0 + Math.Log(integral);
     }
 }

@@ -68,3 +68,49 @@ public sealed class ParetoNbdTests
         Assert.Equal(ParetoNbd.ExpectedPurchases(near, 39), ParetoNbd.ExpectedPurchases(at, 39), 6);
     }
 }
+
+public sealed class ParetoNbdDeathTermTests
+{
+    [Theory]
+    [InlineData(0.553, 10.58, 0.606, 11.67, 2, 30.43, 38.86)]
+    [InlineData(0.553, 10.58, 0.606, 11.67, 0, 0, 38.86)]
+    [InlineData(0.553, 11.67, 0.606, 10.58, 7, 3, 38.86)]
+    [InlineData(2.0, 40, 1.5, 5, 1, 0.5, 20)]
+    [InlineData(0.3, 5, 0.2, 40, 30, 1, 70)]
+    [InlineData(1.0, 10, 1.0, 2, 3, 4, 50)]
+    public void Quadrature_agrees_with_the_hypergeometric_form(double r, double alpha, double s, double beta, double x, double tx, double t)
+    {
+        // Same likelihood computed two ways: below the series limit the ₂F₁ form is used, the quadrature is the fallback.
+        var z = alpha >= beta ? (alpha - beta) / (alpha + tx) : (beta - alpha) / (beta + tx);
+        Assert.True(z <= ParetoNbd.SeriesLimit);
+        var p = new ParetoNbdParameters(r, alpha, s, beta);
+        var viaSeries = ParetoNbd.LogLikelihood(p, x, tx, t);
+        var alive = -(r + x) * Math.Log(alpha + t) - s * Math.Log(beta + t);
+        var dead = ParetoNbd.LogDeathIntegral(r, alpha, s, beta, x, tx, t);
+        var viaQuadrature = LogMath.LogRising(r, x) + r * Math.Log(alpha) + s * Math.Log(beta) + LogMath.LogAddExp(alive, dead);
+        Assert.Equal(viaSeries, viaQuadrature, 9);
+    }
+
+    [Fact]
+    public void Likelihood_is_continuous_across_the_series_limit()
+    {
+        // z = (α − β)/(α + t_x) crosses the limit as β falls; the two methods must meet.
+        var alpha = 10.0;
+        var betaAtLimit = alpha * (1 - ParetoNbd.SeriesLimit);
+        var below = ParetoNbd.LogLikelihood(new ParetoNbdParameters(0.5, alpha, 0.6, betaAtLimit * (1 + 1e-9)), 0, 0, 30);
+        var above = ParetoNbd.LogLikelihood(new ParetoNbdParameters(0.5, alpha, 0.6, betaAtLimit * (1 - 1e-9)), 0, 0, 30);
+        Assert.Equal(below, above, 7);
+    }
+
+    [Fact]
+    public void Extreme_ratios_of_alpha_to_beta_are_handled()
+    {
+        var p = new ParetoNbdParameters(0.5, 1e6, 0.05, 1e-3);
+        Assert.True(double.IsFinite(ParetoNbd.LogLikelihood(p, 0, 0, 50)));
+        Assert.True(double.IsFinite(ParetoNbd.LogLikelihood(p, 221, 103.43, 103.57)));
+        Assert.InRange(ParetoNbd.ProbabilityAlive(p, 3, 10, 50), 0.0, 1.0);
+        var q = new ParetoNbdParameters(0.5, 1e-3, 3, 1e6);
+        Assert.True(double.IsFinite(ParetoNbd.LogLikelihood(q, 0, 0, 50)));
+        Assert.True(double.IsFinite(ParetoNbd.LogLikelihood(q, 40, 10, 50)));
+    }
+}
