@@ -54,11 +54,7 @@ public static class BgNbd
         options ??= FitOptions.Default;
         var eval = new Evaluator(data);
         var n = data.TotalWeight;
-        var meanT = 0.0;
-        for (var i = 0; i < data.Count; i++)
-        {
-            meanT += data.W[i] * data.TT[i] / n;
-        }
+        var meanT = data.MeanAge;
         var start = new[] { 0.0, Math.Log(Math.Max(meanT / 10, 1e-3)), 0.0, 0.0 };
         var lambda = options.Penalty;
         double Objective(double[] θ)

@@ -32,11 +32,7 @@ public static class MbgNbd
         ArgumentNullException.ThrowIfNull(data);
         options ??= FitOptions.Default;
         var n = data.TotalWeight;
-        var meanT = 0.0;
-        for (var i = 0; i < data.Count; i++)
-        {
-            meanT += data.W[i] * data.TT[i] / n;
-        }
+        var meanT = data.MeanAge;
         var lambda = options.Penalty;
         double Objective(double[] θ)
         {

@@ -173,6 +173,20 @@ public sealed class RfmData
     /// <summary>Sum of the weights: the number of customers.</summary>
     public double TotalWeight { get; }
 
+    /// <summary>Weighted mean customer age T: the scale fits start from.</summary>
+    internal double MeanAge
+    {
+        get
+        {
+            var sum = 0.0;
+            for (var i = 0; i < Count; i++)
+            {
+                sum += W[i] * TT[i];
+            }
+            return TotalWeight > 0 ? sum / TotalWeight : 0;
+        }
+    }
+
     internal double[] X => (double[])Frequency;
 
     internal double[] Tx => (double[])Recency;
