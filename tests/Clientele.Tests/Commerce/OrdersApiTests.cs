@@ -15,7 +15,10 @@ public sealed class OrdersApiTests
         var api = await app.ApiClientAsync("write");
         var order = new
         {
-            orderId = "A-1001", email = "ann@example.com", placedAt = "2026-05-01T10:00:00Z", currency = "eur",
+            orderId = "A-1001",
+            email = "ann@example.com",
+            placedAt = "2026-05-01T10:00:00Z",
+            currency = "eur",
             items = new[] { new { sku = "BEAN-1", category = "Coffee", quantity = 2, price = 12.5m } },
         };
 
