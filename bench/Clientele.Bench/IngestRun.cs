@@ -70,7 +70,6 @@ internal static class IngestRun
         string key;
         await using (var db = database.CreateDbContext())
         {
-            await Contacts_.EnsureIndexAsync(db);
             key = await ApiKeys.CreateAsync(db, "bench", ApiScope.Write, DateTime.SpecifyKind(new DateTime(2026, 1, 1), DateTimeKind.Utc), CancellationToken.None);
         }
 
@@ -92,7 +91,7 @@ internal static class IngestRun
 
         var singleBodies = rows.Take(singles).Select(r => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { events = new[] { r.Json(suffix: "s") } }))).ToList();
         sw.Restart();
-        await PostAllAsync(http, singleBodies, concurrency: 32);
+        await PostBatchesAsync(http, singleBodies, concurrency: 32);
         sw.Stop();
         var singleRate = singleBodies.Count / sw.Elapsed.TotalSeconds;
         var loadedRss = RssMb(server.Id);
@@ -205,8 +204,6 @@ internal static class IngestRun
             }
         }));
     }
-
-    private static Task PostAllAsync(HttpClient http, List<byte[]> bodies, int concurrency) => PostBatchesAsync(http, bodies, concurrency);
 
     private static async Task<double> SqliteBaselineAsync(string connection, List<Row> rows)
     {
@@ -368,10 +365,4 @@ internal static class IngestRun
 
     private static string? StringArg(string[] args, string name) =>
         Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-/// <summary>Access to the search index set-up, which the server also runs at start.</summary>
-internal static class Contacts_
-{
-    public static Task EnsureIndexAsync(ClienteleDb db) => Clientele.Contacts.ContactSearch.EnsureIndexAsync(db, CancellationToken.None);
 }

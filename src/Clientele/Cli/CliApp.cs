@@ -60,10 +60,7 @@ internal static class CliApp
         var command = new Command("migrate", "Create the database or bring its schema up to date");
         command.SetAction(async (result, ct) =>
         {
-            var database = Open(result);
-            await database.MigrateAsync(ct);
-            await using var db = database.CreateDbContext();
-            await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
+            var database = await OpenMigratedAsync(result, ct);
             Console.WriteLine($"Migrated {database.Describe()}.");
             return 0;
         });
@@ -127,8 +124,6 @@ internal static class CliApp
     {
         var database = Open(result);
         await database.MigrateAsync(ct);
-        await using var db = database.CreateDbContext();
-        await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
         return database;
     }
 }

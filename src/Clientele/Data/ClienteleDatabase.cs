@@ -100,7 +100,7 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         ? new SqliteClienteleDb(_sqlite!)
         : new PostgresClienteleDb(_postgres!);
 
-    /// <summary>Creates the database if needed and applies this provider's migrations.</summary>
+    /// <summary>Creates the database if needed, applies this provider's migrations and sets up contact search.</summary>
     public async Task MigrateAsync(CancellationToken ct = default)
     {
         if (Kind == DatabaseKind.Sqlite)
@@ -120,6 +120,7 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         await db.Database.MigrateAsync(ct);
+        await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
     }
 
     /// <summary>True when the database answers a trivial query.</summary>

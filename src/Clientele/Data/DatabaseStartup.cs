@@ -1,5 +1,3 @@
-using Clientele.Contacts;
-
 namespace Clientele.Data;
 
 /// <summary>Brings the schema up to date before anything else starts (workers, the web server).</summary>
@@ -10,10 +8,6 @@ internal sealed class DatabaseStartup(ClienteleDatabase database, IEnumerable<IS
     {
         log.LogInformation("Database: {Database}", database.Describe());
         await database.MigrateAsync(ct);
-        await using (var db = database.CreateDbContext())
-        {
-            await ContactSearch.EnsureIndexAsync(db, ct);
-        }
         foreach (var task in tasks)
         {
             await task.RunAsync(ct);

@@ -149,7 +149,7 @@ internal sealed class EventDispatcher(
         {
             try
             {
-                await CommitRangeAsync(consumer, [e], ct);
+                await CommitOneAsync(consumer, e, ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -175,23 +175,20 @@ internal sealed class EventDispatcher(
         await tx.CommitAsync(ct);
     }
 
-    private async Task CommitRangeAsync(IEventConsumer consumer, List<Event> events, CancellationToken ct)
+    /// <summary>Handles one event in its own transaction, with the checkpoint moved past it.</summary>
+    private async Task CommitOneAsync(IEventConsumer consumer, Event e, CancellationToken ct)
     {
         using var gate = await database.EnterWriteAsync(ct);
         await using var db = database.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
-        if (checkpoint is null)
+        if (checkpoint is null || checkpoint.Position >= e.Id)
         {
             return;
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var todo = events.Where(e => e.Id > checkpoint.Position && consumer.Wants(e.Type)).ToList();
-        if (todo.Count > 0)
-        {
-            await consumer.HandleBatchAsync(new ConsumerContext(db, consumer.Name, now), todo, ct);
-        }
-        Advance(checkpoint, events[^1].Id, 0, now);
+        await consumer.HandleBatchAsync(new ConsumerContext(db, consumer.Name, now), [e], ct);
+        Advance(checkpoint, e.Id, 0, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -203,7 +200,7 @@ internal sealed class EventDispatcher(
         {
             try
             {
-                await CommitRangeAsync(consumer, [e], ct);
+                await CommitOneAsync(consumer, e, ct);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -285,8 +285,8 @@ internal sealed class EventIngest : IDisposable
         }
     }
 
-    /// <summary>Stores items directly on the caller's thread (CLI, tests), without the writer loop.</summary>
-    internal async Task<List<IngestResult>> StoreWithRetryAsync(PendingEvent[] items, CancellationToken ct)
+    /// <summary>Stores one group; a key used concurrently by another instance is a retry, then a duplicate.</summary>
+    private async Task<List<IngestResult>> StoreWithRetryAsync(PendingEvent[] items, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {

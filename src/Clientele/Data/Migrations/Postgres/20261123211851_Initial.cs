@@ -308,9 +308,9 @@ namespace Clientele.Data.Migrations.Postgres
                 columns: new[] { "Stage", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_events_ContactId_OccurredAt",
+                name: "IX_events_ContactId",
                 table: "events",
-                columns: new[] { "ContactId", "OccurredAt" });
+                column: "ContactId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_events_IdempotencyKey",

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Clientele.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteClienteleDb))]
-    [Migration("20261123192844_Initial")]
+    [Migration("20261123211841_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -550,11 +550,11 @@ namespace Clientele.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ContactId");
+
                     b.HasIndex("IdempotencyKey")
                         .IsUnique()
                         .HasFilter("\"IdempotencyKey\" IS NOT NULL");
-
-                    b.HasIndex("ContactId", "OccurredAt");
 
                     b.ToTable("events", (string)null);
                 });
