@@ -1,0 +1,281 @@
+using MathNet.Numerics;
+
+namespace Clientele.Clv;
+
+/// <summary>
+/// BG/BB parameters. While alive, a customer transacts at each opportunity with probability p, and p is
+/// Beta(α, β) across customers; before each opportunity an alive customer drops out with probability θ,
+/// and θ is Beta(γ, δ) across customers.
+/// </summary>
+public readonly record struct BgBbParameters(double Alpha, double Beta, double Gamma, double Delta)
+{
+    internal void Validate()
+    {
+        if (!(Alpha > 0 && Beta > 0 && Gamma > 0 && Delta > 0) || double.IsInfinity(Alpha + Beta + Gamma + Delta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Alpha), $"BG/BB parameters must be positive and finite: {this}.");
+        }
+    }
+}
+
+/// <summary>
+/// One line of discrete-time data: customers with the same history over <paramref name="Opportunities"/>
+/// transaction opportunities (e.g. years in which a donation could be made).
+/// </summary>
+/// <param name="Frequency">x: number of opportunities with a repeat transaction.</param>
+/// <param name="Recency">t_x: the opportunity (1 … n) of the last repeat transaction; 0 when x = 0.</param>
+/// <param name="Opportunities">n: number of repeat-transaction opportunities observed.</param>
+/// <param name="Weight">Number of customers with this history.</param>
+public readonly record struct BgBbRow(int Frequency, int Recency, int Opportunities, double Weight);
+
+/// <summary>
+/// The beta-geometric / beta-binomial model of Fader, Hardie &amp; Shang (2010), "Customer-Base Analysis in a
+/// Discrete-Time Noncontractual Setting": the discrete-time counterpart of the Pareto/NBD and BG/NBD,
+/// for businesses where a transaction can only happen at fixed occasions (a yearly donation drive, an annual event).
+/// </summary>
+public static class BgBb
+{
+    /// <summary>
+    /// Log-likelihood of one history (x, t_x, n). The likelihood is "alive through opportunity n" plus a sum over
+    /// the possible drop-out points after t_x; the terms are combined in log space (log-sum-exp).
+    /// </summary>
+    public static double LogLikelihood(BgBbParameters p, int x, int recency, int n)
+    {
+        p.Validate();
+        RequireHistory(x, recency, n);
+        return LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, Normaliser(p));
+    }
+
+    /// <summary>Weighted sum of <see cref="LogLikelihood(BgBbParameters, int, int, int)"/> over the rows.</summary>
+    public static double LogLikelihood(BgBbParameters p, IReadOnlyList<BgBbRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        p.Validate();
+        RequireRows(rows);
+        return Sum(p.Alpha, p.Beta, p.Gamma, p.Delta, Group(rows));
+    }
+
+    /// <summary>
+    /// Maximum-likelihood estimate. The optimiser works on log-parameters so that every step stays positive;
+    /// with <see cref="FitOptions.Penalty"/> λ it minimises −LL/N + λ(α² + β² + γ² + δ²) as the other models do.
+    /// </summary>
+    public static FitResult<BgBbParameters> Fit(IReadOnlyList<BgBbRow> rows, FitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        options ??= FitOptions.Default;
+        RequireRows(rows);
+        var grouped = Group(rows);
+        var total = grouped.Sum(g => g.Weight);
+        if (!(total > 0))
+        {
+            throw new ArgumentException("The rows must carry some weight to fit the model.", nameof(rows));
+        }
+        var lambda = options.Penalty;
+        double Objective(double[] θ)
+        {
+            double alpha = Math.Exp(θ[0]), beta = Math.Exp(θ[1]), gamma = Math.Exp(θ[2]), delta = Math.Exp(θ[3]);
+            var ll = Sum(alpha, beta, gamma, delta, grouped);
+            return -ll / total + lambda * (alpha * alpha + beta * beta + gamma * gamma + delta * delta);
+        }
+        var min = Optimizer.NelderMead(Objective, [0.0, 0.0, 0.0, 0.0], options.Tolerance, options.MaxIterations);
+        var p = new BgBbParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
+        return new FitResult<BgBbParameters>(p, Sum(p.Alpha, p.Beta, p.Gamma, p.Delta, grouped), min.Converged, min.Iterations);
+    }
+
+    /// <summary>
+    /// P(alive at opportunity n + 1 | x, t_x, n): the chance that a customer with this history is still
+    /// a customer at the next opportunity.
+    /// </summary>
+    public static double ProbabilityAlive(BgBbParameters p, int x, int recency, int n)
+    {
+        p.Validate();
+        RequireHistory(x, recency, n);
+        var norm = Normaliser(p);
+        var logAlive = SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + n - x) + SpecialFunctions.BetaLn(p.Gamma, p.Delta + n + 1) - norm;
+        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, norm);
+        return Math.Clamp(Math.Exp(logAlive - ll), 0, 1);
+    }
+
+    /// <summary>
+    /// E[X(n, n + n*) | x, t_x, n]: expected transactions in the next <paramref name="futureOpportunities"/>
+    /// opportunities for a customer with history (x, t_x, n).
+    /// </summary>
+    public static double ConditionalExpectedPurchases(BgBbParameters p, int futureOpportunities, int x, int recency, int n)
+    {
+        p.Validate();
+        RequireHistory(x, recency, n);
+        ArgumentOutOfRangeException.ThrowIfNegative(futureOpportunities);
+        if (futureOpportunities == 0)
+        {
+            return 0;
+        }
+        var norm = Normaliser(p);
+        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, norm);
+        // ∫∫ p^(x+1) (1−p)^(n−x) Σ_k (1−θ)^(n+k) over the two beta mixing distributions, divided by the likelihood.
+        var log = SpecialFunctions.BetaLn(p.Alpha + x + 1, p.Beta + n - x) - SpecialFunctions.BetaLn(p.Alpha, p.Beta)
+            + LogSurvivalSum(p.Gamma, p.Delta, n, futureOpportunities)
+            - ll;
+        return Math.Exp(log);
+    }
+
+    /// <summary>E[X(n)]: expected transactions in the first <paramref name="n"/> opportunities of a new customer.</summary>
+    public static double ExpectedPurchases(BgBbParameters p, int n)
+    {
+        p.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (n == 0)
+        {
+            return 0;
+        }
+        return p.Alpha / (p.Alpha + p.Beta) * Math.Exp(LogSurvivalSum(p.Gamma, p.Delta, 0, n));
+    }
+
+    /// <summary>P(X(n) = x): probability that a new customer transacts at exactly <paramref name="x"/> of the first <paramref name="n"/> opportunities.</summary>
+    public static double ProbabilityOfPurchases(BgBbParameters p, int n, int x)
+    {
+        p.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (x < 0 || x > n)
+        {
+            return 0;
+        }
+        var logBab = SpecialFunctions.BetaLn(p.Alpha, p.Beta);
+        var logBgd = SpecialFunctions.BetaLn(p.Gamma, p.Delta);
+        // Alive throughout: x of n Bernoulli successes.
+        var log = SpecialFunctions.BinomialLn(n, x) + SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + n - x) - logBab
+            + SpecialFunctions.BetaLn(p.Gamma, p.Delta + n) - logBgd;
+        // Dropped out just after opportunity i (x ≤ i < n): x of i successes, alive for i opportunities, then gone.
+        for (var i = x; i < n; i++)
+        {
+            var term = SpecialFunctions.BinomialLn(i, x) + SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + i - x) - logBab
+                + SpecialFunctions.BetaLn(p.Gamma + 1, p.Delta + i) - logBgd;
+            log = LogMath.LogAddExp(log, term);
+        }
+        return Math.Clamp(Math.Exp(log), 0, 1);
+    }
+
+    private static double Normaliser(BgBbParameters p) =>
+        SpecialFunctions.BetaLn(p.Alpha, p.Beta) + SpecialFunctions.BetaLn(p.Gamma, p.Delta);
+
+    /// <summary>
+    /// ln L(α, β, γ, δ | x, t_x, n) with <paramref name="norm"/> = ln B(α, β) + ln B(γ, δ):
+    /// B(α+x, β+n−x) B(γ, δ+n) + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i) B(γ+1, δ+t_x+i), over the normaliser.
+    /// </summary>
+    private static double LogLikelihood(double alpha, double beta, double gamma, double delta, int x, int recency, int n, double norm)
+    {
+        var alive = SpecialFunctions.BetaLn(alpha + x, beta + n - x) + SpecialFunctions.BetaLn(gamma, delta + n);
+        var count = n - recency;
+        if (count == 0)
+        {
+            return alive - norm;
+        }
+        // The drop-out terms shrink steadily (each is the previous times two ratios below 1), so the first is the
+        // largest: the sum is that term times a sum of ratios in [0, 1], which can neither overflow nor underflow.
+        var first = SpecialFunctions.BetaLn(alpha + x, beta + recency - x) + SpecialFunctions.BetaLn(gamma + 1, delta + recency);
+        var relative = 1.0;
+        var term = 1.0;
+        for (var i = 0; i < count - 1; i++)
+        {
+            double b = beta + recency - x + i, d = delta + recency + i;
+            term *= b / (alpha + b + x) * (d / (gamma + 1 + d));
+            relative += term;
+        }
+        return LogMath.LogAddExp(alive, first + Math.Log(relative)) - norm;
+    }
+
+    /// <summary>
+    /// ln Σ_{j=from+1}^{from+count} B(γ, δ+j) / B(γ, δ): the expected number of the next <paramref name="count"/>
+    /// opportunities at which a customer is still alive, for drop-out probabilities drawn from Beta(γ, δ).
+    /// Short horizons are summed term by term; long ones use the telescoping closed form.
+    /// </summary>
+    internal static double LogSurvivalSum(double gamma, double delta, int from, int count)
+    {
+        var c = delta + from + 1;
+        var lead = SpecialFunctions.BetaLn(gamma, c) - SpecialFunctions.BetaLn(gamma, delta);
+        return lead + Math.Log(RelativeSurvivalSum(gamma, c, count));
+    }
+
+    /// <summary>Σ_{k=0}^{m−1} B(γ, c+k) / B(γ, c), which is at least 1 for m ≥ 1.</summary>
+    private static double RelativeSurvivalSum(double gamma, double c, int m)
+    {
+        if (m <= 100_000)
+        {
+            var sum = 0.0;
+            var term = 1.0;
+            for (var k = 0; k < m; k++)
+            {
+                sum += term;
+                term *= (c + k) / (gamma + c + k);
+            }
+            return sum;
+        }
+        if (gamma == 1)
+        {
+            // The closed form below is 0/0 here; its limit is c (ψ(c+m) − ψ(c)).
+            return c * (SpecialFunctions.DiGamma(c + m) - SpecialFunctions.DiGamma(c));
+        }
+        // Σ = (γ+c−1)/(γ−1) · (1 − Γ(c+m) Γ(γ+c−1) / (Γ(γ+c+m−1) Γ(c))).
+        var u = LogGammaRatio(c + m, 0, gamma - 1) - LogGammaRatio(c, 0, gamma - 1);
+        return (gamma + c - 1) / (gamma - 1) * -LogMath.ExpM1(u);
+    }
+
+    /// <summary>ln Γ(z + a) − ln Γ(z + b), with Stirling's series for large z so that the difference keeps its digits.</summary>
+    internal static double LogGammaRatio(double z, double a, double b)
+    {
+        var lo = z + Math.Min(a, b);
+        if (lo < 1e4)
+        {
+            return SpecialFunctions.GammaLn(z + a) - SpecialFunctions.GammaLn(z + b);
+        }
+        double za = z + a, zb = z + b, d = a - b;
+        return d * Math.Log(zb) + (za - 0.5) * LogMath.Log1P(d / zb) - d
+            + (1 / za - 1 / zb) / 12 - (1 / (za * za * za) - 1 / (zb * zb * zb)) / 360;
+    }
+
+    private static double Sum(double alpha, double beta, double gamma, double delta, IReadOnlyList<BgBbRow> rows)
+    {
+        var norm = SpecialFunctions.BetaLn(alpha, beta) + SpecialFunctions.BetaLn(gamma, delta);
+        var total = 0.0;
+        foreach (var r in rows)
+        {
+            if (r.Weight > 0)
+            {
+                total += r.Weight * LogLikelihood(alpha, beta, gamma, delta, r.Frequency, r.Recency, r.Opportunities, norm);
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Merges rows with the same (x, t_x, n), so each distinct history is evaluated once.</summary>
+    private static List<BgBbRow> Group(IReadOnlyList<BgBbRow> rows)
+    {
+        var groups = new Dictionary<(int, int, int), double>();
+        foreach (var r in rows)
+        {
+            var key = (r.Frequency, r.Recency, r.Opportunities);
+            groups[key] = groups.TryGetValue(key, out var w) ? w + r.Weight : r.Weight;
+        }
+        return [.. groups.OrderBy(g => g.Key).Select(g => new BgBbRow(g.Key.Item1, g.Key.Item2, g.Key.Item3, g.Value))];
+    }
+
+    private static void RequireRows(IReadOnlyList<BgBbRow> rows)
+    {
+        foreach (var r in rows)
+        {
+            RequireHistory(r.Frequency, r.Recency, r.Opportunities);
+            if (!(r.Weight >= 0) || double.IsInfinity(r.Weight))
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row weight must be finite and non-negative: {r}.");
+            }
+        }
+    }
+
+    /// <summary>0 ≤ x ≤ t_x ≤ n, and t_x = 0 exactly when x = 0.</summary>
+    private static void RequireHistory(int x, int recency, int n)
+    {
+        if (x < 0 || recency < x || recency > n || (x == 0) != (recency == 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(x), $"Not a valid discrete-time history: x={x}, t_x={recency}, n={n}.");
+        }
+    }
+}
