@@ -32,6 +32,16 @@ internal static class CliApp
             root.Subcommands.Add(command);
         }
         var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            // Usage errors exit with 2, like bad input to any verb.
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+            await Console.Error.WriteLineAsync("Add --help to the command for its usage.");
+            return 2;
+        }
         return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 

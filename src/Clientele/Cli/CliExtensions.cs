@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Clientele.Contacts;
 using Clientele.Demo;
+using Clientele.Value;
 
 namespace Clientele.Cli;
 
@@ -11,5 +12,6 @@ internal static partial class CliExtensions
     {
         yield return ImportCommand.Create();
         yield return DemoSeed.Command();
+        yield return ClvCommand.Create();
     }
 }
