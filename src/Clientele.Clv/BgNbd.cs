@@ -46,26 +46,26 @@ public static class BgNbd
     }
 
     /// <summary>
-    /// Maximum-likelihood estimate. The optimiser works on log-parameters so that every step stays positive.
+    /// Maximum-likelihood estimate by BFGS on log-parameters (so that every step stays positive) with the analytic
+    /// gradient of the log-likelihood. On large data the fit starts from a fit on an evenly spaced sample of the rows.
     /// </summary>
     public static FitResult<BgNbdParameters> Fit(RfmData data, FitOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= FitOptions.Default;
-        var eval = new Evaluator(data);
-        var n = data.TotalWeight;
-        var meanT = data.MeanAge;
-        var start = new[] { 0.0, Math.Log(Math.Max(meanT / 10, 1e-3)), 0.0, 0.0 };
-        var lambda = options.Penalty;
-        double Objective(double[] θ)
-        {
-            double r = Math.Exp(θ[0]), alpha = Math.Exp(θ[1]), a = Math.Exp(θ[2]), b = Math.Exp(θ[3]);
-            var ll = eval.LogLikelihood(r, alpha, a, b);
-            return -ll / n + lambda * (r * r + alpha * alpha + a * a + b * b);
-        }
-        var min = Optimizer.NelderMead(Objective, start, options.Tolerance, options.MaxIterations);
+        var min = FitBgFamily(data, options, modified: false);
         var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
-        return new FitResult<BgNbdParameters>(p, eval.LogLikelihood(p.R, p.Alpha, p.A, p.B), min.Converged, min.Iterations);
+        return new FitResult<BgNbdParameters>(p, new Evaluator(data).LogLikelihood(p.R, p.Alpha, p.A, p.B), min.Converged, min.Iterations);
+    }
+
+    /// <summary>The BFGS fit shared by the BG/NBD and the MBG/NBD, in log-parameters.</summary>
+    internal static Minimum FitBgFamily(RfmData data, FitOptions options, bool modified)
+    {
+        var full = new BgFamilyLikelihood(data, modified);
+        var rows = Fitting.SampleIndices(data.Count);
+        var sample = rows is null ? null : new BgFamilyLikelihood(data, modified, rows);
+        var start = new[] { 0.0, Math.Log(Math.Max(data.MeanAge / 10, 1e-3)), 0.0, 0.0 };
+        return Fitting.Maximise(full.Evaluate, full.TotalWeight, start, options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
     }
 
     /// <summary>

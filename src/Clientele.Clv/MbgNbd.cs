@@ -26,21 +26,14 @@ public static class MbgNbd
         return Sum(p.R, p.Alpha, p.A, p.B, data);
     }
 
-    /// <summary>Maximum-likelihood estimate, optimising log-parameters so that they stay positive.</summary>
+    /// <summary>
+    /// Maximum-likelihood estimate by BFGS on log-parameters with the analytic gradient (see <see cref="BgNbd.Fit"/>).
+    /// </summary>
     public static FitResult<BgNbdParameters> Fit(RfmData data, FitOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= FitOptions.Default;
-        var n = data.TotalWeight;
-        var meanT = data.MeanAge;
-        var lambda = options.Penalty;
-        double Objective(double[] θ)
-        {
-            double r = Math.Exp(θ[0]), alpha = Math.Exp(θ[1]), a = Math.Exp(θ[2]), b = Math.Exp(θ[3]);
-            return -Sum(r, alpha, a, b, data) / n + lambda * (r * r + alpha * alpha + a * a + b * b);
-        }
-        var min = Optimizer.NelderMead(
-            Objective, [0.0, Math.Log(Math.Max(meanT / 10, 1e-3)), 0.0, 0.0], options.Tolerance, options.MaxIterations);
+        var min = BgNbd.FitBgFamily(data, options, modified: true);
         var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
         return new FitResult<BgNbdParameters>(p, Sum(p.R, p.Alpha, p.A, p.B, data), min.Converged, min.Iterations);
     }
