@@ -62,8 +62,8 @@ public static class GammaGamma
     }
 
     /// <summary>
-    /// Maximum-likelihood estimate of (p, q, γ) from repeat buyers (rows with x = 0 are skipped), optimising
-    /// log-parameters so they stay positive. The estimate may have q ≤ 1; check <see cref="GammaGammaParameters.HasFiniteMean"/>.
+    /// Maximum-likelihood estimate of (p, q, γ) from repeat buyers (rows with x = 0 are skipped), by BFGS on
+    /// log-parameters (so they stay positive) with the analytic gradient. The estimate may have q ≤ 1; check <see cref="GammaGammaParameters.HasFiniteMean"/>.
     /// </summary>
     public static FitResult<GammaGammaParameters> Fit(
         IReadOnlyList<double> frequency, IReadOnlyList<double> monetary, IReadOnlyList<double>? weight = null, FitOptions? options = null)
@@ -81,13 +81,12 @@ public static class GammaGamma
         {
             meanSpend += w[i] * m[i] / n;
         }
-        var lambda = options.Penalty;
-        double Objective(double[] θ)
-        {
-            double p = Math.Exp(θ[0]), q = Math.Exp(θ[1]), g = Math.Exp(θ[2]);
-            return -eval.LogLikelihood(p, q, g) / n + lambda * (p * p + q * q + g * g);
-        }
-        var min = Optimizer.NelderMead(Objective, [0.0, Math.Log(2.0), Math.Log(meanSpend)], options.Tolerance, options.MaxIterations);
+        var full = new GammaGammaLikelihood(x, m, w);
+        var rows = Fitting.SampleIndices(x.Length);
+        var sample = rows is null ? null : new GammaGammaLikelihood(x, m, w, rows);
+        var min = Fitting.Maximise(
+            full.Evaluate, full.TotalWeight, [0.0, Math.Log(2.0), Math.Log(meanSpend)], options,
+            sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
         var result = new GammaGammaParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]));
         return new FitResult<GammaGammaParameters>(result, eval.LogLikelihood(result.P, result.Q, result.Gamma), min.Converged, min.Iterations);
     }

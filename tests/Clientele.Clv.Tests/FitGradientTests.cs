@@ -42,4 +42,32 @@ public sealed class FitGradientTests
             Assert.Equal(reference, f.Evaluate([r, alpha, a, b], new double[4]), 8);
         }
     }
+
+    [Theory]
+    [InlineData(0.553, 10.578, 0.606, 11.669)]
+    [InlineData(0.553, 11.669, 0.606, 10.578)]
+    [InlineData(0.5, 10, 0.6, 10)]
+    [InlineData(2.0, 40, 1.5, 5)]
+    [InlineData(0.3, 5, 0.2, 40)]
+    [InlineData(0.5, 100, 0.6, 2)]
+    [InlineData(0.5, 2, 0.6, 100)]
+    public void Pareto_nbd_gradient_matches_differences_and_the_likelihood(double r, double alpha, double s, double beta)
+    {
+        var f = new ParetoNbdLikelihood(Mixed());
+        AssertGradient(f.Evaluate, [r, alpha, s, beta]);
+        Assert.Equal(ParetoNbd.LogLikelihood(new ParetoNbdParameters(r, alpha, s, beta), Mixed()), f.Evaluate([r, alpha, s, beta], new double[4]), 8);
+    }
+
+    [Theory]
+    [InlineData(6.25, 3.74, 15.44)]
+    [InlineData(0.5, 0.8, 200)]
+    public void Gamma_gamma_gradient_matches_differences_and_the_likelihood(double p, double q, double gamma)
+    {
+        double[] x = [1, 2, 2, 5, 30, 1];
+        double[] m = [10, 35.5, 12, 40, 22.25, 300];
+        double[] w = [3, 1, 2, 1, 1, 4];
+        var f = new GammaGammaLikelihood(x, m, w);
+        AssertGradient(f.Evaluate, [p, q, gamma]);
+        Assert.Equal(GammaGamma.LogLikelihood(new GammaGammaParameters(p, q, gamma), x, m, w), f.Evaluate([p, q, gamma], new double[3]), 8);
+    }
 }
