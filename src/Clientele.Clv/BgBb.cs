@@ -43,7 +43,7 @@ public static class BgBb
     {
         p.Validate();
         RequireHistory(x, recency, n);
-        return LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, Normaliser(p));
+        return LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
     }
 
     /// <summary>Weighted sum of <see cref="LogLikelihood(BgBbParameters, int, int, int)"/> over the rows.</summary>
@@ -74,6 +74,11 @@ public static class BgBb
         double Objective(double[] θ)
         {
             double alpha = Math.Exp(θ[0]), beta = Math.Exp(θ[1]), gamma = Math.Exp(θ[2]), delta = Math.Exp(θ[3]);
+            if (!(alpha > 0 && beta > 0 && gamma > 0 && delta > 0) || double.IsInfinity(alpha + beta + gamma + delta))
+            {
+                // The log-parameter under- or overflowed: treat as infinitely bad rather than let the Beta function throw.
+                return double.PositiveInfinity;
+            }
             var ll = Sum(alpha, beta, gamma, delta, grouped);
             return -ll / total + lambda * (alpha * alpha + beta * beta + gamma * gamma + delta * delta);
         }
@@ -90,9 +95,8 @@ public static class BgBb
     {
         p.Validate();
         RequireHistory(x, recency, n);
-        var norm = Normaliser(p);
-        var logAlive = SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + n - x) + SpecialFunctions.BetaLn(p.Gamma, p.Delta + n + 1) - norm;
-        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, norm);
+        var logAlive = LogTransactions(p.Alpha, p.Beta, x, n - x) + LogSurvives(p.Gamma, p.Delta, n + 1);
+        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
         return Math.Clamp(Math.Exp(logAlive - ll), 0, 1);
     }
 
@@ -109,10 +113,9 @@ public static class BgBb
         {
             return 0;
         }
-        var norm = Normaliser(p);
-        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n, norm);
+        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
         // ∫∫ p^(x+1) (1−p)^(n−x) Σ_k (1−θ)^(n+k) over the two beta mixing distributions, divided by the likelihood.
-        var log = SpecialFunctions.BetaLn(p.Alpha + x + 1, p.Beta + n - x) - SpecialFunctions.BetaLn(p.Alpha, p.Beta)
+        var log = LogTransactions(p.Alpha, p.Beta, x + 1, n - x)
             + LogSurvivalSum(p.Gamma, p.Delta, n, futureOpportunities)
             - ll;
         return Math.Exp(log);
@@ -139,48 +142,73 @@ public static class BgBb
         {
             return 0;
         }
-        var logBab = SpecialFunctions.BetaLn(p.Alpha, p.Beta);
-        var logBgd = SpecialFunctions.BetaLn(p.Gamma, p.Delta);
         // Alive throughout: x of n Bernoulli successes.
-        var log = SpecialFunctions.BinomialLn(n, x) + SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + n - x) - logBab
-            + SpecialFunctions.BetaLn(p.Gamma, p.Delta + n) - logBgd;
+        var log = SpecialFunctions.BinomialLn(n, x) + LogTransactions(p.Alpha, p.Beta, x, n - x) + LogSurvives(p.Gamma, p.Delta, n);
         // Dropped out just after opportunity i (x ≤ i < n): x of i successes, alive for i opportunities, then gone.
         for (var i = x; i < n; i++)
         {
-            var term = SpecialFunctions.BinomialLn(i, x) + SpecialFunctions.BetaLn(p.Alpha + x, p.Beta + i - x) - logBab
-                + SpecialFunctions.BetaLn(p.Gamma + 1, p.Delta + i) - logBgd;
+            var term = SpecialFunctions.BinomialLn(i, x) + LogTransactions(p.Alpha, p.Beta, x, i - x) + LogDropsAfter(p.Gamma, p.Delta, i);
             log = LogMath.LogAddExp(log, term);
         }
         return Math.Clamp(Math.Exp(log), 0, 1);
     }
 
-    private static double Normaliser(BgBbParameters p) =>
-        SpecialFunctions.BetaLn(p.Alpha, p.Beta) + SpecialFunctions.BetaLn(p.Gamma, p.Delta);
-
     /// <summary>
-    /// ln L(α, β, γ, δ | x, t_x, n) with <paramref name="norm"/> = ln B(α, β) + ln B(γ, δ):
-    /// B(α+x, β+n−x) B(γ, δ+n) + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i) B(γ+1, δ+t_x+i), over the normaliser.
+    /// ln L(α, β, γ, δ | x, t_x, n) = ln[B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
+    /// + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)]: alive throughout, or dropped out
+    /// after one of the opportunities t_x, …, n−1.
     /// </summary>
-    private static double LogLikelihood(double alpha, double beta, double gamma, double delta, int x, int recency, int n, double norm)
+    private static double LogLikelihood(double alpha, double beta, double gamma, double delta, int x, int recency, int n)
     {
-        var alive = SpecialFunctions.BetaLn(alpha + x, beta + n - x) + SpecialFunctions.BetaLn(gamma, delta + n);
+        var alive = LogTransactions(alpha, beta, x, n - x) + LogSurvives(gamma, delta, n);
         var count = n - recency;
         if (count == 0)
         {
-            return alive - norm;
+            return alive;
         }
         // The drop-out terms shrink steadily (each is the previous times two ratios below 1), so the first is the
         // largest: the sum is that term times a sum of ratios in [0, 1], which can neither overflow nor underflow.
-        var first = SpecialFunctions.BetaLn(alpha + x, beta + recency - x) + SpecialFunctions.BetaLn(gamma + 1, delta + recency);
+        var first = LogTransactions(alpha, beta, x, recency - x) + LogDropsAfter(gamma, delta, recency);
         var relative = 1.0;
         var term = 1.0;
         for (var i = 0; i < count - 1; i++)
         {
-            double b = beta + recency - x + i, d = delta + recency + i;
+            double b = beta + (recency - x + i), d = delta + (recency + i);
             term *= b / (alpha + b + x) * (d / (gamma + 1 + d));
             relative += term;
         }
-        return LogMath.LogAddExp(alive, first + Math.Log(relative)) - norm;
+        return LogMath.LogAddExp(alive, first + Math.Log(relative));
+    }
+
+    // The Beta-function ratios are written as rising factorials with integer counts, ln[(a)_k] = Σ ln(a + j), rather than
+    // as differences of ln B: the differences lose every digit when a parameter is huge (as degenerate data push it),
+    // and the optimiser would then chase rounding errors instead of the likelihood.
+
+    /// <summary>ln B(α+s, β+f) / B(α, β) = ln[(α)_s (β)_f / (α+β)_(s+f)]: s transactions and f misses in a row of Bernoulli(p) draws.</summary>
+    private static double LogTransactions(double alpha, double beta, int s, int f) =>
+        LogRisingInteger(alpha, s) + LogRisingInteger(beta, f) - LogRisingInteger(alpha + beta, s + f);
+
+    /// <summary>ln B(γ, δ+t) / B(γ, δ) = ln[(δ)_t / (γ+δ)_t]: still alive at opportunity t.</summary>
+    private static double LogSurvives(double gamma, double delta, int t) =>
+        LogRisingInteger(delta, t) - LogRisingInteger(gamma + delta, t);
+
+    /// <summary>ln B(γ+1, δ+t) / B(γ, δ) = ln[γ (δ)_t / (γ+δ)_(t+1)]: alive for t opportunities, gone before the next.</summary>
+    private static double LogDropsAfter(double gamma, double delta, int t) =>
+        Math.Log(gamma) + LogRisingInteger(delta, t) - LogRisingInteger(gamma + delta, t + 1);
+
+    /// <summary>ln[(a)_k] = ln Γ(a+k) − ln Γ(a) for a whole number k ≥ 0, accurate however large a is.</summary>
+    internal static double LogRisingInteger(double a, int k)
+    {
+        if (k <= 64)
+        {
+            var s = 0.0;
+            for (var j = 0; j < k; j++)
+            {
+                s += Math.Log(a + j);
+            }
+            return s;
+        }
+        return LogGammaRatio(a, k, 0);
     }
 
     /// <summary>
@@ -188,12 +216,8 @@ public static class BgBb
     /// opportunities at which a customer is still alive, for drop-out probabilities drawn from Beta(γ, δ).
     /// Short horizons are summed term by term; long ones use the telescoping closed form.
     /// </summary>
-    internal static double LogSurvivalSum(double gamma, double delta, int from, int count)
-    {
-        var c = delta + from + 1;
-        var lead = SpecialFunctions.BetaLn(gamma, c) - SpecialFunctions.BetaLn(gamma, delta);
-        return lead + Math.Log(RelativeSurvivalSum(gamma, c, count));
-    }
+    internal static double LogSurvivalSum(double gamma, double delta, int from, int count) =>
+        LogSurvives(gamma, delta, from + 1) + Math.Log(RelativeSurvivalSum(gamma, delta + (from + 1), count));
 
     /// <summary>Σ_{k=0}^{m−1} B(γ, c+k) / B(γ, c), which is at least 1 for m ≥ 1.</summary>
     private static double RelativeSurvivalSum(double gamma, double c, int m)
@@ -234,13 +258,12 @@ public static class BgBb
 
     private static double Sum(double alpha, double beta, double gamma, double delta, IReadOnlyList<BgBbRow> rows)
     {
-        var norm = SpecialFunctions.BetaLn(alpha, beta) + SpecialFunctions.BetaLn(gamma, delta);
         var total = 0.0;
         foreach (var r in rows)
         {
             if (r.Weight > 0)
             {
-                total += r.Weight * LogLikelihood(alpha, beta, gamma, delta, r.Frequency, r.Recency, r.Opportunities, norm);
+                total += r.Weight * LogLikelihood(alpha, beta, gamma, delta, r.Frequency, r.Recency, r.Opportunities);
             }
         }
         return total;

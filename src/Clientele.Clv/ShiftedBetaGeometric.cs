@@ -38,7 +38,7 @@ public static class ShiftedBetaGeometric
     {
         p.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(t, 1);
-        return (p.Beta + t - 1) / (p.Alpha + p.Beta + t - 1);
+        return (p.Beta + (t - 1)) / (p.Alpha + p.Beta + (t - 1));
     }
 
     /// <summary>P(T = t): probability that a new customer cancels at the end of period <paramref name="t"/> (t ≥ 1).</summary>
@@ -81,6 +81,10 @@ public static class ShiftedBetaGeometric
         double Objective(double[] θ)
         {
             var p = new SbgParameters(Math.Exp(θ[0]), Math.Exp(θ[1]));
+            if (!(p.Alpha > 0 && p.Beta > 0) || double.IsInfinity(p.Alpha + p.Beta))
+            {
+                return double.PositiveInfinity;
+            }
             return -LogLikelihoodUnchecked(p, aliveAtPeriodStart) / size + lambda * (p.Alpha * p.Alpha + p.Beta * p.Beta);
         }
         var min = Optimizer.NelderMead(Objective, [0.0, 0.0], options.Tolerance, options.MaxIterations);
@@ -104,7 +108,7 @@ public static class ShiftedBetaGeometric
             throw new ArgumentOutOfRangeException(nameof(discountRate), "The discount rate must be positive and finite.");
         }
         var n = renewals + 1.0;
-        var lead = (p.Beta + n - 1) / (p.Alpha + p.Beta + n - 1);
+        var lead = (p.Beta + renewals) / (p.Alpha + p.Beta + renewals);
         return lead * Math.Exp(LogMath.LogHyp2F1(1, p.Beta + n, p.Alpha + p.Beta + n, 1 / (1 + discountRate)));
     }
 
@@ -116,10 +120,10 @@ public static class ShiftedBetaGeometric
         1 + DiscountedExpectedResidualLifetime(p, discountRate, 0) / (1 + discountRate);
 
     private static double LogSurvival(SbgParameters p, int t) =>
-        LogMath.LogRising(p.Beta, t) - LogMath.LogRising(p.Alpha + p.Beta, t);
+        BgBb.LogRisingInteger(p.Beta, t) - BgBb.LogRisingInteger(p.Alpha + p.Beta, t);
 
     private static double LogChurn(SbgParameters p, int t) =>
-        Math.Log(p.Alpha) - Math.Log(p.Alpha + p.Beta + t - 1) + LogSurvival(p, t - 1);
+        Math.Log(p.Alpha) - Math.Log(p.Alpha + p.Beta + (t - 1)) + LogSurvival(p, t - 1);
 
     private static double LogLikelihoodUnchecked(SbgParameters p, IReadOnlyList<double> alive)
     {
@@ -129,12 +133,12 @@ public static class ShiftedBetaGeometric
         {
             var lost = alive[t - 1] - alive[t];
             // P(T = t) = S(t−1) · α / (α+β+t−1); S(t) = S(t−1) · (β+t−1) / (α+β+t−1).
-            var logDenominator = Math.Log(p.Alpha + p.Beta + t - 1);
+            var logDenominator = Math.Log(p.Alpha + p.Beta + (t - 1));
             if (lost > 0)
             {
                 ll += lost * (logS + Math.Log(p.Alpha) - logDenominator);
             }
-            logS += Math.Log(p.Beta + t - 1) - logDenominator;
+            logS += Math.Log(p.Beta + (t - 1)) - logDenominator;
         }
         var last = alive[^1];
         return last > 0 ? ll + last * logS : ll;
