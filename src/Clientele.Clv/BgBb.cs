@@ -43,7 +43,7 @@ public static class BgBb
     {
         p.Validate();
         RequireHistory(x, recency, n);
-        return LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
+        return LogLikelihood(new Risings(p.Alpha, p.Beta, p.Gamma, p.Delta, n), x, recency, n);
     }
 
     /// <summary>Weighted sum of <see cref="LogLikelihood(BgBbParameters, int, int, int)"/> over the rows.</summary>
@@ -95,8 +95,9 @@ public static class BgBb
     {
         p.Validate();
         RequireHistory(x, recency, n);
-        var logAlive = LogTransactions(p.Alpha, p.Beta, x, n - x) + LogSurvives(p.Gamma, p.Delta, n + 1);
-        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
+        var r = new Risings(p.Alpha, p.Beta, p.Gamma, p.Delta, n + 1);
+        var logAlive = r.Transactions(x, n - x) + r.Survives(n + 1);
+        var ll = LogLikelihood(r, x, recency, n);
         return Math.Clamp(Math.Exp(logAlive - ll), 0, 1);
     }
 
@@ -113,10 +114,11 @@ public static class BgBb
         {
             return 0;
         }
-        var ll = LogLikelihood(p.Alpha, p.Beta, p.Gamma, p.Delta, x, recency, n);
+        var r = new Risings(p.Alpha, p.Beta, p.Gamma, p.Delta, n + 1);
+        var ll = LogLikelihood(r, x, recency, n);
         // ∫∫ p^(x+1) (1−p)^(n−x) Σ_k (1−θ)^(n+k) over the two beta mixing distributions, divided by the likelihood.
-        var log = LogTransactions(p.Alpha, p.Beta, x + 1, n - x)
-            + LogSurvivalSum(p.Gamma, p.Delta, n, futureOpportunities)
+        var log = r.Transactions(x + 1, n - x)
+            + r.Survives(n + 1) + Math.Log(RelativeSurvivalSum(p.Gamma, p.Delta + (n + 1), futureOpportunities))
             - ll;
         return Math.Exp(log);
     }
@@ -130,7 +132,8 @@ public static class BgBb
         {
             return 0;
         }
-        return p.Alpha / (p.Alpha + p.Beta) * Math.Exp(LogSurvivalSum(p.Gamma, p.Delta, 0, n));
+        // Σ_{t=1}^{n} P(alive at t) · E[p]; P(alive at 1) = δ / (γ + δ).
+        return p.Alpha / (p.Alpha + p.Beta) * p.Delta / (p.Gamma + p.Delta) * RelativeSurvivalSum(p.Gamma, p.Delta + 1, n);
     }
 
     /// <summary>P(X(n) = x): probability that a new customer transacts at exactly <paramref name="x"/> of the first <paramref name="n"/> opportunities.</summary>
@@ -143,11 +146,12 @@ public static class BgBb
             return 0;
         }
         // Alive throughout: x of n Bernoulli successes.
-        var log = SpecialFunctions.BinomialLn(n, x) + LogTransactions(p.Alpha, p.Beta, x, n - x) + LogSurvives(p.Gamma, p.Delta, n);
+        var r = new Risings(p.Alpha, p.Beta, p.Gamma, p.Delta, n);
+        var log = SpecialFunctions.BinomialLn(n, x) + r.Transactions(x, n - x) + r.Survives(n);
         // Dropped out just after opportunity i (x ≤ i < n): x of i successes, alive for i opportunities, then gone.
         for (var i = x; i < n; i++)
         {
-            var term = SpecialFunctions.BinomialLn(i, x) + LogTransactions(p.Alpha, p.Beta, x, i - x) + LogDropsAfter(p.Gamma, p.Delta, i);
+            var term = SpecialFunctions.BinomialLn(i, x) + r.Transactions(x, i - x) + r.DropsAfter(i);
             log = LogMath.LogAddExp(log, term);
         }
         return Math.Clamp(Math.Exp(log), 0, 1);
@@ -158,9 +162,9 @@ public static class BgBb
     /// + Σ_{i=0}^{n−t_x−1} B(α+x, β+t_x−x+i)/B(α,β) · B(γ+1, δ+t_x+i)/B(γ,δ)]: alive throughout, or dropped out
     /// after one of the opportunities t_x, …, n−1.
     /// </summary>
-    private static double LogLikelihood(double alpha, double beta, double gamma, double delta, int x, int recency, int n)
+    private static double LogLikelihood(Risings r, int x, int recency, int n)
     {
-        var alive = LogTransactions(alpha, beta, x, n - x) + LogSurvives(gamma, delta, n);
+        var alive = r.Transactions(x, n - x) + r.Survives(n);
         var count = n - recency;
         if (count == 0)
         {
@@ -168,7 +172,8 @@ public static class BgBb
         }
         // The drop-out terms shrink steadily (each is the previous times two ratios below 1), so the first is the
         // largest: the sum is that term times a sum of ratios in [0, 1], which can neither overflow nor underflow.
-        var first = LogTransactions(alpha, beta, x, recency - x) + LogDropsAfter(gamma, delta, recency);
+        var first = r.Transactions(x, recency - x) + r.DropsAfter(recency);
+        double alpha = r.Alpha, beta = r.Beta, gamma = r.Gamma, delta = r.Delta;
         var relative = 1.0;
         var term = 1.0;
         for (var i = 0; i < count - 1; i++)
@@ -180,21 +185,70 @@ public static class BgBb
         return LogMath.LogAddExp(alive, first + Math.Log(relative));
     }
 
-    // The Beta-function ratios are written as rising factorials with integer counts, ln[(a)_k] = Σ ln(a + j), rather than
-    // as differences of ln B: the differences lose every digit when a parameter is huge (as degenerate data push it),
-    // and the optimiser would then chase rounding errors instead of the likelihood.
+    /// <summary>
+    /// The Beta-function ratios of the model, written as rising factorials with integer counts, ln[(a)_k] = Σ_{j&lt;k} ln(a + j),
+    /// rather than as differences of ln B: those differences lose every digit when a parameter is huge (as degenerate data
+    /// push it), and the optimiser would then chase rounding errors instead of the likelihood. For the counts a data set
+    /// needs, the sums are tabulated once per parameter point, so each row costs a few look-ups.
+    /// </summary>
+    private sealed class Risings
+    {
+        private const int MaxTable = 1 << 20;
+        private readonly double[]? _a, _b, _ab, _d, _gd;
+        private readonly double _logGamma;
 
-    /// <summary>ln B(α+s, β+f) / B(α, β) = ln[(α)_s (β)_f / (α+β)_(s+f)]: s transactions and f misses in a row of Bernoulli(p) draws.</summary>
-    private static double LogTransactions(double alpha, double beta, int s, int f) =>
-        LogRisingInteger(alpha, s) + LogRisingInteger(beta, f) - LogRisingInteger(alpha + beta, s + f);
+        public Risings(double alpha, double beta, double gamma, double delta, int maxCount)
+        {
+            Alpha = alpha;
+            Beta = beta;
+            Gamma = gamma;
+            Delta = delta;
+            _logGamma = Math.Log(gamma);
+            // Counts go up to n + 1 (one past the last opportunity).
+            var size = maxCount + 2;
+            if (size <= MaxTable)
+            {
+                _a = Table(alpha, size);
+                _b = Table(beta, size);
+                _ab = Table(alpha + beta, size);
+                _d = Table(delta, size);
+                _gd = Table(gamma + delta, size);
+            }
+        }
 
-    /// <summary>ln B(γ, δ+t) / B(γ, δ) = ln[(δ)_t / (γ+δ)_t]: still alive at opportunity t.</summary>
-    private static double LogSurvives(double gamma, double delta, int t) =>
-        LogRisingInteger(delta, t) - LogRisingInteger(gamma + delta, t);
+        public double Alpha { get; }
 
-    /// <summary>ln B(γ+1, δ+t) / B(γ, δ) = ln[γ (δ)_t / (γ+δ)_(t+1)]: alive for t opportunities, gone before the next.</summary>
-    private static double LogDropsAfter(double gamma, double delta, int t) =>
-        Math.Log(gamma) + LogRisingInteger(delta, t) - LogRisingInteger(gamma + delta, t + 1);
+        public double Beta { get; }
+
+        public double Gamma { get; }
+
+        public double Delta { get; }
+
+        /// <summary>ln B(α+s, β+f) / B(α, β) = ln[(α)_s (β)_f / (α+β)_(s+f)]: s transactions and f misses.</summary>
+        public double Transactions(int s, int f) => _a is null
+            ? LogRisingInteger(Alpha, s) + LogRisingInteger(Beta, f) - LogRisingInteger(Alpha + Beta, s + f)
+            : _a[s] + _b![f] - _ab![s + f];
+
+        /// <summary>ln B(γ, δ+t) / B(γ, δ) = ln[(δ)_t / (γ+δ)_t]: still alive at opportunity t.</summary>
+        public double Survives(int t) => _d is null
+            ? LogRisingInteger(Delta, t) - LogRisingInteger(Gamma + Delta, t)
+            : _d[t] - _gd![t];
+
+        /// <summary>ln B(γ+1, δ+t) / B(γ, δ) = ln[γ (δ)_t / (γ+δ)_(t+1)]: alive for t opportunities, gone before the next.</summary>
+        public double DropsAfter(int t) => _d is null
+            ? _logGamma + LogRisingInteger(Delta, t) - LogRisingInteger(Gamma + Delta, t + 1)
+            : _logGamma + _d[t] - _gd![t + 1];
+
+        private static double[] Table(double a, int size)
+        {
+            var t = new double[size];
+            for (var k = 1; k < size; k++)
+            {
+                t[k] = t[k - 1] + Math.Log(a + (k - 1));
+            }
+            return t;
+        }
+    }
 
     /// <summary>ln[(a)_k] = ln Γ(a+k) − ln Γ(a) for a whole number k ≥ 0, accurate however large a is.</summary>
     internal static double LogRisingInteger(double a, int k)
@@ -210,14 +264,6 @@ public static class BgBb
         }
         return LogGammaRatio(a, k, 0);
     }
-
-    /// <summary>
-    /// ln Σ_{j=from+1}^{from+count} B(γ, δ+j) / B(γ, δ): the expected number of the next <paramref name="count"/>
-    /// opportunities at which a customer is still alive, for drop-out probabilities drawn from Beta(γ, δ).
-    /// Short horizons are summed term by term; long ones use the telescoping closed form.
-    /// </summary>
-    internal static double LogSurvivalSum(double gamma, double delta, int from, int count) =>
-        LogSurvives(gamma, delta, from + 1) + Math.Log(RelativeSurvivalSum(gamma, delta + (from + 1), count));
 
     /// <summary>Σ_{k=0}^{m−1} B(γ, c+k) / B(γ, c), which is at least 1 for m ≥ 1.</summary>
     private static double RelativeSurvivalSum(double gamma, double c, int m)
@@ -258,12 +304,18 @@ public static class BgBb
 
     private static double Sum(double alpha, double beta, double gamma, double delta, IReadOnlyList<BgBbRow> rows)
     {
-        var total = 0.0;
-        foreach (var r in rows)
+        var maxCount = 0;
+        foreach (var row in rows)
         {
-            if (r.Weight > 0)
+            maxCount = Math.Max(maxCount, row.Opportunities);
+        }
+        var r = new Risings(alpha, beta, gamma, delta, maxCount);
+        var total = 0.0;
+        foreach (var row in rows)
+        {
+            if (row.Weight > 0)
             {
-                total += r.Weight * LogLikelihood(alpha, beta, gamma, delta, r.Frequency, r.Recency, r.Opportunities);
+                total += row.Weight * LogLikelihood(r, row.Frequency, row.Recency, row.Opportunities);
             }
         }
         return total;

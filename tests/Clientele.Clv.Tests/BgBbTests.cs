@@ -128,6 +128,64 @@ public sealed class BgBbTests
     }
 
     [Fact]
+    public void Fit_recovers_the_parameters_of_simulated_customers()
+    {
+        // 20,000 customers, 52 weekly opportunities, drawn from the model itself with the donations parameters.
+        var rng = new Random(7);
+        var truth = new BgBbParameters(1.2, 0.75, 0.66, 2.8);
+        var rows = new List<BgBbRow>();
+        for (var c = 0; c < 20_000; c++)
+        {
+            var p = Beta(rng, truth.Alpha, truth.Beta);
+            var theta = Beta(rng, truth.Gamma, truth.Delta);
+            int x = 0, last = 0;
+            for (var t = 1; t <= 52 && rng.NextDouble() >= theta; t++)
+            {
+                if (rng.NextDouble() < p)
+                {
+                    x++;
+                    last = t;
+                }
+            }
+            rows.Add(new BgBbRow(x, last, 52, 1));
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var fit = BgBb.Fit(rows);
+        Assert.True(sw.ElapsedMilliseconds < 10_000, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.True(fit.Converged);
+        Assert.Equal(truth.Alpha, fit.Params.Alpha, truth.Alpha * 0.1);
+        Assert.Equal(truth.Beta, fit.Params.Beta, truth.Beta * 0.1);
+        Assert.Equal(truth.Gamma, fit.Params.Gamma, truth.Gamma * 0.1);
+        Assert.Equal(truth.Delta, fit.Params.Delta, truth.Delta * 0.1);
+    }
+
+    private static double Beta(Random rng, double a, double b)
+    {
+        var x = Gamma(rng, a);
+        return x / (x + Gamma(rng, b));
+    }
+
+    // Marsaglia & Tsang (2000), with the usual boost for shapes below 1.
+    private static double Gamma(Random rng, double shape)
+    {
+        if (shape < 1)
+        {
+            return Gamma(rng, shape + 1) * Math.Pow(rng.NextDouble(), 1 / shape);
+        }
+        var d = shape - 1.0 / 3;
+        var c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            var z = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            var v = Math.Pow(1 + c * z, 3);
+            if (v > 0 && Math.Log(1 - rng.NextDouble()) < 0.5 * z * z + d - d * v + d * Math.Log(v))
+            {
+                return d * v;
+            }
+        }
+    }
+
+    [Fact]
     public void Penalty_shrinks_the_parameters()
     {
         var plain = DonationsFit.Value;
