@@ -42,6 +42,9 @@ internal sealed class Contact
     public DateTime UpdatedAt { get; set; }
     public DateTime? LastActivityAt { get; set; }
 
+    /// <summary>Customer value, written by the scoring job (Value/ScoringJob) for contacts with orders.</summary>
+    public ContactValueScores? Value { get; set; }
+
     /// <summary>Soft delete: the row stays so the event log keeps its owner.</summary>
     public DateTime? DeletedAt { get; set; }
 
@@ -49,6 +52,26 @@ internal sealed class Contact
 
     public static string? Normalize(string? email) =>
         string.IsNullOrWhiteSpace(email) ? null : email.Trim().ToLowerInvariant();
+}
+
+/// <summary>What the customer-base models say about a customer, as of <see cref="ScoredAt"/>.</summary>
+internal sealed class ContactValueScores
+{
+    /// <summary>Probability the customer is still a customer (has not silently left).</summary>
+    public double ProbabilityAlive { get; set; }
+
+    public double ExpectedPurchases90 { get; set; }
+    public double ExpectedPurchases365 { get; set; }
+
+    /// <summary>Discounted margin expected over the configured horizon, in <see cref="Currency"/>.</summary>
+    public decimal PredictedValue { get; set; }
+
+    public string Currency { get; set; } = "";
+
+    /// <summary>Recency, frequency and monetary quintiles, e.g. "545".</summary>
+    public string RfmCell { get; set; } = "";
+
+    public DateTime ScoredAt { get; set; }
 }
 
 internal enum ConsentStatus

@@ -201,11 +201,15 @@ internal sealed record ContactDto(
     Guid Id, string? Email, string? ExternalId, string? FirstName, string? LastName, string? Phone, DateOnly? Birthday,
     string? TimeZone, string? Locale, string Stage, int Score, string Health, List<string> Tags, JsonElement Attributes,
     Dictionary<string, ConsentDto> Consent, string? Source, UtmDto Utm, string? Referrer,
-    DateTime CreatedAt, DateTime UpdatedAt, DateTime? LastActivityAt)
+    DateTime CreatedAt, DateTime UpdatedAt, DateTime? LastActivityAt, ValueDto? Value)
 {
     /// <summary>What the request asked for but was not applied, and why (e.g. consent rules).</summary>
     public List<string>? Warnings { get; init; }
 }
+
+/// <summary>What the scoring job says the customer is worth; null until they have an order and a run has scored them.</summary>
+internal sealed record ValueDto(
+    double ProbabilityAlive, double ExpectedPurchases90, double ExpectedPurchases365, decimal PredictedValue, string Currency, string RfmCell, DateTime ScoredAt);
 
 internal sealed record OrderSummary(Guid Id, string ExternalId, decimal Total, string Currency, string Status, DateTime PlacedAt);
 
@@ -219,7 +223,8 @@ internal static class ContactMapping
         c.Stage.ToApi(), c.Score, c.Health.ToApi(), c.Tags, JsonDocument.Parse(c.Attributes).RootElement.Clone(),
         c.Consents.ToDictionary(x => x.Topic, x => new ConsentDto(x.Status.ToApi(), x.At, x.Source)),
         c.Source, new UtmDto(c.UtmSource, c.UtmMedium, c.UtmCampaign, c.UtmTerm, c.UtmContent), c.Referrer,
-        c.CreatedAt, c.UpdatedAt, c.LastActivityAt);
+        c.CreatedAt, c.UpdatedAt, c.LastActivityAt,
+        c.Value is { } v ? new ValueDto(v.ProbabilityAlive, v.ExpectedPurchases90, v.ExpectedPurchases365, v.PredictedValue, v.Currency, v.RfmCell, v.ScoredAt) : null);
 }
 
 /// <summary>Opaque keyset cursors: (time, id) of the last row, base64url-encoded.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using Clientele.Cli;
 using Clientele.Commerce;
 using Clientele.Data;
+using Clientele.Value;
 
 namespace Clientele.Contacts;
 
@@ -78,6 +79,13 @@ internal static class ImportCommand
             return 1;
         }
         await output.WriteAsync(Format(report, options.Name));
+        if (kind == "orders" && !dryRun && report.Imported + report.Updated > 0)
+        {
+            // New purchase history changes every customer's value: queue a scoring run for the server to pick up.
+            await using var db = database.CreateDbContext();
+            await ScoringJob.RequestAsync(db, "import", null, time.GetUtcNow().UtcDateTime, ct);
+            await output.WriteLineAsync("Customer value is rescored by the running server within a minute (or when it next starts).");
+        }
         return report.ExitCode;
     }
 

@@ -2,6 +2,7 @@ using Clientele.Accounts;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Events;
+using Clientele.Value;
 using Microsoft.EntityFrameworkCore;
 
 namespace Clientele.Data;
@@ -22,6 +23,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -50,6 +52,16 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Locale).HasMaxLength(35);
             e.Property(x => x.Attributes).HasColumnType(JsonColumnType);
             e.HasMany(x => x.Consents).WithOne().HasForeignKey(x => x.ContactId);
+            e.OwnsOne(x => x.Value, v =>
+            {
+                v.Property(x => x.ProbabilityAlive).HasColumnName("ValueProbabilityAlive");
+                v.Property(x => x.ExpectedPurchases90).HasColumnName("ValueExpectedPurchases90");
+                v.Property(x => x.ExpectedPurchases365).HasColumnName("ValueExpectedPurchases365");
+                v.Property(x => x.PredictedValue).HasColumnName("ValuePredicted").HasPrecision(18, 2);
+                v.Property(x => x.Currency).HasColumnName("ValueCurrency").HasMaxLength(3);
+                v.Property(x => x.RfmCell).HasColumnName("ValueRfmCell").HasMaxLength(3);
+                v.Property(x => x.ScoredAt).HasColumnName("ValueScoredAt");
+            });
         });
         b.Entity<ContactConsent>(e =>
         {
@@ -131,6 +143,17 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("idempotent_requests");
             e.HasKey(x => new { x.ApiKeyId, x.Key });
             e.HasIndex(x => x.CreatedAt);
+        });
+        b.Entity<ScoringRun>(e =>
+        {
+            e.ToTable("scoring_runs");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Status, x.RequestedAt });
+            e.HasIndex(x => x.RequestedAt);
+            e.Property(x => x.Trigger).HasMaxLength(20);
+            e.Property(x => x.RequestedBy).HasMaxLength(320);
+            e.Property(x => x.Diagnostics).HasColumnType(JsonColumnType);
+            e.Property(x => x.Settings).HasColumnType(JsonColumnType);
         });
         b.Entity<Setting>(e =>
         {

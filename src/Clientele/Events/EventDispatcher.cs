@@ -4,29 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Clientele.Events;
 
 /// <summary>Wakes the dispatcher as soon as new events are committed.</summary>
-internal sealed class EventSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled: one wake-up is enough.
-            }
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-
-    public void Dispose() => _signal.Dispose();
-}
+internal sealed class EventSignal : WakeSignal;
 
 /// <summary>
 /// Hands every committed event to every consumer, in log order, at least once and — because a

@@ -151,15 +151,26 @@ internal static class ClvModels
     /// in the horizon, discounted at <paramref name="discountRate"/> per unit.
     /// </summary>
     public static IReadOnlyList<ClvPrediction> Predict(
-        ClvFit purchases, ClvFit? spend, IReadOnlyList<ClvCustomer> customers, double horizon, double margin, double discountRate)
+        ClvFit purchases, ClvFit? spend, IReadOnlyList<ClvCustomer> customers, double horizon, double margin, double discountRate) =>
+        Predict(purchases, spend is null ? null : SpendModel(spend), customers, horizon, margin, discountRate);
+
+    /// <summary>Expected average spend per customer from a Gamma-Gamma fit; refused when q ≤ 1 (no finite mean).</summary>
+    public static Func<ClvCustomer, double> SpendModel(ClvFit spend)
     {
-        var model = PurchaseModel(purchases, customers);
-        GammaGammaParameters? gg = spend is null ? null : new GammaGammaParameters(spend.Params["p"], spend.Params["q"], spend.Params["gamma"]);
-        if (gg is { HasFiniteMean: false } g)
+        var gg = new GammaGammaParameters(spend.Params["p"], spend.Params["q"], spend.Params["gamma"]);
+        if (!gg.HasFiniteMean)
         {
             throw new ClvInputException(
-                $"The spend model has q = {g.Q.ToString("G4", CultureInfo.InvariantCulture)} ≤ 1, so expected spend is undefined (the data allow arbitrarily large average spends). Predict without amounts, or check the amounts for outliers.");
+                $"The spend model has q = {gg.Q.ToString("G4", CultureInfo.InvariantCulture)} ≤ 1, so expected spend is undefined (the data allow arbitrarily large average spends). Predict without amounts, or check the amounts for outliers.");
         }
+        return c => GammaGamma.ConditionalExpectedAverageSpend(gg, c.X, c.Monetary ?? 0);
+    }
+
+    /// <summary>As above, with any expected-average-spend function (null: purchases only).</summary>
+    public static IReadOnlyList<ClvPrediction> Predict(
+        ClvFit purchases, Func<ClvCustomer, double>? averageSpend, IReadOnlyList<ClvCustomer> customers, double horizon, double margin, double discountRate)
+    {
+        var model = PurchaseModel(purchases, customers);
         var steps = (int)Math.Clamp(Math.Ceiling(horizon), 1, MaxDiscountSteps);
         var stepLength = horizon / steps;
         var stepRate = Math.Pow(1 + discountRate, stepLength) - 1;
@@ -169,14 +180,14 @@ internal static class ClvModels
             var c = customers[i];
             var alive = model.Alive(c);
             var expected = horizon == 0 ? 0 : model.Expected(c, horizon);
-            double? averageSpend = null;
+            double? spend = null;
             double? value = null;
-            if (gg is { } parameters)
+            if (averageSpend is not null)
             {
-                averageSpend = GammaGamma.ConditionalExpectedAverageSpend(parameters, c.X, c.Monetary ?? 0);
-                value = horizon == 0 ? 0 : CustomerValue.Discounted(t => model.Expected(c, t), averageSpend.Value, margin, steps, stepLength, stepRate);
+                spend = averageSpend(c);
+                value = horizon == 0 ? 0 : CustomerValue.Discounted(t => model.Expected(c, t), spend.Value, margin, steps, stepLength, stepRate);
             }
-            results[i] = new ClvPrediction(c.Id, alive, expected, averageSpend, value);
+            results[i] = new ClvPrediction(c.Id, alive, expected, spend, value);
         });
         return results;
     }
@@ -194,17 +205,17 @@ internal static class ClvModels
             case ClvModel.BgNbd:
             {
                 var bg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
-                return new(c => BgNbd.ProbabilityAlive(bg, c.X, c.Recency, c.T), (c, t) => BgNbd.ConditionalExpectedPurchases(bg, t, c.X, c.Recency, c.T));
+                return new(c => BgNbd.ProbabilityAlive(bg, c.X, c.Recency, Age(c)), (c, t) => BgNbd.ConditionalExpectedPurchases(bg, t, c.X, c.Recency, Age(c)));
             }
             case ClvModel.MbgNbd:
             {
                 var mbg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
-                return new(c => MbgNbd.ProbabilityAlive(mbg, c.X, c.Recency, c.T), (c, t) => MbgNbd.ConditionalExpectedPurchases(mbg, t, c.X, c.Recency, c.T));
+                return new(c => MbgNbd.ProbabilityAlive(mbg, c.X, c.Recency, Age(c)), (c, t) => MbgNbd.ConditionalExpectedPurchases(mbg, t, c.X, c.Recency, Age(c)));
             }
             case ClvModel.Pnbd:
             {
                 var pnbd = new ParetoNbdParameters(p["r"], p["alpha"], p["s"], p["beta"]);
-                return new(c => ParetoNbd.ProbabilityAlive(pnbd, c.X, c.Recency, c.T), (c, t) => ParetoNbd.ConditionalExpectedPurchases(pnbd, t, c.X, c.Recency, c.T));
+                return new(c => ParetoNbd.ProbabilityAlive(pnbd, c.X, c.Recency, Age(c)), (c, t) => ParetoNbd.ConditionalExpectedPurchases(pnbd, t, c.X, c.Recency, Age(c)));
             }
             case ClvModel.BgBb:
             {
@@ -227,6 +238,12 @@ internal static class ClvModels
                 throw new ClvInputException($"The {ClvFit.NameOf(fit.Model)} model predicts spend, not purchases: predict with bgnbd, mbgnbd, pnbd, bgbb or sbg; the spend model is added when amounts are given.");
         }
     }
+
+    /// <summary>
+    /// T, with a customer first seen on the calibration end day read as observed for an instant: the models' limit as
+    /// T → 0 (nothing learnt yet beyond the first purchase).
+    /// </summary>
+    private static double Age(ClvCustomer c) => Math.Max(c.T, 1e-9);
 
     private static RfmData Continuous(IReadOnlyList<ClvCustomer> customers)
     {

@@ -89,6 +89,8 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, CommerceProjection>();
         services.AddSingleton<IEventConsumer, ConsentProjection>();
         services.AddSingleton<IEventConsumer, ActivityProjection>();
+        services.AddSingleton<Clientele.Value.ScoringSignal>();
+        services.AddHostedService<Clientele.Value.ScoringService>();
 
         WebFeatures.AddServices(services, config);
     }
@@ -114,6 +116,7 @@ internal static class AppHost
         api.MapCommerce();
         api.MapApiKeys();
         api.MapSystem();
+        Clientele.Value.ScoringApi.MapScoring(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 

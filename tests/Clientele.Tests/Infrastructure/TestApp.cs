@@ -39,9 +39,11 @@ public sealed class TestApp : WebApplicationFactory<Program>
     /// <summary>Extra service registrations for one test (e.g. a failing consumer).</summary>
     public Action<IServiceCollection>? ExtraServices { get; init; }
 
-    public static async Task<TestApp> StartAsync(string kind, Action<IServiceCollection>? services = null)
+    public bool NightlyScoring { get; init; }
+
+    public static async Task<TestApp> StartAsync(string kind, Action<IServiceCollection>? services = null, bool nightlyScoring = false)
     {
-        var app = new TestApp(kind) { ExtraServices = services };
+        var app = new TestApp(kind) { ExtraServices = services, NightlyScoring = nightlyScoring };
         await app.InitAsync();
         return app;
     }
@@ -65,6 +67,8 @@ public sealed class TestApp : WebApplicationFactory<Program>
     {
         builder.UseSetting("ConnectionStrings:Clientele", _connectionString);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Scoring runs when a test asks for it, not because a fresh database has never been scored.
+        builder.UseSetting("Clientele:Scoring:Nightly", NightlyScoring ? "true" : "false");
         builder.UseEnvironment("Testing");
         builder.ConfigureTestServices(services =>
         {

@@ -562,6 +562,55 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Value.ScoringRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Diagnostics")
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestedAt");
+
+                    b.HasIndex("Status", "RequestedAt");
+
+                    b.ToTable("scoring_runs", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Commerce.OrderLine", b =>
                 {
                     b.HasOne("Clientele.Commerce.Order", null)
@@ -569,6 +618,57 @@ namespace Clientele.Data.Migrations.Postgres
                         .HasForeignKey("OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Clientele.Contacts.Contact", b =>
+                {
+                    b.OwnsOne("Clientele.Contacts.ContactValueScores", "Value", b1 =>
+                        {
+                            b1.Property<Guid>("ContactId")
+                                .HasColumnType("uuid");
+
+                            b1.Property<string>("Currency")
+                                .IsRequired()
+                                .HasMaxLength(3)
+                                .HasColumnType("character varying(3)")
+                                .HasColumnName("ValueCurrency");
+
+                            b1.Property<double>("ExpectedPurchases365")
+                                .HasColumnType("double precision")
+                                .HasColumnName("ValueExpectedPurchases365");
+
+                            b1.Property<double>("ExpectedPurchases90")
+                                .HasColumnType("double precision")
+                                .HasColumnName("ValueExpectedPurchases90");
+
+                            b1.Property<decimal>("PredictedValue")
+                                .HasPrecision(18, 2)
+                                .HasColumnType("numeric(18,2)")
+                                .HasColumnName("ValuePredicted");
+
+                            b1.Property<double>("ProbabilityAlive")
+                                .HasColumnType("double precision")
+                                .HasColumnName("ValueProbabilityAlive");
+
+                            b1.Property<string>("RfmCell")
+                                .IsRequired()
+                                .HasMaxLength(3)
+                                .HasColumnType("character varying(3)")
+                                .HasColumnName("ValueRfmCell");
+
+                            b1.Property<DateTime>("ScoredAt")
+                                .HasColumnType("timestamp with time zone")
+                                .HasColumnName("ValueScoredAt");
+
+                            b1.HasKey("ContactId");
+
+                            b1.ToTable("contacts");
+
+                            b1.WithOwner()
+                                .HasForeignKey("ContactId");
+                        });
+
+                    b.Navigation("Value");
                 });
 
             modelBuilder.Entity("Clientele.Contacts.ContactConsent", b =>

@@ -556,6 +556,55 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Value.ScoringRun", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Contacts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Diagnostics")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestedAt");
+
+                    b.HasIndex("Status", "RequestedAt");
+
+                    b.ToTable("scoring_runs", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Commerce.OrderLine", b =>
                 {
                     b.HasOne("Clientele.Commerce.Order", null)
@@ -563,6 +612,57 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasForeignKey("OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Clientele.Contacts.Contact", b =>
+                {
+                    b.OwnsOne("Clientele.Contacts.ContactValueScores", "Value", b1 =>
+                        {
+                            b1.Property<byte[]>("ContactId")
+                                .HasColumnType("BLOB");
+
+                            b1.Property<string>("Currency")
+                                .IsRequired()
+                                .HasMaxLength(3)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("ValueCurrency");
+
+                            b1.Property<double>("ExpectedPurchases365")
+                                .HasColumnType("REAL")
+                                .HasColumnName("ValueExpectedPurchases365");
+
+                            b1.Property<double>("ExpectedPurchases90")
+                                .HasColumnType("REAL")
+                                .HasColumnName("ValueExpectedPurchases90");
+
+                            b1.Property<decimal>("PredictedValue")
+                                .HasPrecision(18, 2)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("ValuePredicted");
+
+                            b1.Property<double>("ProbabilityAlive")
+                                .HasColumnType("REAL")
+                                .HasColumnName("ValueProbabilityAlive");
+
+                            b1.Property<string>("RfmCell")
+                                .IsRequired()
+                                .HasMaxLength(3)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("ValueRfmCell");
+
+                            b1.Property<DateTime>("ScoredAt")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("ValueScoredAt");
+
+                            b1.HasKey("ContactId");
+
+                            b1.ToTable("contacts");
+
+                            b1.WithOwner()
+                                .HasForeignKey("ContactId");
+                        });
+
+                    b.Navigation("Value");
                 });
 
             modelBuilder.Entity("Clientele.Contacts.ContactConsent", b =>
