@@ -81,58 +81,138 @@ public static class RfmSummary
         }
         var daysPer = DaysPer(unit);
 
-        // Same-day purchases are merged first: the models count purchase occasions, not line items.
-        var byCustomer = new Dictionary<string, SortedDictionary<DateOnly, decimal>>(StringComparer.Ordinal);
+        // One pass numbers the customers (in order of first appearance) and keeps each row as (customer, day, amount).
+        var capacity = transactions is ICollection<Transaction> known ? known.Count : 1024;
+        var numbers = new Dictionary<string, int>(StringComparer.Ordinal);
+        var ids = new List<string>();
+        var customerOf = new int[capacity];
+        var dayOf = new int[capacity];
+        var amountOf = new decimal[capacity];
+        var rows = 0;
         foreach (var t in transactions)
         {
-            if (!byCustomer.TryGetValue(t.CustomerId, out var days))
+            if (!numbers.TryGetValue(t.CustomerId, out var c))
             {
-                days = [];
-                byCustomer[t.CustomerId] = days;
+                c = ids.Count;
+                numbers.Add(t.CustomerId, c);
+                ids.Add(t.CustomerId);
             }
-            days[t.Date] = days.TryGetValue(t.Date, out var sum) ? sum + t.Amount : t.Amount;
+            if (rows == customerOf.Length)
+            {
+                Array.Resize(ref customerOf, rows * 2);
+                Array.Resize(ref dayOf, rows * 2);
+                Array.Resize(ref amountOf, rows * 2);
+            }
+            customerOf[rows] = c;
+            dayOf[rows] = t.Date.DayNumber;
+            amountOf[rows] = t.Amount;
+            rows++;
         }
 
-        var result = new List<CustomerSummary>(byCustomer.Count);
-        foreach (var (id, days) in byCustomer.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        // Rows are bucketed by customer (a counting sort, linear in the rows) so that each customer's purchases are contiguous.
+        var customers = ids.Count;
+        var offset = new int[customers + 1];
+        for (var i = 0; i < rows; i++)
         {
-            var first = days.Keys.First();
-            if (first > calibrationEnd)
+            offset[customerOf[i] + 1]++;
+        }
+        for (var c = 0; c < customers; c++)
+        {
+            offset[c + 1] += offset[c];
+        }
+        var next = offset[..customers];
+        var days = new int[rows];
+        var amounts = new decimal[rows];
+        for (var i = 0; i < rows; i++)
+        {
+            var slot = next[customerOf[i]]++;
+            days[slot] = dayOf[i];
+            amounts[slot] = amountOf[i];
+        }
+
+        // Output order is by id (ordinal).
+        var order = new int[customers];
+        for (var c = 0; c < customers; c++)
+        {
+            order[c] = c;
+        }
+        var sortedIds = ids.ToArray();
+        Array.Sort(sortedIds, order, StringComparer.Ordinal);
+
+        var calibrationDay = calibrationEnd.DayNumber;
+        var holdoutDay = holdoutEnd?.DayNumber;
+        var summaries = new CustomerSummary?[customers];
+        Parallel.For(0, (customers + 4095) / 4096, block =>
+        {
+            for (var k = block * 4096; k < Math.Min(customers, (block + 1) * 4096); k++)
             {
-                continue;
+                var c = order[k];
+                summaries[k] = Summarise(
+                    sortedIds[k], days.AsSpan(offset[c], offset[c + 1] - offset[c]), amounts.AsSpan(offset[c], offset[c + 1] - offset[c]),
+                    calibrationDay, holdoutDay, daysPer);
             }
-            var x = 0;
-            var last = first;
-            decimal repeatSpend = 0;
-            var holdoutCount = 0;
-            decimal holdoutSpend = 0;
-            foreach (var (day, amount) in days)
+        });
+        var result = new List<CustomerSummary>(customers);
+        foreach (var summary in summaries)
+        {
+            if (summary is not null)
             {
-                if (day <= calibrationEnd)
-                {
-                    if (day != first)
-                    {
-                        x++;
-                        repeatSpend += amount;
-                        last = day;
-                    }
-                }
-                else if (holdoutEnd is { } end && day <= end)
-                {
-                    holdoutCount++;
-                    holdoutSpend += amount;
-                }
+                result.Add(summary);
             }
-            result.Add(new CustomerSummary(
-                id,
-                x,
-                (last.DayNumber - first.DayNumber) / daysPer,
-                (calibrationEnd.DayNumber - first.DayNumber) / daysPer,
-                x == 0 ? 0.0 : (double)(repeatSpend / x),
-                holdoutEnd is null ? null : holdoutCount,
-                holdoutEnd is null ? null : (double)holdoutSpend));
         }
         return result;
+    }
+
+    /// <summary>
+    /// One customer's summary from their purchases (in any order), or null when the first purchase is after the calibration end.
+    /// Same-day purchases are merged first: the models count purchase occasions, not line items.
+    /// </summary>
+    private static CustomerSummary? Summarise(
+        string id, Span<int> days, Span<decimal> amounts, int calibrationDay, int? holdoutDay, double daysPer)
+    {
+        days.Sort(amounts);
+        var first = days[0];
+        if (first > calibrationDay)
+        {
+            return null;
+        }
+        var x = 0;
+        var last = first;
+        decimal repeatSpend = 0;
+        var holdoutCount = 0;
+        decimal holdoutSpend = 0;
+        var i = 0;
+        while (i < days.Length)
+        {
+            var day = days[i];
+            var amount = amounts[i];
+            for (i++; i < days.Length && days[i] == day; i++)
+            {
+                amount += amounts[i];
+            }
+            if (day <= calibrationDay)
+            {
+                if (day != first)
+                {
+                    x++;
+                    repeatSpend += amount;
+                    last = day;
+                }
+            }
+            else if (holdoutDay is { } end && day <= end)
+            {
+                holdoutCount++;
+                holdoutSpend += amount;
+            }
+        }
+        return new CustomerSummary(
+            id,
+            x,
+            (last - first) / daysPer,
+            (calibrationDay - first) / daysPer,
+            x == 0 ? 0.0 : (double)(repeatSpend / x),
+            holdoutDay is null ? null : holdoutCount,
+            holdoutDay is null ? null : (double)holdoutSpend);
     }
 
     /// <summary>Length of the holdout period in <paramref name="unit"/>s, for predictions over that horizon.</summary>
