@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end ingestion benchmark on SQLite and PostgreSQL (see docs/benchmarks.md).
 # Usage: bench/run.sh [--events N] [--singles N]
+#        bench/run.sh clv [BenchmarkDotNet options]   customer-value model fits and RFM summary (no database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = clv ]; then
+  shift
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll clv "$@"
+fi
 . scripts/postgres.sh
 trap pg_stop EXIT
 pg_start

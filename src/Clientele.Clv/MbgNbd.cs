@@ -1,3 +1,5 @@
+using MathNet.Numerics;
+
 namespace Clientele.Clv;
 
 /// <summary>
@@ -75,6 +77,32 @@ public static class MbgNbd
         var logTail = (p.R + x) * Math.Log((p.Alpha + age) / (p.Alpha + age + t))
             + LogMath.LogHyp2F1(p.R + x, p.B + x + 1, p.A + p.B + x, t / (p.Alpha + age + t));
         return (p.A + p.B + x) / (p.A - 1) * -LogMath.ExpM1(logTail) * ProbabilityAlive(p, x, recency, age);
+    }
+
+    /// <summary>
+    /// P(X(t) = n): probability that a new customer makes exactly <paramref name="n"/> repeat purchases in (0, t].
+    /// The customer either is still active after the n-th purchase and the Poisson clock gives exactly n purchases, or drops
+    /// out right after the n-th (the initial purchase counts as the 0-th) while the clock would have given at least n:
+    /// B(a, b+n+1)/B(a, b) · NBD(n) + B(a+1, b+n)/B(a, b) · P(NBD ≥ n), with NBD the Gamma-Poisson count in (0, t].
+    /// </summary>
+    public static double ProbabilityOfPurchases(BgNbdParameters p, double t, int n)
+    {
+        p.Validate();
+        BgNbd.RequireNonNegative(t, nameof(t));
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (t == 0)
+        {
+            return n == 0 ? 1.0 : 0.0;
+        }
+        var logBab = SpecialFunctions.BetaLn(p.A, p.B);
+        var z = t / (p.Alpha + t);
+        var logNbd = LogMath.LogRising(p.R, n) - SpecialFunctions.FactorialLn(n)
+            + p.R * Math.Log(p.Alpha / (p.Alpha + t)) + (n == 0 ? 0 : n * Math.Log(z));
+        var active = Math.Exp(SpecialFunctions.BetaLn(p.A, p.B + n + 1) - logBab + logNbd);
+        // P(NBD ≥ n) is the regularised incomplete beta I_z(n, r); no subtraction from 1, so the far tail keeps its digits.
+        var atLeast = n == 0 ? 1.0 : SpecialFunctions.BetaRegularized(n, p.R, z);
+        var dropped = Math.Exp(SpecialFunctions.BetaLn(p.A + 1, p.B + n) - logBab) * atLeast;
+        return Math.Clamp(active + dropped, 0, 1);
     }
 
     private static void RequireANotOne(BgNbdParameters p)
