@@ -60,4 +60,18 @@ internal static class StageNames
         Health.AtRisk => "at-risk",
         _ => health.ToString().ToLowerInvariant(),
     };
+
+    public static bool TryParseHealth(string? value, out Health health)
+    {
+        foreach (var h in Enum.GetValues<Health>())
+        {
+            if (string.Equals(h.ToApi(), value, StringComparison.OrdinalIgnoreCase) || string.Equals(h.ToString(), value, StringComparison.OrdinalIgnoreCase))
+            {
+                health = h;
+                return true;
+            }
+        }
+        health = default;
+        return false;
+    }
 }

@@ -16,7 +16,7 @@ public sealed class ScoringTests
     /// A small shop's two years of orders: loyal customers who buy about monthly up to now, customers who bought a few
     /// times and stopped a year ago, and one-time buyers. The first loyal and the first lapsed customer are returned.
     /// </summary>
-    private static async Task<(Guid Loyal, Guid Lapsed, Guid OneTime)> SeedAsync(TestApp app, int loyal = 30, int lapsed = 30, int oneTime = 40)
+    internal static async Task<(Guid Loyal, Guid Lapsed, Guid OneTime)> SeedAsync(TestApp app, int loyal = 30, int lapsed = 30, int oneTime = 40)
     {
         var random = new Random(7);
         var now = app.Time.GetUtcNow().UtcDateTime;
@@ -70,7 +70,7 @@ public sealed class ScoringTests
         return (ids[0], ids[loyal], ids[loyal + lapsed]);
     }
 
-    private static async Task<JsonElement> RunAsync(HttpClient client)
+    internal static async Task<JsonElement> RunAsync(HttpClient client)
     {
         var response = await client.PostAsync("/api/v1/scoring/runs", null);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);

@@ -85,26 +85,26 @@ public sealed partial class BackOfficePageTests
         await using var data = app.NewDb();
         await data.Contacts.Where(c => c.EmailNormalized == "person05@example.com").ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, Stage.Purchase));
 
-        var (first, total) = await ContactsPage.QueryAsync(data, null, null, null, null, false, 0, 25, CancellationToken.None);
+        var (first, total) = await ContactsPage.QueryAsync(data, new(), null, false, 0, 25, CancellationToken.None);
         Assert.Equal(31, total);
         Assert.Equal(25, first.Count);
         Assert.Equal("Ann Baker", first[0].Name); // newest first
-        var (second, _) = await ContactsPage.QueryAsync(data, null, null, null, null, false, 1, 25, CancellationToken.None);
+        var (second, _) = await ContactsPage.QueryAsync(data, new(), null, false, 1, 25, CancellationToken.None);
         Assert.Equal(6, second.Count);
         Assert.Empty(first.Select(r => r.Id).Intersect(second.Select(r => r.Id)));
 
-        var (found, n) = await ContactsPage.QueryAsync(data, "ann bak", null, null, null, false, 0, 25, CancellationToken.None);
+        var (found, n) = await ContactsPage.QueryAsync(data, new("ann bak"), null, false, 0, 25, CancellationToken.None);
         Assert.Equal(1, n);
         Assert.Equal("ann.baker@example.com", Assert.Single(found).Email);
 
-        var (purchasers, _) = await ContactsPage.QueryAsync(data, null, "purchase", null, null, false, 0, 25, CancellationToken.None);
+        var (purchasers, _) = await ContactsPage.QueryAsync(data, new(Stage: "purchase"), null, false, 0, 25, CancellationToken.None);
         Assert.Equal("person05@example.com", Assert.Single(purchasers).Email);
 
-        var (vips, vipCount) = await ContactsPage.QueryAsync(data, null, null, " vip ", "email", false, 0, 25, CancellationToken.None);
+        var (vips, vipCount) = await ContactsPage.QueryAsync(data, new(Tag: " vip "), "email", false, 0, 25, CancellationToken.None);
         Assert.Equal(10, vipCount);
         Assert.Equal("person00@example.com", vips[0].Email);
 
-        var (none, zero) = await ContactsPage.QueryAsync(data, "nobody", null, "vip", null, false, 0, 25, CancellationToken.None);
+        var (none, zero) = await ContactsPage.QueryAsync(data, new("nobody", Tag: "vip"), null, false, 0, 25, CancellationToken.None);
         Assert.Equal(0, zero);
         Assert.Empty(none);
     }
