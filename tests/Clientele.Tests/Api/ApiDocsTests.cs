@@ -19,6 +19,10 @@ public sealed class ApiDocsTests
         Assert.Contains("/api/v1/events", paths);
         Assert.Contains("/api/v1/contacts/{id}/timeline", paths);
         Assert.Contains("/api/v1/orders", paths);
+        Assert.Contains("/api/v1/scoring/runs", paths);
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.True(document.GetProperty("security")[0].TryGetProperty("apiKey", out _));
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
         Assert.Contains("Clientele API", await docs.Content.ReadAsStringAsync());
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
