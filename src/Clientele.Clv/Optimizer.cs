@@ -4,8 +4,8 @@ namespace Clientele.Clv;
 internal readonly record struct Minimum(double[] Point, double Value, bool Converged, int Iterations);
 
 /// <summary>
-/// Nelder–Mead simplex with restarts. The likelihoods here are smooth but cheap and low-dimensional,
-/// so a derivative-free method is the simplest reliable choice; restarting from the best vertex with a fresh
+/// Nelder–Mead simplex with restarts, for likelihoods without a gradient (models with a gradient use
+/// <see cref="QuasiNewton.Bfgs"/>, which needs far fewer evaluations). Restarting from the best vertex with a fresh
 /// simplex guards against the simplex collapsing before it reaches the optimum.
 /// </summary>
 internal static class Optimizer
