@@ -35,6 +35,9 @@ internal sealed class Contact
     public string? Referrer { get; set; }
 
     public Stage Stage { get; set; } = Stage.Lead;
+
+    /// <summary>When the contact entered <see cref="Stage"/>; null while they have never moved.</summary>
+    public DateTime? StageSince { get; set; }
     public int Score { get; set; }
     public Health Health { get; set; } = Health.Unknown;
 

@@ -2,6 +2,7 @@ using Clientele.Accounts;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Events;
+using Clientele.Lifecycle;
 using Clientele.Value;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +25,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
+    public DbSet<ContactStageFacts> StageFacts => Set<ContactStageFacts>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -143,6 +145,12 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("idempotent_requests");
             e.HasKey(x => new { x.ApiKeyId, x.Key });
             e.HasIndex(x => x.CreatedAt);
+        });
+        b.Entity<ContactStageFacts>(e =>
+        {
+            e.ToTable("contact_stage_facts");
+            e.HasKey(x => x.ContactId);
+            e.Property(x => x.Facts).HasColumnType(JsonColumnType);
         });
         b.Entity<ScoringRun>(e =>
         {

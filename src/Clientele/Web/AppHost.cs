@@ -102,6 +102,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, CommerceProjection>();
         services.AddSingleton<IEventConsumer, ConsentProjection>();
         services.AddSingleton<IEventConsumer, ActivityProjection>();
+        services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();
 

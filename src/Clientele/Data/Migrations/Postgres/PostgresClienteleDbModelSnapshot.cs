@@ -360,6 +360,9 @@ namespace Clientele.Data.Migrations.Postgres
                     b.Property<int>("Stage")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("StageSince")
+                        .HasColumnType("timestamp with time zone");
+
                     b.PrimitiveCollection<List<string>>("Tags")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -560,6 +563,24 @@ namespace Clientele.Data.Migrations.Postgres
                         .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
+                {
+                    b.Property<Guid>("ContactId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Facts")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ContactId");
+
+                    b.ToTable("contact_stage_facts", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>

@@ -356,6 +356,9 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<int>("Stage")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("StageSince")
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("Tags")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -554,6 +557,24 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
+                {
+                    b.Property<byte[]>("ContactId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Facts")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ContactId");
+
+                    b.ToTable("contact_stage_facts", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>

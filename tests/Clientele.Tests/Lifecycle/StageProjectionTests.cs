@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+using Clientele.Lifecycle;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Tests.Lifecycle;
+
+public sealed class StageProjectionTests
+{
+    private static object Order(string id, DateTimeOffset at, string category, decimal price = 20) => new
+    {
+        type = "order.placed",
+        email = "ann@example.com",
+        occurredAt = at,
+        properties = new { orderId = id, total = price, currency = "EUR", items = new[] { new { sku = category + "-1", category, quantity = 1, price } } },
+        idempotencyKey = "order-" + id,
+    };
+
+    private static async Task<Stage> StageAfterAsync(TestApp app, HttpClient client, params object[] events)
+    {
+        if (events.Length > 0)
+        {
+            var response = await client.PostJsonAsync("/api/v1/events", new { events });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        await app.DrainAsync();
+        await using var data = app.NewDb();
+        return (await data.Contacts.AsNoTracking().SingleAsync(c => c.EmailNormalized == "ann@example.com")).Stage;
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Events_walk_a_contact_up_the_ladder_and_a_refund_takes_a_step_back_with_every_move_on_the_timeline(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var now = app.Time.GetUtcNow();
+        object Event(string type, double daysAgo, object? properties = null) =>
+            new { type, email = "ann@example.com", occurredAt = now.AddDays(-daysAgo), properties = properties ?? new { } };
+
+        var steps = new List<Stage>
+        {
+            await StageAfterAsync(app, client, Event("page.viewed", 40, new { url = "/" })),
+            await StageAfterAsync(app, client, Event("consent.given", 39, new { topic = "newsletter" })),
+            await StageAfterAsync(app, client, Event("contact.qualified", 38)),
+            await StageAfterAsync(app, client, Event("demo.requested", 37)),
+            await StageAfterAsync(app, client, Event("trial.started", 36, new { days = 60 })),
+            await StageAfterAsync(app, client, Order("A1", now.AddDays(-30), "coffee")),
+            await StageAfterAsync(app, client, Order("A2", now.AddDays(-20), "coffee")),
+            await StageAfterAsync(app, client, Order("A3", now.AddDays(-10), "grinders")),
+            await StageAfterAsync(app, client, Event("order.refunded", 5, new { orderId = "A3" })),
+        };
+
+        Assert.Equal(
+            [Stage.Lead, Stage.Capture, Stage.Qualify, Stage.Convert, Stage.Trial, Stage.Purchase, Stage.RePurchase, Stage.CrossPurchase, Stage.RePurchase],
+            steps);
+        await using var data = app.NewDb();
+        var contact = await data.Contacts.AsNoTracking().SingleAsync(c => c.EmailNormalized == "ann@example.com");
+        Assert.Equal(now.AddDays(-5).UtcDateTime, contact.StageSince!.Value, TimeSpan.FromSeconds(1));
+        var changes = await data.Events.AsNoTracking().Where(e => e.ContactId == contact.Id && e.Type == "stage.changed").OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(8, changes.Count);
+        var last = JsonDocument.Parse(changes[^1].Properties).RootElement;
+        Assert.Equal("cross-purchase", last.GetProperty("from").GetString());
+        Assert.Equal("re-purchase", last.GetProperty("to").GetString());
+        Assert.Equal("order A2: a second order", last.GetProperty("reason").GetString());
+        var causeId = changes[^1].CauseEventId;
+        var cause = await data.Events.AsNoTracking().SingleAsync(e => e.Id == causeId);
+        Assert.Equal("order.refunded", cause.Type);
+        var cross = JsonDocument.Parse(changes[^2].Properties).RootElement;
+        Assert.Contains("grinders", cross.GetProperty("reason").GetString());
+        // The contact's timeline shows the moves.
+        var timeline = await (await client.GetAsync($"/api/v1/contacts/{contact.Id}/timeline")).ReadJsonAsync();
+        Assert.Contains(timeline.GetProperty("items").EnumerateArray(), i => i.GetProperty("type").GetString() == "stage.changed");
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task Replaying_the_log_rebuilds_the_same_stages_without_new_moves(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var now = app.Time.GetUtcNow();
+        await StageAfterAsync(app, client, Order("B1", now.AddDays(-30), "coffee"), Order("B2", now.AddDays(-3), "coffee"));
+        await using (var data = app.NewDb())
+        {
+            // Reading the log again (a consumer reset) re-applies every event to the facts it already holds.
+            await data.ConsumerCheckpoints.Where(c => c.Consumer == "stages").ExecuteDeleteAsync();
+        }
+
+        var stage = await StageAfterAsync(app, client);
+
+        Assert.Equal(Stage.RePurchase, stage);
+        await using var after = app.NewDb();
+        Assert.Equal(2, await after.Events.CountAsync(e => e.Type == "stage.changed"));
+    }
+}
