@@ -131,6 +131,7 @@ internal static class AppHost
         api.MapApiKeys();
         api.MapSystem();
         Clientele.Value.ScoringApi.MapScoring(api);
+        Clientele.Lifecycle.ReportsApi.MapReports(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 
