@@ -111,41 +111,41 @@ internal sealed class StageProjection : IEventConsumer
             case "demo.requested" or "quote.requested" or "offer.accepted":
                 return f with { BuyingSignalAt = Later(f.BuyingSignalAt, at) };
             case "trial.started":
-            {
-                var endsAt = Date(p, "endsAt") ?? (Number(p, "days") is { } days ? at.AddDays(days) : null);
-                return f with { Trials = [.. f.Trials, new TrialFact(at, endsAt, null, null)] };
-            }
-            case "trial.ended":
-            {
-                var open = f.Trials.LastOrDefault(t => t.EndedAt is null);
-                var ended = open is null ? new TrialFact(at, at, at, Text(p, "outcome")) : open with { EndedAt = at, Outcome = Text(p, "outcome") };
-                return f with { Trials = [.. f.Trials.Where(t => !ReferenceEquals(t, open)), ended] };
-            }
-            case "order.placed":
-            {
-                var order = CommerceProjection.ReadOrder(e);
-                var categories = order.Lines.Select(l => l.Category).OfType<string>().Where(c => c.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-                var known = f.Orders.FirstOrDefault(o => o.Id == order.OrderId);
-                var fact = new OrderFact(order.OrderId, known?.PlacedAt ?? at, categories, known?.Refunded ?? false);
-                return f with { Orders = [.. f.Orders.Where(o => o.Id != order.OrderId), fact] };
-            }
-            case "order.refunded":
-            {
-                var id = Text(p, "orderId");
-                return f with { Orders = [.. f.Orders.Select(o => o.Id == id ? o with { Refunded = true } : o)] };
-            }
-            case "survey.answered":
-            {
-                // A promoter (NPS 9–10) or a good review or rating (4–5 of 5) speaks for the business.
-                var score = Number(p, "score");
-                var promoter = Text(p, "kind") switch
                 {
-                    "nps" => score >= 9,
-                    "rating" or "review" or "csat" => score >= 4,
-                    _ => false,
-                };
-                return promoter ? f with { AdvocacyAt = Later(f.AdvocacyAt, at) } : f;
-            }
+                    var endsAt = Date(p, "endsAt") ?? (Number(p, "days") is { } days ? at.AddDays(days) : null);
+                    return f with { Trials = [.. f.Trials, new TrialFact(at, endsAt, null, null)] };
+                }
+            case "trial.ended":
+                {
+                    var open = f.Trials.LastOrDefault(t => t.EndedAt is null);
+                    var ended = open is null ? new TrialFact(at, at, at, Text(p, "outcome")) : open with { EndedAt = at, Outcome = Text(p, "outcome") };
+                    return f with { Trials = [.. f.Trials.Where(t => !ReferenceEquals(t, open)), ended] };
+                }
+            case "order.placed":
+                {
+                    var order = CommerceProjection.ReadOrder(e);
+                    var categories = order.Lines.Select(l => l.Category).OfType<string>().Where(c => c.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    var known = f.Orders.FirstOrDefault(o => o.Id == order.OrderId);
+                    var fact = new OrderFact(order.OrderId, known?.PlacedAt ?? at, categories, known?.Refunded ?? false);
+                    return f with { Orders = [.. f.Orders.Where(o => o.Id != order.OrderId), fact] };
+                }
+            case "order.refunded":
+                {
+                    var id = Text(p, "orderId");
+                    return f with { Orders = [.. f.Orders.Select(o => o.Id == id ? o with { Refunded = true } : o)] };
+                }
+            case "survey.answered":
+                {
+                    // A promoter (NPS 9–10) or a good review or rating (4–5 of 5) speaks for the business.
+                    var score = Number(p, "score");
+                    var promoter = Text(p, "kind") switch
+                    {
+                        "nps" => score >= 9,
+                        "rating" or "review" or "csat" => score >= 4,
+                        _ => false,
+                    };
+                    return promoter ? f with { AdvocacyAt = Later(f.AdvocacyAt, at) } : f;
+                }
             case "referral.signed_up":
                 return f with { AdvocacyAt = Later(f.AdvocacyAt, at) };
             default:

@@ -104,42 +104,42 @@ internal static class ClvModels
         {
             case ClvModel.BgNbd:
             case ClvModel.MbgNbd:
-            {
-                var data = Continuous(customers);
-                var fit = model == ClvModel.BgNbd ? BgNbd.Fit(data, options) : MbgNbd.Fit(data, options);
-                var p = fit.Params;
-                return new(model, new Dictionary<string, double> { ["r"] = p.R, ["alpha"] = p.Alpha, ["a"] = p.A, ["b"] = p.B },
-                    fit.LogLikelihood, Total(customers), fit.Converged);
-            }
+                {
+                    var data = Continuous(customers);
+                    var fit = model == ClvModel.BgNbd ? BgNbd.Fit(data, options) : MbgNbd.Fit(data, options);
+                    var p = fit.Params;
+                    return new(model, new Dictionary<string, double> { ["r"] = p.R, ["alpha"] = p.Alpha, ["a"] = p.A, ["b"] = p.B },
+                        fit.LogLikelihood, Total(customers), fit.Converged);
+                }
             case ClvModel.Pnbd:
-            {
-                var fit = ParetoNbd.Fit(Continuous(customers), options);
-                var p = fit.Params;
-                return new(model, new Dictionary<string, double> { ["r"] = p.R, ["alpha"] = p.Alpha, ["s"] = p.S, ["beta"] = p.Beta },
-                    fit.LogLikelihood, Total(customers), fit.Converged);
-            }
+                {
+                    var fit = ParetoNbd.Fit(Continuous(customers), options);
+                    var p = fit.Params;
+                    return new(model, new Dictionary<string, double> { ["r"] = p.R, ["alpha"] = p.Alpha, ["s"] = p.S, ["beta"] = p.Beta },
+                        fit.LogLikelihood, Total(customers), fit.Converged);
+                }
             case ClvModel.Gg:
-            {
-                var buyers = RepeatBuyers(customers);
-                var fit = GammaGamma.Fit(buyers.Select(c => c.X).ToArray(), buyers.Select(c => c.Monetary!.Value).ToArray(), buyers.Select(c => c.Weight).ToArray(), options);
-                var p = fit.Params;
-                return new(model, new Dictionary<string, double> { ["p"] = p.P, ["q"] = p.Q, ["gamma"] = p.Gamma },
-                    fit.LogLikelihood, Total(buyers), fit.Converged);
-            }
+                {
+                    var buyers = RepeatBuyers(customers);
+                    var fit = GammaGamma.Fit(buyers.Select(c => c.X).ToArray(), buyers.Select(c => c.Monetary!.Value).ToArray(), buyers.Select(c => c.Weight).ToArray(), options);
+                    var p = fit.Params;
+                    return new(model, new Dictionary<string, double> { ["p"] = p.P, ["q"] = p.Q, ["gamma"] = p.Gamma },
+                        fit.LogLikelihood, Total(buyers), fit.Converged);
+                }
             case ClvModel.BgBb:
-            {
-                var fit = BgBb.Fit(Discrete(customers, model).Select(c => new BgBbRow(c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities, c.Weight)).ToArray(), options);
-                var p = fit.Params;
-                return new(model, new Dictionary<string, double> { ["alpha"] = p.Alpha, ["beta"] = p.Beta, ["gamma"] = p.Gamma, ["delta"] = p.Delta },
-                    fit.LogLikelihood, Total(customers), fit.Converged);
-            }
+                {
+                    var fit = BgBb.Fit(Discrete(customers, model).Select(c => new BgBbRow(c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities, c.Weight)).ToArray(), options);
+                    var p = fit.Params;
+                    return new(model, new Dictionary<string, double> { ["alpha"] = p.Alpha, ["beta"] = p.Beta, ["gamma"] = p.Gamma, ["delta"] = p.Delta },
+                        fit.LogLikelihood, Total(customers), fit.Converged);
+                }
             case ClvModel.Sbg:
-            {
-                var fit = SbgTenures.Fit(Discrete(customers, model).Select(Tenure).ToArray(), options);
-                var p = fit.Params;
-                return new(model, new Dictionary<string, double> { ["alpha"] = p.Alpha, ["beta"] = p.Beta },
-                    fit.LogLikelihood, Total(customers), fit.Converged);
-            }
+                {
+                    var fit = SbgTenures.Fit(Discrete(customers, model).Select(Tenure).ToArray(), options);
+                    var p = fit.Params;
+                    return new(model, new Dictionary<string, double> { ["alpha"] = p.Alpha, ["beta"] = p.Beta },
+                        fit.LogLikelihood, Total(customers), fit.Converged);
+                }
             default:
                 throw new ArgumentOutOfRangeException(nameof(model));
         }
@@ -203,37 +203,37 @@ internal static class ClvModels
         switch (fit.Model)
         {
             case ClvModel.BgNbd:
-            {
-                var bg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
-                return new(c => BgNbd.ProbabilityAlive(bg, c.X, c.Recency, Age(c)), (c, t) => BgNbd.ConditionalExpectedPurchases(bg, t, c.X, c.Recency, Age(c)));
-            }
+                {
+                    var bg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
+                    return new(c => BgNbd.ProbabilityAlive(bg, c.X, c.Recency, Age(c)), (c, t) => BgNbd.ConditionalExpectedPurchases(bg, t, c.X, c.Recency, Age(c)));
+                }
             case ClvModel.MbgNbd:
-            {
-                var mbg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
-                return new(c => MbgNbd.ProbabilityAlive(mbg, c.X, c.Recency, Age(c)), (c, t) => MbgNbd.ConditionalExpectedPurchases(mbg, t, c.X, c.Recency, Age(c)));
-            }
+                {
+                    var mbg = new BgNbdParameters(p["r"], p["alpha"], p["a"], p["b"]);
+                    return new(c => MbgNbd.ProbabilityAlive(mbg, c.X, c.Recency, Age(c)), (c, t) => MbgNbd.ConditionalExpectedPurchases(mbg, t, c.X, c.Recency, Age(c)));
+                }
             case ClvModel.Pnbd:
-            {
-                var pnbd = new ParetoNbdParameters(p["r"], p["alpha"], p["s"], p["beta"]);
-                return new(c => ParetoNbd.ProbabilityAlive(pnbd, c.X, c.Recency, Age(c)), (c, t) => ParetoNbd.ConditionalExpectedPurchases(pnbd, t, c.X, c.Recency, Age(c)));
-            }
+                {
+                    var pnbd = new ParetoNbdParameters(p["r"], p["alpha"], p["s"], p["beta"]);
+                    return new(c => ParetoNbd.ProbabilityAlive(pnbd, c.X, c.Recency, Age(c)), (c, t) => ParetoNbd.ConditionalExpectedPurchases(pnbd, t, c.X, c.Recency, Age(c)));
+                }
             case ClvModel.BgBb:
-            {
-                Discrete(customers, fit.Model);
-                var bb = new BgBbParameters(p["alpha"], p["beta"], p["gamma"], p["delta"]);
-                return new(
-                    c => BgBb.ProbabilityAlive(bb, c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities),
-                    (c, t) => BgBb.ConditionalExpectedPurchases(bb, (int)Math.Round(t), c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities));
-            }
+                {
+                    Discrete(customers, fit.Model);
+                    var bb = new BgBbParameters(p["alpha"], p["beta"], p["gamma"], p["delta"]);
+                    return new(
+                        c => BgBb.ProbabilityAlive(bb, c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities),
+                        (c, t) => BgBb.ConditionalExpectedPurchases(bb, (int)Math.Round(t), c.PeriodsWithPurchase, c.LastPeriod, c.Opportunities));
+                }
             case ClvModel.Sbg:
-            {
-                Discrete(customers, fit.Model);
-                var sbg = new SbgParameters(p["alpha"], p["beta"]);
-                // Contractual: a customer who renewed in the last period is known to be a customer now; one who did not has left.
-                return new(
-                    c => Tenure(c).Churned ? 0 : 1,
-                    (c, t) => Tenure(c) is { Churned: false } tenure ? SbgTenures.ExpectedRenewals(sbg, tenure.Periods, (int)Math.Round(t)) : 0);
-            }
+                {
+                    Discrete(customers, fit.Model);
+                    var sbg = new SbgParameters(p["alpha"], p["beta"]);
+                    // Contractual: a customer who renewed in the last period is known to be a customer now; one who did not has left.
+                    return new(
+                        c => Tenure(c).Churned ? 0 : 1,
+                        (c, t) => Tenure(c) is { Churned: false } tenure ? SbgTenures.ExpectedRenewals(sbg, tenure.Periods, (int)Math.Round(t)) : 0);
+                }
             default:
                 throw new ClvInputException($"The {ClvFit.NameOf(fit.Model)} model predicts spend, not purchases: predict with bgnbd, mbgnbd, pnbd, bgbb or sbg; the spend model is added when amounts are given.");
         }

@@ -107,7 +107,9 @@ public sealed class LadderTests
     {
         var facts = new StageFacts
         {
-            Orders = [Order("1", 500, "coffee"), Order("2", 400, "coffee"), Order("3", 200, "coffee")], AdvocacyAt = DaysAgo(100), LoyalSince = DaysAgo(300),
+            Orders = [Order("1", 500, "coffee"), Order("2", 400, "coffee"), Order("3", 200, "coffee")],
+            AdvocacyAt = DaysAgo(100),
+            LoyalSince = DaysAgo(300),
         };
 
         var decision = Ladder.Decide(facts, Rules, Now);
@@ -121,7 +123,8 @@ public sealed class LadderTests
     {
         var facts = new StageFacts
         {
-            Orders = [Order("1", 700, "coffee"), Order("2", 400, "coffee"), Order("3", 30, "coffee")], AdvocacyAt = DaysAgo(60),
+            Orders = [Order("1", 700, "coffee"), Order("2", 400, "coffee"), Order("3", 30, "coffee")],
+            AdvocacyAt = DaysAgo(60),
         };
 
         Assert.Equal(Stage.Retention, Ladder.Decide(facts with { LoyalSince = DaysAgo(366) }, Rules, Now).Stage);

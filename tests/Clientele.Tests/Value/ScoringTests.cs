@@ -26,7 +26,11 @@ public sealed class ScoringTests
         {
             var contact = new Contact
             {
-                Id = Guid.CreateVersion7(), Email = $"{kind}{i}@shop.example", EmailNormalized = $"{kind}{i}@shop.example", CreatedAt = now, UpdatedAt = now,
+                Id = Guid.CreateVersion7(),
+                Email = $"{kind}{i}@shop.example",
+                EmailNormalized = $"{kind}{i}@shop.example",
+                CreatedAt = now,
+                UpdatedAt = now,
             };
             db.Contacts.Add(contact);
             ids.Add(contact.Id);
@@ -35,8 +39,15 @@ public sealed class ScoringTests
             {
                 db.Orders.Add(new Order
                 {
-                    Id = Guid.CreateVersion7(), ContactId = contact.Id, ExternalId = $"{kind}-{i}-{n++}", Total = 20 + random.Next(0, 4000) / 100m,
-                    Currency = "EUR", PlacedAt = day, Status = OrderStatus.Placed, CreatedAt = now, UpdatedAt = now,
+                    Id = Guid.CreateVersion7(),
+                    ContactId = contact.Id,
+                    ExternalId = $"{kind}-{i}-{n++}",
+                    Total = 20 + random.Next(0, 4000) / 100m,
+                    Currency = "EUR",
+                    PlacedAt = day,
+                    Status = OrderStatus.Placed,
+                    CreatedAt = now,
+                    UpdatedAt = now,
                 });
             }
         }
