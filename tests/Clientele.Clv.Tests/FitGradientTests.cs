@@ -70,4 +70,21 @@ public sealed class FitGradientTests
         AssertGradient(f.Evaluate, [p, q, gamma]);
         Assert.Equal(GammaGamma.LogLikelihood(new GammaGammaParameters(p, q, gamma), x, m, w), f.Evaluate([p, q, gamma], new double[3]), 8);
     }
+
+    [Fact]
+    public void Fits_with_an_extreme_customer_stay_finite()
+    {
+        // CDNOW plus a customer with 221 repeat purchases, the last just before the end of the period.
+        var rows = CdnowData.Summary().Select(r => ((double)r.X, r.Tx, r.T, 1.0)).Append((221, 103.43, 103.57, 1.0));
+        var data = RfmData.Grouped(rows);
+        var bg = BgNbd.Fit(data);
+        var mbg = MbgNbd.Fit(data);
+        var pareto = ParetoNbd.Fit(data);
+        Assert.True(bg.Converged && mbg.Converged && pareto.Converged);
+        Assert.True(double.IsFinite(bg.LogLikelihood) && double.IsFinite(mbg.LogLikelihood) && double.IsFinite(pareto.LogLikelihood));
+        var g = new double[4];
+        var p = pareto.Params;
+        new ParetoNbdLikelihood(data).Evaluate([p.R, p.Alpha, p.S, p.Beta], g);
+        Assert.All(g, v => Assert.True(Math.Abs(v) < 1e-3, $"gradient {v} at the optimum"));
+    }
 }
