@@ -144,13 +144,10 @@ public static class BgNbd
             return Math.Clamp(first, 0, 1);
         }
         // The second term is the chance of dropping out after the n-th purchase while the Poisson clock would have
-        // produced at least n purchases: P(NBD ≥ n) = 1 − Σ_{j<n} P(NBD = j).
-        var below = 0.0;
-        for (var j = 0; j < n; j++)
-        {
-            below += Math.Exp(LogNbd(p.R, j, logQ, logZ));
-        }
-        var second = Math.Exp(SpecialFunctions.BetaLn(p.A + 1, p.B + n - 1) - logBab) * Math.Max(0, 1 - below);
+        // produced at least n purchases. P(NBD ≥ n) is the regularised incomplete beta I_z(n, r) with z = t/(α+t), which
+        // keeps its digits far in the tail where 1 − Σ_{j<n} P(NBD = j) would cancel to nothing.
+        var atLeast = SpecialFunctions.BetaRegularized(n, p.R, Math.Exp(logZ));
+        var second = Math.Exp(SpecialFunctions.BetaLn(p.A + 1, p.B + n - 1) - logBab) * atLeast;
         return Math.Clamp(first + second, 0, 1);
     }
 

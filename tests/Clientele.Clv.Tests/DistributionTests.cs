@@ -142,4 +142,19 @@ public sealed class DistributionTests
         Assert.True(quiet < low);
         Assert.Throws<ArgumentOutOfRangeException>(() => ParetoNbd.DiscountedExpectedResidualTransactions(Pareto, 0, 2, 30.43, 38.86));
     }
+
+    [Fact]
+    public void Bg_nbd_far_tail_keeps_its_digits()
+    {
+        // Far in the tail the drop-out term is the incomplete-beta tail times a beta ratio; it must fall smoothly, not cancel to 0.
+        var p = new BgNbdParameters(0.243, 4.414, 0.793, 2.426);
+        var previous = BgNbd.ProbabilityOfPurchases(p, 39, 150);
+        Assert.True(previous > 0);
+        for (var n = 151; n < 200; n++)
+        {
+            var pn = BgNbd.ProbabilityOfPurchases(p, 39, n);
+            Assert.True(pn > 0 && pn < previous, $"n={n}: {pn} after {previous}");
+            previous = pn;
+        }
+    }
 }
