@@ -138,15 +138,18 @@ internal sealed class ParetoNbdLikelihood
         var rhoShift = span / (u * (u + span));
         double sum = 0, sumM = 0, sumShape = 0, sumZ = 0, sumShift = 0, logScale = 0;
         double coefficient = 1, zPower = 1, zPowerBefore = 0, harmonic = 0;
+        // ρ^m and 1 − ρ^m are carried from term to term: ρ^(m+1) = ρ·ρ^m and 1 − ρ^(m+1) = (1 − ρ) + ρ(1 − ρ^m), a sum of
+        // positive parts, so the small differences for T close to t_x keep their digits without an expm1 per term.
+        var rho = Math.Exp(logRho);
+        var oneMinusRho = -LogMath.ExpM1(logRho);
+        var rhoM = Math.Exp(rsx * logRho);
+        var oneMinus = -LogMath.ExpM1(rsx * logRho);
         for (var n = 0; ; n++)
         {
-            var m = rsx + n;
-            var mLogRho = m * logRho;
-            var rhoM = Math.Exp(mLogRho);
-            var oneMinus = mLogRho > -0.5 ? -LogMath.ExpM1(mLogRho) : 1 - rhoM;
-            var gn = oneMinus / m;
+            var inverseM = 1 / (rsx + n);
+            var gn = oneMinus * inverseM;
             // ∂g/∂m for g = (1 − ρ^m)/m.
-            var gnM = (-rhoM * logRho - gn) / m;
+            var gnM = (-rhoM * logRho - gn) * inverseM;
             var cz = coefficient * zPower;
             var term = cz * gn;
             sum += term;
@@ -167,8 +170,8 @@ internal sealed class ParetoNbdLikelihood
                 cz *= f;
                 term *= f;
             }
-            var ratio = (shape + n) / (n + 1) * z;
-            if (n > 0 && (term * (n + 1) <= 1e-17 * sum || cz == 0) && ratio < 1)
+            var step = (shape + n) / (n + 1);
+            if (n > 0 && (term * (n + 1) <= 1e-17 * sum || cz == 0) && step * z < 1)
             {
                 break;
             }
@@ -177,7 +180,9 @@ internal sealed class ParetoNbdLikelihood
                 throw new ArithmeticException("The Pareto/NBD death-term series did not converge.");
             }
             harmonic += 1 / (shape + n);
-            coefficient *= (shape + n) / (n + 1);
+            oneMinus = oneMinusRho + rho * oneMinus;
+            rhoM *= rho;
+            coefficient *= step;
             zPowerBefore = zPower;
             zPower *= z;
         }
