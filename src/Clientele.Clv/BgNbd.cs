@@ -53,19 +53,23 @@ public static class BgNbd
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= FitOptions.Default;
-        var min = FitBgFamily(data, options, modified: false);
-        var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
-        return new FitResult<BgNbdParameters>(p, new Evaluator(data).LogLikelihood(p.R, p.Alpha, p.A, p.B), min.Converged, min.Iterations);
+        var (min, p, ll) = FitBgFamily(data, options, modified: false);
+        return new FitResult<BgNbdParameters>(p, ll, min.Converged, min.Iterations);
     }
 
-    /// <summary>The BFGS fit shared by the BG/NBD and the MBG/NBD, in log-parameters.</summary>
-    internal static Minimum FitBgFamily(RfmData data, FitOptions options, bool modified)
+    /// <summary>
+    /// The BFGS fit shared by the BG/NBD and the MBG/NBD, in log-parameters; also returns the estimate and its log-likelihood
+    /// (evaluated once more over all rows, in parallel).
+    /// </summary>
+    internal static (Minimum Min, BgNbdParameters Params, double LogLikelihood) FitBgFamily(RfmData data, FitOptions options, bool modified)
     {
         var full = new BgFamilyLikelihood(data, modified);
         var rows = Fitting.SampleIndices(data.Count);
         var sample = rows is null ? null : new BgFamilyLikelihood(data, modified, rows);
         var start = new[] { 0.0, Math.Log(Math.Max(data.MeanAge / 10, 1e-3)), 0.0, 0.0 };
-        return Fitting.Maximise(full.Evaluate, full.TotalWeight, start, options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
+        var min = Fitting.Maximise(full.Evaluate, full.TotalWeight, start, options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
+        var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
+        return (min, p, full.Evaluate([p.R, p.Alpha, p.A, p.B], new double[4]));
     }
 
     /// <summary>

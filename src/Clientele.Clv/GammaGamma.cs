@@ -74,7 +74,6 @@ public static class GammaGamma
         {
             throw new ArgumentException("The Gamma-Gamma model needs at least one repeat buyer.", nameof(frequency));
         }
-        var eval = new Evaluator(x, m, w);
         var n = w.Sum();
         var meanSpend = 0.0;
         for (var i = 0; i < x.Length; i++)
@@ -88,7 +87,7 @@ public static class GammaGamma
             full.Evaluate, full.TotalWeight, [0.0, Math.Log(2.0), Math.Log(meanSpend)], options,
             sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
         var result = new GammaGammaParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]));
-        return new FitResult<GammaGammaParameters>(result, eval.LogLikelihood(result.P, result.Q, result.Gamma), min.Converged, min.Iterations);
+        return new FitResult<GammaGammaParameters>(result, full.Evaluate([result.P, result.Q, result.Gamma], new double[3]), min.Converged, min.Iterations);
     }
 
     /// <summary>

@@ -35,9 +35,8 @@ public static class MbgNbd
     {
         ArgumentNullException.ThrowIfNull(data);
         options ??= FitOptions.Default;
-        var min = BgNbd.FitBgFamily(data, options, modified: true);
-        var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
-        return new FitResult<BgNbdParameters>(p, Sum(p.R, p.Alpha, p.A, p.B, data), min.Converged, min.Iterations);
+        var (min, p, ll) = BgNbd.FitBgFamily(data, options, modified: true);
+        return new FitResult<BgNbdParameters>(p, ll, min.Converged, min.Iterations);
     }
 
     /// <summary>Probability that a customer with history (x, t_x, T) is still alive; below 1 even when x = 0.</summary>

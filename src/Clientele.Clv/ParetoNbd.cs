@@ -55,7 +55,7 @@ public static class ParetoNbd
         var min = Fitting.Maximise(
             full.Evaluate, full.TotalWeight, [0.0, scale, 0.0, scale], options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
         var p = new ParetoNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
-        return new FitResult<ParetoNbdParameters>(p, Sum(p.R, p.Alpha, p.S, p.Beta, data), min.Converged, min.Iterations);
+        return new FitResult<ParetoNbdParameters>(p, full.Evaluate([p.R, p.Alpha, p.S, p.Beta], new double[4]), min.Converged, min.Iterations);
     }
 
     /// <summary>Probability that a customer with history (x, t_x, T) is still alive at T.</summary>
