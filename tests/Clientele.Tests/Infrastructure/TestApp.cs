@@ -69,6 +69,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Scoring runs when a test asks for it, not because a fresh database has never been scored.
         builder.UseSetting("Clientele:Scoring:Nightly", NightlyScoring ? "true" : "false");
+        builder.UseSetting("Clientele:Stages:Sweep", "false");
         builder.UseEnvironment("Testing");
         builder.ConfigureTestServices(services =>
         {

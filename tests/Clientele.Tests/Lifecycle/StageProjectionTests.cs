@@ -95,4 +95,32 @@ public sealed class StageProjectionTests
         await using var after = app.NewDb();
         Assert.Equal(2, await after.Events.CountAsync(e => e.Type == "stage.changed"));
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_daily_sweep_lets_a_stale_buying_signal_fall_back_with_the_rule_on_the_timeline(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var now = app.Time.GetUtcNow();
+        var stage = await StageAfterAsync(app, client,
+            new { type = "consent.given", email = "ann@example.com", occurredAt = now.AddDays(-10), properties = new { topic = "news" } },
+            new { type = "quote.requested", email = "ann@example.com", occurredAt = now.AddDays(-5), properties = new { } });
+
+        var unchanged = await StageSweep.RunAsync(app.Database, app.Time, CancellationToken.None);
+        app.Time.Advance(TimeSpan.FromDays(90));
+        var moved = await StageSweep.RunAsync(app.Database, app.Time, CancellationToken.None);
+
+        Assert.Equal(Stage.Convert, stage);
+        Assert.Equal(0, unchanged);
+        Assert.Equal(1, moved);
+        await using var data = app.NewDb();
+        var contact = await data.Contacts.AsNoTracking().SingleAsync(c => c.EmailNormalized == "ann@example.com");
+        Assert.Equal(Stage.Capture, contact.Stage);
+        var last = await data.Events.AsNoTracking().Where(e => e.Type == "stage.changed").OrderByDescending(e => e.Id).FirstAsync();
+        Assert.Null(last.CauseEventId);
+        Assert.Contains("as time passed", last.Properties);
+        Assert.Equal("capture", JsonDocument.Parse(last.Properties).RootElement.GetProperty("to").GetString());
+    }
 }

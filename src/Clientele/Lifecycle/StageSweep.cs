@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Clientele.Data;
+using Clientele.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Lifecycle;
+
+/// <summary>
+/// Stages that change with time alone: a buying signal goes stale, a trial runs out, loyalty lapses when buying stops
+/// or turns into retention after a year. Once a day every contact with stage facts is decided again at the current
+/// time; a move is recorded as <c>stage.changed</c> with the rule and no causing event.
+/// </summary>
+internal static class StageSweep
+{
+    private const int Batch = 500;
+
+    /// <summary>Returns how many contacts moved.</summary>
+    public static async Task<int> RunAsync(ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        var moved = 0;
+        var offset = 0;
+        while (true)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            using var gate = await database.EnterWriteAsync(ct);
+            await using var db = database.CreateDbContext();
+            var settings = await StageProjection.LoadSettingsAsync(db, ct);
+            // Rows are never deleted, so paging by position visits each once.
+            var rows = await db.StageFacts.OrderBy(f => f.ContactId).Skip(offset).Take(Batch).ToListAsync(ct);
+            if (rows.Count == 0)
+            {
+                return moved;
+            }
+            offset += rows.Count;
+            var ids = rows.Select(r => r.ContactId).ToList();
+            var contacts = await db.Contacts.Where(c => ids.Contains(c.Id) && c.DeletedAt == null).ToDictionaryAsync(c => c.Id, ct);
+            foreach (var row in rows)
+            {
+                if (!contacts.TryGetValue(row.ContactId, out var contact))
+                {
+                    continue;
+                }
+                var facts = JsonSerializer.Deserialize<StageFacts>(row.Facts, StageProjection.Json) ?? new();
+                var decision = Ladder.Decide(facts, settings, now);
+                if (decision.LoyalSince != facts.LoyalSince)
+                {
+                    row.Facts = JsonSerializer.Serialize(facts with { LoyalSince = decision.LoyalSince }, StageProjection.Json);
+                    row.UpdatedAt = now;
+                }
+                if (decision.Stage == contact.Stage)
+                {
+                    continue;
+                }
+                db.Events.Add(new Event
+                {
+                    ContactId = contact.Id,
+                    Type = "stage.changed",
+                    OccurredAt = now,
+                    ReceivedAt = now,
+                    Properties = JsonSerializer.Serialize(new { from = contact.Stage.ToApi(), to = decision.Stage.ToApi(), reason = decision.Reason + " (as time passed)" }, EventJson.Options),
+                    Source = "stages",
+                });
+                contact.Stage = decision.Stage;
+                contact.StageSince = now;
+                contact.UpdatedAt = now;
+                moved++;
+            }
+            await db.SaveChangesAsync(ct);
+        }
+    }
+}
+
+/// <summary>Runs <see cref="StageSweep"/> once a day, and once at start.</summary>
+internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, IConfiguration config, ILogger<StageSweepService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!config.GetValue("Clientele:Stages:Sweep", true))
+        {
+            return;
+        }
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var moved = await StageSweep.RunAsync(database, time, stoppingToken);
+                    if (moved > 0)
+                    {
+                        log.LogInformation("Stage sweep moved {Contacts} contacts", moved);
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(ex, "Stage sweep failed");
+                }
+                await Task.Delay(TimeSpan.FromDays(1), time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
