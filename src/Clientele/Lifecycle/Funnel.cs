@@ -90,6 +90,41 @@ internal static class Funnel
 
 internal static class ReportsApi
 {
+    /// <summary>The funnel as CSV for the back office (<c>/insights/funnel.csv?from=&amp;to=</c>, signed-in marketers and owners).</summary>
+    public static IEndpointRouteBuilder MapFunnelExport(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/insights/funnel.csv", async (ClienteleDb db, TimeProvider time, CancellationToken ct, string? from, string? to) =>
+        {
+            var errors = new List<FieldError>();
+            var (start, end) = Range(from, to, time.GetUtcNow().UtcDateTime, errors);
+            if (errors.Count > 0)
+            {
+                return Results.BadRequest(string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));
+            }
+            var steps = await Funnel.ReadAsync(db, start, end, ct);
+            var csv = new System.Text.StringBuilder("stage,count,conversion_to_next,median_days_to_next\n");
+            foreach (var s in steps)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $"{s.Stage.Display()},{s.Count},{s.ConversionToNext?.ToString("0.####", CultureInfo.InvariantCulture)},{s.MedianDaysToNext?.ToString("0.##", CultureInfo.InvariantCulture)}\n");
+            }
+            var name = $"funnel-{start:yyyy-MM-dd}-{end:yyyy-MM-dd}.csv";
+            return Results.File(System.Text.Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", name);
+        }).RequireAuthorization(Clientele.Web.Access.Marketing);
+        return app;
+    }
+
+    /// <summary>[from, to] from the query, defaulting to the 90 days up to now.</summary>
+    internal static (DateTime From, DateTime To) Range(string? from, string? to, DateTime now, List<FieldError> errors)
+    {
+        var end = Parse(to, "to", errors) ?? now;
+        var start = Parse(from, "from", errors) ?? end.AddDays(-90);
+        if (errors.Count == 0 && start > end)
+        {
+            errors.Add(new FieldError("from", "Must not be after 'to'."));
+        }
+        return (start, end);
+    }
+
     public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/reports").WithTags("Reports").RequireAuthorization(ApiKeys.ReadPolicy);
@@ -104,14 +139,8 @@ internal static class ReportsApi
 
     internal static async Task<IResult> GetFunnel(ClienteleDb db, TimeProvider time, CancellationToken ct, string? from = null, string? to = null)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         var errors = new List<FieldError>();
-        var end = Parse(to, "to", errors) ?? now;
-        var start = Parse(from, "from", errors) ?? end.AddDays(-90);
-        if (errors.Count == 0 && start > end)
-        {
-            errors.Add(new FieldError("from", "Must not be after 'to'."));
-        }
+        var (start, end) = Range(from, to, time.GetUtcNow().UtcDateTime, errors);
         if (errors.Count > 0)
         {
             return ApiProblems.Invalid(errors);

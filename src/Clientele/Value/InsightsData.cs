@@ -17,7 +17,9 @@ internal sealed record InsightsData(
     string Currency,
     IReadOnlyList<TopCustomer> Top,
     CohortMatrix? Cohorts,
-    ScoringSettings Settings)
+    ScoringSettings Settings,
+    IReadOnlyList<RevenueMonth> Revenue,
+    string RevenueCurrency)
 {
     /// <summary>Cohort rows shown: the most recent year of monthly cohorts.</summary>
     public const int CohortMonths = 12;
@@ -59,8 +61,9 @@ internal sealed record InsightsData(
                 .Select(p => new Transaction(p.ContactId.ToString("N"), p.PlacedAt, p.Total)).ToList();
             cohorts = transactions.Count == 0 ? null : CohortMatrix.Build(transactions, TimeUnit.Months, today);
         }
+        var (revenue, revenueCurrency) = orders > 0 ? await RevenueSplit.ReadAsync(db, time.GetUtcNow().UtcDateTime, CohortMonths, ct) : ([], "");
         return new InsightsData(orders, runs.FirstOrDefault(), success, diagnostics, byHealth, diagnostics?.Currency ?? "",
-            top, cohorts, await ScoringJob.LoadSettingsAsync(db, ct));
+            top, cohorts, await ScoringJob.LoadSettingsAsync(db, ct), revenue, revenueCurrency);
     }
 }
 

@@ -17,6 +17,7 @@ internal static class WebFeatures
     {
         app.MapStaticAssets();
         app.MapAccountEndpoints();
+        Clientele.Lifecycle.ReportsApi.MapFunnelExport(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -65,4 +65,57 @@ public sealed class InsightsPageTests
         Assert.True(byValue.Zip(byValue.Skip(1)).All(p => p.First.Value >= p.Second.Value));
         Assert.Equal("EUR", byValue[0].Currency);
     }
+
+    [Fact]
+    public async Task Insights_shows_the_stage_funnel_and_revenue_split_and_exports_the_funnel_as_csv()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var api = await app.ApiClientAsync("write");
+        var now = app.Time.GetUtcNow();
+        object Order(string email, string id, double daysAgo, decimal total) => new
+        {
+            type = "order.placed",
+            email,
+            occurredAt = now.AddDays(-daysAgo),
+            properties = new { orderId = id, total, currency = "EUR", items = new[] { new { sku = "C1", category = "coffee", quantity = 1, price = total } } },
+        };
+        await api.PostJsonAsync("/api/v1/events", new { events = new[] { Order("ann@example.com", "1", 20, 30), Order("ann@example.com", "2", 10, 45), Order("bob@example.com", "3", 5, 12) } });
+        await app.DrainAsync();
+        var marketer = await app.SignedInAsync(Role.Marketer);
+
+        var html = await marketer.GetStringAsync("/insights");
+        var csv = await marketer.GetAsync("/insights/funnel.csv?from=2026-05-01&to=2026-06-01");
+        var anonymous = await app.Browser().GetAsync("/insights/funnel.csv");
+
+        Assert.Contains("data-test=\"funnel\"", html);
+        Assert.Contains("data-test=\"revenue\"", html);
+        Assert.Contains("Re-Purchase", html);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).Trim().Split('\n');
+        Assert.Equal("stage,count,conversion_to_next,median_days_to_next", lines[0]);
+        Assert.Equal("Lead,2,1,0", lines[1]); // both arrived with an order
+        Assert.StartsWith("Purchase,2,0.5,", lines[6]);
+        Assert.Equal(11, lines.Length);
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public void Revenue_is_split_into_first_orders_and_later_ones_by_month()
+    {
+        Guid ann = Guid.NewGuid(), bob = Guid.NewGuid();
+        var orders = new[]
+        {
+            (ann, new DateTime(2026, 3, 5, 0, 0, 0, DateTimeKind.Utc), 30m),
+            (ann, new DateTime(2026, 4, 2, 0, 0, 0, DateTimeKind.Utc), 45m),
+            (bob, new DateTime(2026, 4, 20, 0, 0, 0, DateTimeKind.Utc), 12m),
+            (ann, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), 5m), // before the window: makes March a back-end order
+        };
+
+        var months = RevenueSplit.Compute(orders, new DateOnly(2026, 3, 1), new DateOnly(2026, 5, 1));
+
+        Assert.Equal(3, months.Count);
+        Assert.Equal(new RevenueMonth(new DateOnly(2026, 3, 1), 0, 30, 0, 1), months[0]);
+        Assert.Equal(new RevenueMonth(new DateOnly(2026, 4, 1), 12, 45, 1, 1), months[1]);
+        Assert.Equal(new RevenueMonth(new DateOnly(2026, 5, 1), 0, 0, 0, 0), months[2]);
+    }
 }
