@@ -64,10 +64,15 @@ public static class BgNbd
     internal static (Minimum Min, BgNbdParameters Params, double LogLikelihood) FitBgFamily(RfmData data, FitOptions options, bool modified)
     {
         var full = new BgFamilyLikelihood(data, modified);
-        var rows = Fitting.SampleIndices(data.Count);
-        var sample = rows is null ? null : new BgFamilyLikelihood(data, modified, rows);
         var start = new[] { 0.0, Math.Log(Math.Max(data.MeanAge / 10, 1e-3)), 0.0, 0.0 };
-        var min = Fitting.Maximise(full.Evaluate, full.TotalWeight, start, options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
+        var min = Fitting.Maximise(
+            full.Evaluate, full.TotalWeight, data.Count,
+            rows =>
+            {
+                var sample = new BgFamilyLikelihood(data, modified, rows);
+                return (sample.Evaluate, sample.TotalWeight);
+            },
+            start, options);
         var p = new BgNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
         return (min, p, full.Evaluate([p.R, p.Alpha, p.A, p.B], new double[4]));
     }

@@ -17,37 +17,51 @@ internal delegate void RowBlock(int from, int to, double[] sums);
 /// </summary>
 internal static class Fitting
 {
-    /// <summary>Above this many rows a fit first runs on an evenly spaced sample of the rows.</summary>
-    public const int SampleThreshold = 40_000;
-
-    /// <summary>Rows in that sample.</summary>
-    public const int SampleRows = 10_000;
+    /// <summary>
+    /// Sizes of the evenly spaced row samples a large fit runs on first, smallest first; a sample is used when the data have
+    /// at least four times as many rows.
+    /// </summary>
+    private static readonly int[] SampleSizes = [10_000];
 
     /// <summary>Rows per block of a parallel sum; below two blocks the sum runs on the calling thread.</summary>
     private const int BlockRows = 8_192;
 
     /// <summary>
     /// Maximises a log-likelihood over positive parameters by minimising −LL/N + λ·Σθ² over log-parameters with BFGS.
-    /// When <paramref name="sample"/> is given, the fit first runs on it and the full fit starts from its optimum and its
-    /// curvature estimate, so only the last few quasi-Newton steps pay for every row.
+    /// On data with many rows the fit first runs on evenly spaced samples of the rows (from <paramref name="sample"/>, given
+    /// the row indices), each starting from the previous optimum and curvature estimate, so only the last few
+    /// quasi-Newton steps pay for every row.
     /// </summary>
     public static Minimum Maximise(
         LogLikelihoodWithGradient full,
         double fullWeight,
+        int rowCount,
+        Func<int[], (LogLikelihoodWithGradient LogLikelihood, double Weight)>? sample,
         double[] logStart,
-        FitOptions options,
-        LogLikelihoodWithGradient? sample = null,
-        double sampleWeight = 0)
+        FitOptions options)
     {
         var gradientTolerance = Math.Clamp(options.Tolerance * 1e4, 1e-10, 1e-5);
         var start = logStart;
         var iterations = 0;
         double[,]? curvature = null;
-        if (sample is not null && sampleWeight > 0)
+        foreach (var size in SampleSizes)
         {
+            if (sample is null || rowCount < 4 * size)
+            {
+                break;
+            }
+            var (ll, weight) = sample(SampleIndices(rowCount, size));
+            if (!(weight > 0))
+            {
+                break;
+            }
             var h = new double[logStart.Length, logStart.Length];
+            if (curvature is not null)
+            {
+                Array.Copy(curvature, h, h.Length);
+            }
             var rough = QuasiNewton.Bfgs(
-                Objective(sample, sampleWeight, options.Penalty), logStart, Math.Max(options.Tolerance, 1e-10), 1e-6, options.MaxIterations, h);
+                Objective(ll, weight, options.Penalty), start, Math.Max(options.Tolerance, 1e-10), 1e-6, options.MaxIterations, h);
             iterations += rough.Iterations;
             if (double.IsFinite(rough.Value))
             {
@@ -93,16 +107,12 @@ internal static class Fitting
         };
     }
 
-    /// <summary>Indices of an evenly spaced sample of <paramref name="count"/> rows, or null when there are few enough rows.</summary>
-    public static int[]? SampleIndices(int count)
+    /// <summary>Indices of <paramref name="size"/> evenly spaced rows out of <paramref name="count"/>.</summary>
+    private static int[] SampleIndices(int count, int size)
     {
-        if (count < SampleThreshold)
-        {
-            return null;
-        }
-        var indices = new int[SampleRows];
-        var stride = (double)count / SampleRows;
-        for (var i = 0; i < SampleRows; i++)
+        var indices = new int[size];
+        var stride = (double)count / size;
+        for (var i = 0; i < size; i++)
         {
             indices[i] = (int)(i * stride + stride / 2);
         }

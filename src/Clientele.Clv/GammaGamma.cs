@@ -81,11 +81,14 @@ public static class GammaGamma
             meanSpend += w[i] * m[i] / n;
         }
         var full = new GammaGammaLikelihood(x, m, w);
-        var rows = Fitting.SampleIndices(x.Length);
-        var sample = rows is null ? null : new GammaGammaLikelihood(x, m, w, rows);
         var min = Fitting.Maximise(
-            full.Evaluate, full.TotalWeight, [0.0, Math.Log(2.0), Math.Log(meanSpend)], options,
-            sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
+            full.Evaluate, full.TotalWeight, x.Length,
+            rows =>
+            {
+                var sample = new GammaGammaLikelihood(x, m, w, rows);
+                return (sample.Evaluate, sample.TotalWeight);
+            },
+            [0.0, Math.Log(2.0), Math.Log(meanSpend)], options);
         var result = new GammaGammaParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]));
         return new FitResult<GammaGammaParameters>(result, full.Evaluate([result.P, result.Q, result.Gamma], new double[3]), min.Converged, min.Iterations);
     }

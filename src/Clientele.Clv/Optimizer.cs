@@ -200,8 +200,8 @@ internal static class QuasiNewton
     /// Minimises <paramref name="f"/>, which returns the value at its first argument and writes the gradient into its second.
     /// Converged means the largest gradient component fell below <paramref name="gradientTolerance"/>, or the objective
     /// stopped changing (relative change below <paramref name="tolerance"/>) with the gradient already small.
-    /// <paramref name="inverseHessian"/>, when given, is the starting curvature (e.g. from a fit on a sample of the data) and
-    /// receives the final approximation.
+    /// <paramref name="inverseHessian"/>, when given, receives the final inverse-Hessian approximation; unless it is all
+    /// zeros it is also the starting one (e.g. from a fit on a sample of the data).
     /// </summary>
     public static Minimum Bfgs(
         Func<double[], double[], double> f,
@@ -220,8 +220,12 @@ internal static class QuasiNewton
             return new Minimum(x, value, false, 0);
         }
         var h = inverseHessian ?? new double[n, n];
-        var scaled = inverseHessian is not null;
-        if (inverseHessian is null)
+        var scaled = false;
+        foreach (var e in h)
+        {
+            scaled |= e != 0;
+        }
+        if (!scaled)
         {
             SetIdentity(h);
         }
@@ -262,6 +266,14 @@ internal static class QuasiNewton
                     accepted = true;
                     break;
                 }
+                // Near the optimum of a sum over many rows the objective changes by less than its rounding error, while the
+                // gradient is still accurate: a step that leaves the value unchanged to rounding and shrinks the gradient is
+                // progress too.
+                if (Math.Abs(trialValue - value) <= 1e-14 * (1 + Math.Abs(value)) && MaxAbs(gTrial) < 0.5 * MaxAbs(g))
+                {
+                    accepted = true;
+                    break;
+                }
                 // Minimum of the quadratic through f(x), f'(x) and f(x + step·d), kept within [0.1, 0.5] of the step.
                 var next = double.IsFinite(trialValue)
                     ? -slope * step * step / (2 * (trialValue - value - slope * step))
@@ -270,6 +282,11 @@ internal static class QuasiNewton
             }
             if (!accepted)
             {
+                if (MaxAbs(g) <= Math.Sqrt(gradientTolerance))
+                {
+                    // No further decrease is measurable and the gradient is already small: as good as it gets.
+                    return new Minimum(x, value, true, iter);
+                }
                 if (!IsIdentity(h))
                 {
                     SetIdentity(h);

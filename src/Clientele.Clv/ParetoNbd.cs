@@ -50,10 +50,14 @@ public static class ParetoNbd
         options ??= FitOptions.Default;
         var scale = Math.Log(Math.Max(data.MeanAge / 4, 1e-3));
         var full = new ParetoNbdLikelihood(data);
-        var rows = Fitting.SampleIndices(data.Count);
-        var sample = rows is null ? null : new ParetoNbdLikelihood(data, rows);
         var min = Fitting.Maximise(
-            full.Evaluate, full.TotalWeight, [0.0, scale, 0.0, scale], options, sample is null ? null : sample.Evaluate, sample?.TotalWeight ?? 0);
+            full.Evaluate, full.TotalWeight, data.Count,
+            rows =>
+            {
+                var sample = new ParetoNbdLikelihood(data, rows);
+                return (sample.Evaluate, sample.TotalWeight);
+            },
+            [0.0, scale, 0.0, scale], options);
         var p = new ParetoNbdParameters(Math.Exp(min.Point[0]), Math.Exp(min.Point[1]), Math.Exp(min.Point[2]), Math.Exp(min.Point[3]));
         return new FitResult<ParetoNbdParameters>(p, full.Evaluate([p.R, p.Alpha, p.S, p.Beta], new double[4]), min.Converged, min.Iterations);
     }
