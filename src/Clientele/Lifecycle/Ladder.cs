@@ -60,6 +60,29 @@ internal sealed record LadderSettings
     public int RetentionDays { get; init; } = 365;
 
     public static LadderSettings Default { get; } = new();
+
+    /// <summary>What is wrong, by field (camelCase, as the API names it).</summary>
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Days(string field, int value)
+        {
+            if (value is < 1 or > 3650)
+            {
+                errors[field] = ["Between 1 and 3650 days."];
+            }
+        }
+        Days("convertDays", ConvertDays);
+        Days("crossPurchaseDays", CrossPurchaseDays);
+        Days("loyaltyRecencyDays", LoyaltyRecencyDays);
+        Days("advocacyDays", AdvocacyDays);
+        Days("retentionDays", RetentionDays);
+        if (LoyaltyOrders is < 2 or > 100)
+        {
+            errors["loyaltyOrders"] = ["Between 2 and 100 orders."];
+        }
+        return errors;
+    }
 }
 
 /// <summary>A stage and the rule that put the contact there, in words for the timeline.</summary>

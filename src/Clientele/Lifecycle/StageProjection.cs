@@ -84,11 +84,8 @@ internal sealed class StageProjection : IEventConsumer
         }
     }
 
-    public static async Task<LadderSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct)
-    {
-        var row = await db.Settings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == SettingsKey, ct);
-        return row is null ? LadderSettings.Default : JsonSerializer.Deserialize<LadderSettings>(row.Value, Json) ?? LadderSettings.Default;
-    }
+    public static Task<LadderSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
+        SettingsStore.LoadAsync(db, SettingsKey, LadderSettings.Default, ct);
 
     /// <summary>The facts after one event: pure, so replaying the log rebuilds them exactly.</summary>
     internal static StageFacts Apply(StageFacts f, Event e)

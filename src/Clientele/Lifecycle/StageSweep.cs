@@ -70,8 +70,12 @@ internal static class StageSweep
     }
 }
 
-/// <summary>Runs <see cref="StageSweep"/> once a day, and once at start.</summary>
-internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, IConfiguration config, ILogger<StageSweepService> log) : BackgroundService
+/// <summary>Wakes the sweep at once, e.g. after the stage rules changed.</summary>
+internal sealed class StageSweepSignal : WakeSignal;
+
+/// <summary>Runs <see cref="StageSweep"/> once at start, once a day, and when the stage rules change.</summary>
+internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, StageSweepSignal signal, IConfiguration config, ILogger<StageSweepService> log)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -95,7 +99,7 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
                 {
                     log.LogError(ex, "Stage sweep failed");
                 }
-                await Task.Delay(TimeSpan.FromDays(1), time, stoppingToken);
+                await signal.WaitAsync(TimeSpan.FromDays(1), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

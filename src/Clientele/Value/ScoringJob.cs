@@ -20,24 +20,11 @@ internal static class ScoringJob
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<ScoringSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct)
-    {
-        var row = await db.Settings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == SettingsKey, ct);
-        return row is null ? ScoringSettings.Default : JsonSerializer.Deserialize<ScoringSettings>(row.Value, Json) ?? ScoringSettings.Default;
-    }
+    public static Task<ScoringSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
+        SettingsStore.LoadAsync(db, SettingsKey, ScoringSettings.Default, ct);
 
-    public static async Task SaveSettingsAsync(ClienteleDb db, ScoringSettings settings, DateTime now, CancellationToken ct)
-    {
-        var row = await db.Settings.FirstOrDefaultAsync(s => s.Key == SettingsKey, ct);
-        if (row is null)
-        {
-            row = new Setting { Key = SettingsKey };
-            db.Settings.Add(row);
-        }
-        row.Value = JsonSerializer.Serialize(settings, Json);
-        row.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
-    }
+    public static Task SaveSettingsAsync(ClienteleDb db, ScoringSettings settings, DateTime now, CancellationToken ct) =>
+        SettingsStore.SaveAsync(db, SettingsKey, settings, now, ct);
 
     /// <summary>
     /// Queues a run, unless one is already waiting: asking twice before it starts runs it once.

@@ -103,6 +103,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, ConsentProjection>();
         services.AddSingleton<IEventConsumer, ActivityProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
+        services.AddSingleton<Clientele.Lifecycle.StageSweepSignal>();
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();

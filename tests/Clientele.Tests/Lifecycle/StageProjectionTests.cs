@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Clientele.Lifecycle;
 using Clientele.Tests.Infrastructure;
@@ -122,5 +123,49 @@ public sealed class StageProjectionTests
         Assert.Null(last.CauseEventId);
         Assert.Contains("as time passed", last.Properties);
         Assert.Equal("capture", JsonDocument.Parse(last.Properties).RootElement.GetProperty("to").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task Changed_stage_rules_are_validated_and_move_contacts_at_the_next_sweep(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var admin = await app.ApiClientAsync("admin");
+        var now = app.Time.GetUtcNow();
+        var stage = await StageAfterAsync(app, client,
+            new { type = "quote.requested", email = "ann@example.com", occurredAt = now.AddDays(-20), properties = new { } });
+
+        var bad = await admin.PutAsJsonAsync("/api/v1/stages/settings", new { convertDays = 0, loyaltyOrders = 1 });
+        var forbidden = await client.PutAsJsonAsync("/api/v1/stages/settings", new { convertDays = 14 });
+        var good = await admin.PutAsJsonAsync("/api/v1/stages/settings", new { convertDays = 14 });
+        var moved = await StageSweep.RunAsync(app.Database, app.Time, CancellationToken.None);
+
+        Assert.Equal(Stage.Convert, stage);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await bad.ReadJsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("/convertDays", out _));
+        Assert.True(errors.TryGetProperty("/loyaltyOrders", out _));
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        var saved = await (await client.GetAsync("/api/v1/stages/settings")).ReadJsonAsync();
+        Assert.Equal(14, saved.GetProperty("convertDays").GetInt32());
+        Assert.Equal(3, saved.GetProperty("loyaltyOrders").GetInt32()); // left out, kept
+        Assert.Equal(1, moved);
+        await using var data = app.NewDb();
+        Assert.Equal(Stage.Lead, (await data.Contacts.AsNoTracking().SingleAsync()).Stage);
+    }
+
+    [Fact]
+    public async Task The_stages_settings_page_explains_every_rule_with_the_current_numbers()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var marketer = await Clientele.Tests.Web.BackOffice.SignedInAsync(app, Clientele.Accounts.Role.Marketer);
+
+        var html = await marketer.GetStringAsync("/settings/stages");
+
+        Assert.Contains("Cross-Purchase", html);
+        Assert.Contains("in the last 90 days", html);
+        Assert.Contains("Loyal without a break for 365 days", html);
     }
 }
