@@ -15,7 +15,18 @@ internal sealed class ActivityProjection : IEventConsumer
     // Derived events (stage.changed, score.changed, …) are the system's doing, not the contact's.
     public bool Wants(string eventType) => !IsDerived(eventType);
 
-    internal static readonly string[] DerivedTypes = ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified"];
+    internal static readonly string[] DerivedTypes =
+        ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified"];
+
+    /// <summary>The statement below, with the derived types written in as constants.</summary>
+    private static readonly string UpdateSql = $$"""
+        UPDATE contacts SET "LastActivityAt" = latest.at
+        FROM (SELECT "ContactId" AS id, max("OccurredAt") AS at FROM events
+              WHERE "Id" >= {0} AND "Id" <= {1} AND "CauseEventId" IS NULL
+                AND "Type" NOT IN ({{string.Join(", ", DerivedTypes.Select(t => "'" + t + "'"))}})
+              GROUP BY "ContactId") AS latest
+        WHERE contacts."Id" = latest.id AND (contacts."LastActivityAt" IS NULL OR contacts."LastActivityAt" < latest.at)
+        """;
 
     internal static bool IsDerived(string type) => DerivedTypes.Contains(type);
 
@@ -29,13 +40,6 @@ internal sealed class ActivityProjection : IEventConsumer
             return;
         }
         long from = events[0].Id, to = events[^1].Id;
-        await context.Db.Database.ExecuteSqlAsync($"""
-            UPDATE contacts SET "LastActivityAt" = latest.at
-            FROM (SELECT "ContactId" AS id, max("OccurredAt") AS at FROM events
-                  WHERE "Id" >= {from} AND "Id" <= {to} AND "CauseEventId" IS NULL
-                    AND "Type" NOT IN ('stage.changed', 'score.changed', 'segment.entered', 'segment.exited', 'contact.qualified')
-                  GROUP BY "ContactId") AS latest
-            WHERE contacts."Id" = latest.id AND (contacts."LastActivityAt" IS NULL OR contacts."LastActivityAt" < latest.at)
-            """, ct);
+        await context.Db.Database.ExecuteSqlRawAsync(UpdateSql, [from, to], ct);
     }
 }

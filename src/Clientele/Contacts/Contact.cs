@@ -38,7 +38,21 @@ internal sealed class Contact
 
     /// <summary>When the contact entered <see cref="Stage"/>; null while they have never moved.</summary>
     public DateTime? StageSince { get; set; }
+    /// <summary>Lead score: fit plus engagement, as of the last event or daily decay (Qualification/).</summary>
     public int Score { get; set; }
+
+    /// <summary>Fit points (who the contact is); the part from attribute rules is <see cref="ScoreAttributeFit"/>.</summary>
+    public double ScoreFit { get; set; }
+
+    public int ScoreAttributeFit { get; set; }
+
+    /// <summary>Engagement points as of <see cref="ScoreEngagementAsOf"/>; they halve every half-life.</summary>
+    public double ScoreEngagement { get; set; }
+
+    public DateTime? ScoreEngagementAsOf { get; set; }
+
+    /// <summary>Score over the threshold with interest and authority known.</summary>
+    public bool Qualified { get; set; }
     public Health Health { get; set; } = Health.Unknown;
 
     public DateTime CreatedAt { get; set; }

@@ -89,6 +89,8 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
             {
                 try
                 {
+                    // Fading engagement can disqualify; the stage ladder reads that from the log.
+                    await Clientele.Qualification.QualificationProjection.DecayAsync(database, time, stoppingToken);
                     var moved = await StageSweep.RunAsync(database, time, stoppingToken);
                     if (moved > 0)
                     {

@@ -102,6 +102,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, CommerceProjection>();
         services.AddSingleton<IEventConsumer, ConsentProjection>();
         services.AddSingleton<IEventConsumer, ActivityProjection>();
+        services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<Clientele.Lifecycle.StageSweepSignal>();
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
@@ -134,6 +135,7 @@ internal static class AppHost
         api.MapSystem();
         Clientele.Value.ScoringApi.MapScoring(api);
         Clientele.Lifecycle.ReportsApi.MapReports(api);
+        Clientele.Qualification.QualificationApi.MapQualification(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 

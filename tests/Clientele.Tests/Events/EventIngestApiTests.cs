@@ -79,7 +79,7 @@ public sealed class EventIngestApiTests
         Assert.Equal("contactId", results[6].GetProperty("error").GetProperty("field").GetString());
 
         await using var data = app.NewDb();
-        Assert.Equal(2, await data.Events.CountAsync());
+        Assert.Equal(2, await data.Events.CountAsync(e => e.CauseEventId == null)); // what was sent, not what was derived from it
         Assert.Equal(2, await data.Contacts.CountAsync());
     }
 
@@ -131,7 +131,7 @@ public sealed class EventIngestApiTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, misuse.StatusCode);
         Assert.Equal("application/problem+json", misuse.Content.Headers.ContentType?.MediaType);
         await using var data = app.NewDb();
-        Assert.Equal(1, await data.Events.CountAsync());
+        Assert.Equal(1, await data.Events.CountAsync(e => e.CauseEventId == null)); // what was sent, not what was derived from it
     }
 
     [Theory]

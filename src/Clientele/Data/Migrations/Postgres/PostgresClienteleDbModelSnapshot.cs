@@ -348,11 +348,26 @@ namespace Clientele.Data.Migrations.Postgres
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)");
 
+                    b.Property<bool>("Qualified")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Referrer")
                         .HasColumnType("text");
 
                     b.Property<int>("Score")
                         .HasColumnType("integer");
+
+                    b.Property<int>("ScoreAttributeFit")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("ScoreEngagement")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime?>("ScoreEngagementAsOf")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("ScoreFit")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("Source")
                         .HasColumnType("text");

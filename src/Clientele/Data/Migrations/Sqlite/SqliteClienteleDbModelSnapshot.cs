@@ -344,11 +344,26 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(50)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Qualified")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Referrer")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Score")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("ScoreAttributeFit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("ScoreEngagement")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime?>("ScoreEngagementAsOf")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("ScoreFit")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("Source")
                         .HasColumnType("TEXT");

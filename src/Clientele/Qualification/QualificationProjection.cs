@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Qualification;
+
+/// <summary>
+/// Scores leads as events arrive: each matching rule adds its points (engagement fades with the half-life, fit
+/// stays), the attribute rules give fit, and the total is the contact's score. A change is recorded as
+/// <c>score.changed</c> with the rules that caused it; reaching the threshold with interest and authority known records
+/// <c>contact.qualified</c> (and falling below it later, <c>contact.disqualified</c>), which the stage ladder reads.
+/// </summary>
+internal sealed class QualificationProjection : IEventConsumer
+{
+    public const string SettingsKey = "qualification.settings";
+
+    public string Name => "qualification";
+
+    public bool Wants(string eventType) => !ActivityProjection.IsDerived(eventType) && eventType != "contact.disqualified";
+
+    public static Task<QualificationSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
+        SettingsStore.LoadAsync(db, SettingsKey, QualificationSettings.Default, ct);
+
+    public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
+        ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
+
+    async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
+    {
+        var settings = await LoadSettingsAsync(context.Db, ct);
+        var ids = events.Select(e => e.ContactId).Distinct().ToList();
+        var contacts = await context.Db.Contacts.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        foreach (var e in events)
+        {
+            if (contacts.TryGetValue(e.ContactId, out var contact))
+            {
+                Apply(context, settings, contact, e);
+            }
+        }
+    }
+
+    private static void Apply(ConsumerContext context, QualificationSettings settings, Contact contact, Event e)
+    {
+        using var properties = JsonDocument.Parse(e.Properties);
+        using var attributes = JsonDocument.Parse(contact.Attributes);
+        var now = context.Now;
+        var before = Current(contact);
+        var score = before;
+        var rules = new List<string>();
+
+        // Attribute fit is recomputed whole, so a changed attribute replaces what it gave before.
+        var (attributeFit, attributeRules) = Qualifier.AttributeFit(settings, attributes.RootElement);
+        if (attributeFit != contact.ScoreAttributeFit)
+        {
+            score = score with { Fit = score.Fit - contact.ScoreAttributeFit + attributeFit };
+            rules.AddRange(attributeRules);
+            contact.ScoreAttributeFit = attributeFit;
+        }
+        foreach (var rule in Qualifier.Matching(settings, e.Type, properties.RootElement))
+        {
+            score = score.Add(rule.Points, rule.Kind, e.OccurredAt < now ? e.OccurredAt : now, settings.HalfLifeDays);
+            rules.Add(rule.Name);
+        }
+        if (rules.Count == 0)
+        {
+            return;
+        }
+        contact.ScoreFit = score.Fit;
+        contact.ScoreEngagement = score.Engagement;
+        contact.ScoreEngagementAsOf = score.AsOf;
+        var from = contact.Score;
+        var to = score.TotalAt(now, settings.HalfLifeDays);
+        if (to != from)
+        {
+            contact.Score = to;
+            contact.UpdatedAt = now;
+            context.Emit(e, "score.changed", new { from, to, rules, fit = Math.Round(score.Fit, 1), engagement = Math.Round(score.EngagementAt(now, settings.HalfLifeDays), 1) });
+        }
+        Requalify(settings, contact, attributes.RootElement, now, qualified => context.Emit(e, qualified ? "contact.qualified" : "contact.disqualified", new { score = contact.Score, threshold = settings.Threshold }));
+    }
+
+    private static LeadScore Current(Contact c) => new(c.ScoreFit, c.ScoreEngagement, c.ScoreEngagementAsOf ?? DateTime.MinValue);
+
+    /// <summary>Records a change of qualification through <paramref name="record"/>; nothing when it holds as before.</summary>
+    internal static void Requalify(QualificationSettings settings, Contact contact, JsonElement attributes, DateTime now, Action<bool> record)
+    {
+        var qualifies = Qualifier.Qualifies(settings, contact.Score, attributes);
+        if (qualifies != contact.Qualified)
+        {
+            contact.Qualified = qualifies;
+            contact.UpdatedAt = now;
+            record(qualifies);
+        }
+    }
+
+    /// <summary>
+    /// Once a day: engagement fades, so scores are brought to today (without a timeline entry: nothing happened) and a
+    /// contact whose score fell below the threshold is disqualified. Returns how many contacts changed.
+    /// </summary>
+    public static async Task<int> DecayAsync(ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        const int batch = 500;
+        var changed = 0;
+        var offset = 0;
+        while (true)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            using var gate = await database.EnterWriteAsync(ct);
+            await using var db = database.CreateDbContext();
+            var settings = await LoadSettingsAsync(db, ct);
+            var contacts = await db.Contacts.Where(c => c.ScoreEngagement != 0 || c.Qualified)
+                .OrderBy(c => c.Id).Skip(offset).Take(batch).ToListAsync(ct);
+            if (contacts.Count == 0)
+            {
+                return changed;
+            }
+            offset += contacts.Count;
+            foreach (var contact in contacts)
+            {
+                var total = Current(contact).TotalAt(now, settings.HalfLifeDays);
+                if (total != contact.Score)
+                {
+                    contact.Score = total;
+                    changed++;
+                }
+                using var attributes = JsonDocument.Parse(contact.Attributes);
+                Requalify(settings, contact, attributes.RootElement, now, qualified => db.Events.Add(new Event
+                {
+                    ContactId = contact.Id,
+                    Type = qualified ? "contact.qualified" : "contact.disqualified",
+                    OccurredAt = now,
+                    ReceivedAt = now,
+                    Properties = JsonSerializer.Serialize(new { score = contact.Score, threshold = settings.Threshold, reason = "engagement faded" }, EventJson.Options),
+                    Source = "qualification",
+                }));
+            }
+            await db.SaveChangesAsync(ct);
+        }
+    }
+}
