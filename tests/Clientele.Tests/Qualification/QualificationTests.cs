@@ -140,4 +140,20 @@ public sealed class QualificationTests
         Assert.Equal("fit", read.GetProperty("eventRules")[0].GetProperty("kind").GetString());
         Assert.Equal(30, read.GetProperty("halfLifeDays").GetDouble()); // not given: the default
     }
+
+    [Fact]
+    public async Task The_lead_scoring_page_lists_the_rules_for_editing()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var marketer = await Clientele.Tests.Web.BackOffice.SignedInAsync(app, Clientele.Accounts.Role.Marketer);
+        var agent = await Clientele.Tests.Web.BackOffice.SignedInAsync(app, Clientele.Accounts.Role.Agent);
+
+        var html = await marketer.GetStringAsync("/settings/scoring");
+        var denied = await agent.GetAsync("/settings/scoring");
+
+        Assert.Contains("data-test=\"event-rules\"", html);
+        Assert.Contains("Looked at pricing", html);
+        Assert.Contains("Decision maker", html);
+        Assert.DoesNotContain("Looked at pricing", await denied.Content.ReadAsStringAsync());
+    }
 }
