@@ -31,23 +31,23 @@ internal sealed class QualificationProjection : IEventConsumer
         var settings = await LoadSettingsAsync(context.Db, ct);
         var ids = events.Select(e => e.ContactId).Distinct().ToList();
         var contacts = await context.Db.Contacts.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
-        foreach (var e in events)
+        // A burst of events (thirty page views) is one score change on the timeline, caused by the last of them.
+        foreach (var burst in events.GroupBy(e => e.ContactId))
         {
-            if (contacts.TryGetValue(e.ContactId, out var contact))
+            if (contacts.TryGetValue(burst.Key, out var contact))
             {
-                Apply(context, settings, contact, e);
+                Apply(context, settings, contact, [.. burst]);
             }
         }
     }
 
-    private static void Apply(ConsumerContext context, QualificationSettings settings, Contact contact, Event e)
+    private static void Apply(ConsumerContext context, QualificationSettings settings, Contact contact, IReadOnlyList<Event> burst)
     {
-        using var properties = JsonDocument.Parse(e.Properties);
         using var attributes = JsonDocument.Parse(contact.Attributes);
         var now = context.Now;
-        var before = Current(contact);
-        var score = before;
+        var score = Current(contact);
         var rules = new List<string>();
+        var e = burst[^1];
 
         // Attribute fit is recomputed whole, so a changed attribute replaces what it gave before.
         var (attributeFit, attributeRules) = Qualifier.AttributeFit(settings, attributes.RootElement);
@@ -57,10 +57,14 @@ internal sealed class QualificationProjection : IEventConsumer
             rules.AddRange(attributeRules);
             contact.ScoreAttributeFit = attributeFit;
         }
-        foreach (var rule in Qualifier.Matching(settings, e.Type, properties.RootElement))
+        foreach (var one in burst)
         {
-            score = score.Add(rule.Points, rule.Kind, e.OccurredAt < now ? e.OccurredAt : now, settings.HalfLifeDays);
-            rules.Add(rule.Name);
+            using var properties = JsonDocument.Parse(one.Properties);
+            foreach (var rule in Qualifier.Matching(settings, one.Type, properties.RootElement))
+            {
+                score = score.Add(rule.Points, rule.Kind, one.OccurredAt < now ? one.OccurredAt : now, settings.HalfLifeDays);
+                rules.Add(rule.Name);
+            }
         }
         if (rules.Count == 0)
         {
@@ -75,7 +79,8 @@ internal sealed class QualificationProjection : IEventConsumer
         {
             contact.Score = to;
             contact.UpdatedAt = now;
-            context.Emit(e, "score.changed", new { from, to, rules, fit = Math.Round(score.Fit, 1), engagement = Math.Round(score.EngagementAt(now, settings.HalfLifeDays), 1) });
+            var counted = rules.GroupBy(r => r).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ×{g.Count()}").ToList();
+            context.Emit(e, "score.changed", new { from, to, rules = counted, fit = Math.Round(score.Fit, 1), engagement = Math.Round(score.EngagementAt(now, settings.HalfLifeDays), 1) });
         }
         Requalify(settings, contact, attributes.RootElement, now, qualified => context.Emit(e, qualified ? "contact.qualified" : "contact.disqualified", new { score = contact.Score, threshold = settings.Threshold }));
     }

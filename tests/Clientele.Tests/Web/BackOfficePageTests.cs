@@ -185,10 +185,13 @@ public sealed partial class BackOfficePageTests
             .ToArray();
         var ingest = await (await api.PostJsonAsync("/api/v1/events", new { events })).ReadJsonAsync();
         var contactId = ingest.GetProperty("results")[0].GetProperty("contactId").GetString();
+        await app.DrainAsync();
 
         var html = await owner.GetStringAsync($"/contacts/{contactId}");
 
-        Assert.Equal(EventTimeline.PageSize, PageViewed().Count(html));
+        // One page: the newest visits, and the score change they caused.
+        Assert.Equal(EventTimeline.PageSize - 1, PageViewed().Count(html));
+        Assert.Contains("score.changed", html);
         Assert.Contains("/page-0", html);
         Assert.DoesNotContain("/page-29", html);
         Assert.Contains("Load more", html);
