@@ -26,6 +26,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
     public DbSet<ContactStageFacts> StageFacts => Set<ContactStageFacts>();
+    public DbSet<Clientele.Forms.Form> Forms => Set<Clientele.Forms.Form>();
+    public DbSet<Clientele.Outbox.OutboxMessage> OutboxMessages => Set<Clientele.Outbox.OutboxMessage>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -145,6 +147,25 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("idempotent_requests");
             e.HasKey(x => new { x.ApiKeyId, x.Key });
             e.HasIndex(x => x.CreatedAt);
+        });
+        b.Entity<Clientele.Forms.Form>(e =>
+        {
+            e.ToTable("forms");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Slug).IsUnique();
+            e.Property(x => x.Slug).HasMaxLength(60);
+            e.Property(x => x.Fields).HasColumnType(JsonColumnType);
+            e.Ignore(x => x.FieldList);
+        });
+        b.Entity<Clientele.Outbox.OutboxMessage>(e =>
+        {
+            e.ToTable("outbox");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.HasIndex(x => x.ContactId);
+            e.Property(x => x.To).HasMaxLength(320);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(200);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -109,6 +109,7 @@ internal static class AppHost
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();
 
+        Clientele.Forms.PublicForms.AddPublicForms(services, config);
         WebFeatures.AddServices(services, config);
     }
 
@@ -118,6 +119,7 @@ internal static class AppHost
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), b => b.UseMiddleware<IdempotencyMiddleware>());
         app.UseAntiforgery();
 
@@ -126,6 +128,8 @@ internal static class AppHost
             .ExcludeFromDescription();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+
+        Clientele.Forms.PublicForms.MapPublicForms(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();

@@ -41,9 +41,13 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     public bool NightlyScoring { get; init; }
 
-    public static async Task<TestApp> StartAsync(string kind, Action<IServiceCollection>? services = null, bool nightlyScoring = false)
+    /// <summary>Configuration a test needs beyond the defaults, e.g. a lower rate limit.</summary>
+    public Dictionary<string, string> Settings { get; init; } = [];
+
+    public static async Task<TestApp> StartAsync(string kind, Action<IServiceCollection>? services = null, bool nightlyScoring = false,
+        Dictionary<string, string>? settings = null)
     {
-        var app = new TestApp(kind) { ExtraServices = services, NightlyScoring = nightlyScoring };
+        var app = new TestApp(kind) { ExtraServices = services, NightlyScoring = nightlyScoring, Settings = settings ?? [] };
         await app.InitAsync();
         return app;
     }
@@ -70,6 +74,10 @@ public sealed class TestApp : WebApplicationFactory<Program>
         // Scoring runs when a test asks for it, not because a fresh database has never been scored.
         builder.UseSetting("Clientele:Scoring:Nightly", NightlyScoring ? "true" : "false");
         builder.UseSetting("Clientele:Stages:Sweep", "false");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
         builder.UseEnvironment("Testing");
         builder.ConfigureTestServices(services =>
         {
