@@ -85,6 +85,53 @@ public sealed class BrowserTests : IAsyncLifetime
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Bob Carter");
     }
 
+    [Fact]
+    public async Task An_owner_builds_a_form_and_a_visitor_signs_up_through_it_without_script()
+    {
+        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+        await page.GotoAsync(_url + "/login?ReturnUrl=%2Fforms%2Fnew");
+        await page.FillAsync("#email", "owner@shop.test");
+        await page.FillAsync("#password", "owner-password-1");
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page).ToHaveURLAsync(_url + "/forms/new");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle); // the page is live: what is typed now stays
+
+        await page.GetByLabel("Name (for you)").FillAsync("Spring sign-up");
+        await page.GetByLabel("Address").FillAsync("spring");
+        await page.GetByLabel("Heading").FillAsync("Spring roasts");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/forms/[0-9a-f-]{36}$"));
+        await Expect(page.Locator("[data-test=snippet]")).ToContainTextAsync("/f/spring?embed=1");
+
+        // A visitor, with script turned off, signs up.
+        await using var visitor = await browser.NewContextAsync(new() { JavaScriptEnabled = false });
+        var form = await visitor.NewPageAsync();
+        await form.GotoAsync(_url + "/f/spring");
+        await Expect(form.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Spring roasts");
+        await form.Locator("#f-email").FillAsync("dana@example.com");
+        await form.GetByLabel("First name").FillAsync("Dana");
+        await form.GetByLabel("Yes, send me news").CheckAsync();
+        await Task.Delay(2500); // people take a moment; faster counts as a bot
+        await form.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(form.GetByRole(AriaRole.Status)).ToContainTextAsync("Thank you!");
+
+        await using var db = _app!.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
+        var dana = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Contacts, c => c.EmailNormalized == "dana@example.com");
+        Assert.Equal("Dana", dana.FirstName);
+        Assert.Equal("form:spring", dana.Source);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)
