@@ -2,12 +2,19 @@
 # End-to-end ingestion benchmark on SQLite and PostgreSQL (see docs/benchmarks.md).
 # Usage: bench/run.sh [--events N] [--singles N]
 #        bench/run.sh clv [BenchmarkDotNet options]   customer-value model fits and RFM summary (no database)
+#        bench/run.sh forms [--rate 200] [--seconds 30]   form submissions at a steady rate (SQLite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = clv ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll clv "$@"
+fi
+if [ "${1:-}" = forms ]; then
+  shift
+  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll forms "$@"
 fi
 . scripts/postgres.sh
 trap pg_stop EXIT

@@ -136,7 +136,7 @@ internal static class IngestRun
         return doc.RootElement.EnumerateArray().Max(c => c.GetProperty("lag").GetInt64());
     }
 
-    private static Process StartServer(string appDll, string connection, int port)
+    internal static Process StartServer(string appDll, string connection, int port, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -155,6 +155,10 @@ internal static class IngestRun
             // Ingestion alone, for comparison: the consumers then catch up after the run.
             psi.Environment["Clientele__Dispatcher__Enabled"] = "false";
         }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine("server: " + e.Data); } };
@@ -163,7 +167,7 @@ internal static class IngestRun
         return p;
     }
 
-    private static async Task WaitHealthyAsync(HttpClient http)
+    internal static async Task WaitHealthyAsync(HttpClient http)
     {
         for (var i = 0; i < 300; i++)
         {
@@ -343,14 +347,14 @@ internal static class IngestRun
         return double.NaN;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Clientele.slnx")))
@@ -360,7 +364,7 @@ internal static class IngestRun
         return dir?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
     }
 
-    private static int IntArg(string[] args, string name, int fallback) =>
+    internal static int IntArg(string[] args, string name, int fallback) =>
         Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 
     private static string? StringArg(string[] args, string name) =>

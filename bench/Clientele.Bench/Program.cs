@@ -2,12 +2,17 @@ using BenchmarkDotNet.Running;
 using Clientele.Bench;
 
 // dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
+// dotnet run -c Release --project bench/Clientele.Bench -- forms [--rate 200] [--seconds 30]
 // dotnet run -c Release --project bench/Clientele.Bench -- micro
 // dotnet run -c Release --project bench/Clientele.Bench -- clv   (the customer-value benchmarks, see docs/benchmarks.md)
 if (args.Length > 0 && args[0] == "clv")
 {
     BenchmarkSwitcher.FromAssembly(typeof(IngestRun).Assembly).Run(["--filter", "*Clv*", .. args[1..]]);
     return 0;
+}
+if (args.Length > 0 && args[0] == "forms")
+{
+    return await FormRun.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "micro")
 {

@@ -16,6 +16,9 @@ internal sealed class QualificationProjection : IEventConsumer
 {
     public const string SettingsKey = "qualification.settings";
 
+    /// <summary>Engagement worth less than this today (after fading) is not recorded.</summary>
+    private const double NegligiblePoints = 0.01;
+
     public string Name => "qualification";
 
     public bool Wants(string eventType) => !ActivityProjection.IsDerived(eventType) && eventType != "contact.disqualified";
@@ -29,10 +32,17 @@ internal sealed class QualificationProjection : IEventConsumer
     async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
         var settings = await LoadSettingsAsync(context.Db, ct);
-        var ids = events.Select(e => e.ContactId).Distinct().ToList();
+        // Rules first, without the contacts: most events of a busy log earn nothing worth recording, and then
+        // their contacts are not even read. A form may change attributes, so its contact is always looked at.
+        var earned = events.Select(e => (Event: e, Rules: Earned(settings, e, context.Now))).ToList();
+        var ids = earned.Where(x => x.Rules.Count > 0 || x.Event.Type == "form.submitted").Select(x => x.Event.ContactId).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            return;
+        }
         var contacts = await context.Db.Contacts.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         // A burst of events (thirty page views) is one score change on the timeline, caused by the last of them.
-        foreach (var burst in events.GroupBy(e => e.ContactId))
+        foreach (var burst in earned.GroupBy(x => x.Event.ContactId))
         {
             if (contacts.TryGetValue(burst.Key, out var contact))
             {
@@ -41,13 +51,28 @@ internal sealed class QualificationProjection : IEventConsumer
         }
     }
 
-    private static void Apply(ConsumerContext context, QualificationSettings settings, Contact contact, IReadOnlyList<Event> burst)
+    /// <summary>The rules an event earns points from, with the time they count from; engagement faded to nothing is left out.</summary>
+    private static List<(EventRule Rule, DateTime At)> Earned(QualificationSettings settings, Event e, DateTime now)
+    {
+        var at = e.OccurredAt < now ? e.OccurredAt : now;
+        // Engagement long past has faded away: a visit from a year ago adds no point worth a write.
+        var weight = Math.Pow(0.5, (now - at).TotalDays / settings.HalfLifeDays);
+        var candidates = settings.EventRules.Where(r => r.EventType == e.Type && (r.Kind == ScoreKind.Fit || Math.Abs(r.Points * weight) >= NegligiblePoints)).ToList();
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+        using var properties = JsonDocument.Parse(e.Properties);
+        return candidates.Where(r => (r.When ?? []).All(c => ScoreConditions.Matches(c, properties.RootElement))).Select(r => (r, at)).ToList();
+    }
+
+    private static void Apply(ConsumerContext context, QualificationSettings settings, Contact contact, IReadOnlyList<(Event Event, List<(EventRule Rule, DateTime At)> Rules)> burst)
     {
         using var attributes = JsonDocument.Parse(contact.Attributes);
         var now = context.Now;
         var score = Current(contact);
         var rules = new List<string>();
-        var e = burst[^1];
+        var e = burst[^1].Event;
 
         // Attribute fit is recomputed whole, so a changed attribute replaces what it gave before.
         var (attributeFit, attributeRules) = Qualifier.AttributeFit(settings, attributes.RootElement);
@@ -57,14 +82,10 @@ internal sealed class QualificationProjection : IEventConsumer
             rules.AddRange(attributeRules);
             contact.ScoreAttributeFit = attributeFit;
         }
-        foreach (var one in burst)
+        foreach (var (rule, at) in burst.SelectMany(x => x.Rules))
         {
-            using var properties = JsonDocument.Parse(one.Properties);
-            foreach (var rule in Qualifier.Matching(settings, one.Type, properties.RootElement))
-            {
-                score = score.Add(rule.Points, rule.Kind, one.OccurredAt < now ? one.OccurredAt : now, settings.HalfLifeDays);
-                rules.Add(rule.Name);
-            }
+            score = score.Add(rule.Points, rule.Kind, at, settings.HalfLifeDays);
+            rules.Add(rule.Name);
         }
         if (rules.Count == 0)
         {
