@@ -239,4 +239,22 @@ public sealed partial class PublicFormTests
         Assert.Contains("Old Co", submissions[0]); // both values stay in the history
         Assert.Contains("New Co", submissions[1]);
     }
+
+    [Fact]
+    public async Task The_confirmation_waits_readable_in_the_outbox_and_a_retry_queues_it_once()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await CreateFormAsync(app);
+        var browser = app.CreateClient();
+
+        await SubmitAsync(app, browser, new() { ["email"] = "ann@example.com", ["consent"] = "yes" });
+        await SubmitAsync(app, browser, new() { ["email"] = "ann@example.com", ["consent"] = "yes" }); // sent twice the same day
+        var marketer = await Clientele.Tests.Web.BackOffice.SignedInAsync(app, Clientele.Accounts.Role.Marketer);
+        var html = await marketer.GetStringAsync("/outbox");
+
+        Assert.Contains("Please confirm: Join the newsletter", html);
+        Assert.Contains("ann@example.com", html);
+        await using var data = app.NewDb();
+        Assert.Equal(1, await data.OutboxMessages.CountAsync());
+    }
 }
