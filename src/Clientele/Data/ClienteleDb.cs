@@ -27,6 +27,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
     public DbSet<ContactStageFacts> StageFacts => Set<ContactStageFacts>();
     public DbSet<Clientele.Forms.Form> Forms => Set<Clientele.Forms.Form>();
+    public DbSet<Clientele.Forms.LandingPage> LandingPages => Set<Clientele.Forms.LandingPage>();
+    public DbSet<Clientele.Forms.LandingVariant> LandingVariants => Set<Clientele.Forms.LandingVariant>();
     public DbSet<Clientele.Outbox.OutboxMessage> OutboxMessages => Set<Clientele.Outbox.OutboxMessage>();
 
     public abstract DatabaseKind Kind { get; }
@@ -156,6 +158,21 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Slug).HasMaxLength(60);
             e.Property(x => x.Fields).HasColumnType(JsonColumnType);
             e.Ignore(x => x.FieldList);
+        });
+        b.Entity<Clientele.Forms.LandingPage>(e =>
+        {
+            e.ToTable("landing_pages");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Slug).IsUnique();
+            e.Property(x => x.Slug).HasMaxLength(60);
+            e.HasMany(x => x.Variants).WithOne().HasForeignKey(x => x.PageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<Clientele.Forms.LandingVariant>(e =>
+        {
+            e.ToTable("landing_variants");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.PageId, x.Key }).IsUnique();
+            e.Property(x => x.Key).HasMaxLength(10);
         });
         b.Entity<Clientele.Outbox.OutboxMessage>(e =>
         {

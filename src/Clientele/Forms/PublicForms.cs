@@ -95,7 +95,7 @@ internal static class PublicForms
         }
         var posted = await request.ReadFormAsync(ct);
         var embed = posted["_embed"] == "1";
-        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k == "_referrer").ToDictionary(k => k, k => posted[k].ToString());
+        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k is "_referrer" or "_lp").ToDictionary(k => k, k => posted[k].ToString());
 
         // Spam: a filled honeypot, a missing or forged time token, or a form filled faster than a person can.
         var minSeconds = config.GetValue("Clientele:Forms:MinimumFillSeconds", 2.0);
@@ -193,6 +193,11 @@ internal static class PublicForms
                 }, ct);
             }
             await db.Forms.Where(f => f.Id == form.Id).ExecuteUpdateAsync(s => s.SetProperty(f => f.Submissions, f => f.Submissions + 1), ct);
+            // Sent from a landing page: the variant the visitor saw converted.
+            if (carried.GetValueOrDefault("_lp") is { } variant && Guid.TryParse(variant, out var variantId))
+            {
+                await db.LandingVariants.Where(v => v.Id == variantId).ExecuteUpdateAsync(s => s.SetProperty(v => v.Conversions, v => v.Conversions + 1), ct);
+            }
             await db.SaveChangesAsync(ct);
         }
         if (form.RedirectUrl is { Length: > 0 } redirect)
@@ -302,6 +307,11 @@ internal static class PublicForms
         MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
 
     private static string Render(Form form, IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, string> errors,
+        IReadOnlyDictionary<string, string> carried, string timeToken, bool embed, bool consentChecked = false) =>
+        Page(form.Title, FormHtml(form, values, errors, carried, timeToken, embed, consentChecked), embed);
+
+    /// <summary>The form itself (intro, errors, inputs, consent, spam guards), for a page of its own or under landing-page content.</summary>
+    internal static string FormHtml(Form form, IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, string> errors,
         IReadOnlyDictionary<string, string> carried, string timeToken, bool embed, bool consentChecked = false)
     {
         var h = new StringBuilder();
@@ -371,10 +381,13 @@ internal static class PublicForms
             h.Append($"<input type=\"hidden\" name=\"{Html.Encode(key)}\" value=\"{Html.Encode(value)}\">");
         }
         h.Append("<button type=\"submit\">Send</button></form>");
-        return Page(form.Title, h.ToString(), embed);
+        return h.ToString();
     }
 
-    private static string Page(string title, string body, bool embed) => $$"""
+    internal static string NewTimeToken(IDataProtectionProvider protection, TimeProvider time) =>
+        Protector(protection, "time").Protect(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture));
+
+    internal static string Page(string title, string body, bool embed) => $$"""
         <!DOCTYPE html>
         <html lang="en">
         <head>
@@ -399,8 +412,8 @@ internal static class PublicForms
         </html>
         """;
 
-    private static IResult NotFound() =>
+    internal static IResult NotFound() =>
         HtmlResult(StatusCodes.Status404NotFound, Page("Form not found", "<p>There is no such form, or it is no longer open.</p>", false));
 
-    private static IResult HtmlResult(int status, string html) => Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    internal static IResult HtmlResult(int status, string html) => Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
 }

@@ -130,6 +130,7 @@ internal static class AppHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
+        Clientele.Forms.LandingPages.MapLandingPages(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();

@@ -642,6 +642,83 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("forms", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Forms.LandingPage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("FormId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("WinnerKey")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
+                    b.ToTable("landing_pages", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Forms.LandingVariant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Conversions")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<Guid>("PageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Views")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Weight")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PageId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("landing_variants", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
                 {
                     b.Property<Guid>("ContactId")
@@ -830,6 +907,15 @@ namespace Clientele.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Clientele.Forms.LandingVariant", b =>
+                {
+                    b.HasOne("Clientele.Forms.LandingPage", null)
+                        .WithMany("Variants")
+                        .HasForeignKey("PageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Clientele.Commerce.Order", b =>
                 {
                     b.Navigation("Lines");
@@ -838,6 +924,11 @@ namespace Clientele.Data.Migrations.Postgres
             modelBuilder.Entity("Clientele.Contacts.Contact", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Clientele.Forms.LandingPage", b =>
+                {
+                    b.Navigation("Variants");
                 });
 #pragma warning restore 612, 618
         }

@@ -636,6 +636,85 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("forms", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Forms.LandingPage", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("FormId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WinnerKey")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
+                    b.ToTable("landing_pages", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Forms.LandingVariant", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Conversions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PageId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Views")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Weight")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PageId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("landing_variants", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
                 {
                     b.Property<byte[]>("ContactId")
@@ -825,6 +904,15 @@ namespace Clientele.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Clientele.Forms.LandingVariant", b =>
+                {
+                    b.HasOne("Clientele.Forms.LandingPage", null)
+                        .WithMany("Variants")
+                        .HasForeignKey("PageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Clientele.Commerce.Order", b =>
                 {
                     b.Navigation("Lines");
@@ -833,6 +921,11 @@ namespace Clientele.Data.Migrations.Sqlite
             modelBuilder.Entity("Clientele.Contacts.Contact", b =>
                 {
                     b.Navigation("Consents");
+                });
+
+            modelBuilder.Entity("Clientele.Forms.LandingPage", b =>
+                {
+                    b.Navigation("Variants");
                 });
 #pragma warning restore 612, 618
         }
