@@ -94,4 +94,36 @@ public sealed partial class LandingPageTests
         Assert.Contains("Coffee club", afterPromotion);
         Assert.Contains("<em>club</em>", afterPromotion);
     }
+
+    [Fact]
+    public async Task The_page_editor_shows_each_variants_results_and_offers_to_promote_a_significant_winner()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        Guid pageId;
+        await using (var db = app.NewDb())
+        {
+            var now = app.Time.GetUtcNow().UtcDateTime;
+            var form = new Form { Id = Guid.CreateVersion7(), Slug = "signup", Name = "Sign-up", Title = "Sign up", CreatedAt = now, UpdatedAt = now };
+            form.SetFields([new FormField("email", "E-mail", "email", true)]);
+            db.Forms.Add(form);
+            var page = new LandingPage { Id = Guid.CreateVersion7(), Slug = "spring", Name = "Spring offer", FormId = form.Id, CreatedAt = now, UpdatedAt = now };
+            page.Variants.Add(new LandingVariant { Id = Guid.CreateVersion7(), Key = "A", Title = "A", Views = 1000, Conversions = 200 });
+            page.Variants.Add(new LandingVariant { Id = Guid.CreateVersion7(), Key = "B", Title = "B", Views = 1000, Conversions = 150 });
+            db.LandingPages.Add(page);
+            await db.SaveChangesAsync();
+            pageId = page.Id;
+        }
+        var marketer = await Clientele.Tests.Web.BackOffice.SignedInAsync(app, Clientele.Accounts.Role.Marketer);
+
+        var editor = await marketer.GetStringAsync($"/pages/{pageId}");
+        var list = await marketer.GetStringAsync("/forms");
+
+        Assert.Contains("data-test=\"ab-results\"", editor);
+        Assert.Contains("20.0 %", editor);
+        Assert.Contains("0.003", editor); // B's p-value against A
+        Assert.Contains("Variant A converts better", editor);
+        Assert.Contains("Promote variant A", editor);
+        Assert.Contains("Spring offer", list);
+        Assert.Contains("/p/spring", list);
+    }
 }
