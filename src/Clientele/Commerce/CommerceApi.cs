@@ -205,9 +205,20 @@ internal static class CommerceApi
         {
             CommerceProjection.Refund(db, order, contactId, orderId, now, now, "api");
         }
-        else if (input.Status is "cancelled")
+        else if (input.Status is "cancelled" && order.Status != OrderStatus.Cancelled)
         {
             order.Status = OrderStatus.Cancelled;
+            // On the log too, so that what the order caused (its stage) is undone.
+            db.Events.Add(new Event
+            {
+                ContactId = contactId,
+                Type = "order.cancelled",
+                OccurredAt = now,
+                ReceivedAt = now,
+                Properties = JsonSerializer.Serialize(new { orderId }, EventJson.Options),
+                IdempotencyKey = "order-cancel:" + orderId,
+                Source = "api",
+            });
         }
         await db.SaveChangesAsync(ct);
         signal.Notify();

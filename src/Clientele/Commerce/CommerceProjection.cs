@@ -11,7 +11,7 @@ internal sealed class CommerceProjection : IEventConsumer
 {
     public string Name => "commerce";
 
-    public bool Wants(string eventType) => eventType is "order.placed" or "order.refunded" or "trial.started" or "trial.ended";
+    public bool Wants(string eventType) => eventType is "order.placed" or "order.refunded" or "order.cancelled" or "trial.started" or "trial.ended";
 
     /// <summary>Loads the batch's orders and products in two queries, then applies each event in order.</summary>
     public async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
@@ -103,12 +103,23 @@ internal sealed class CommerceProjection : IEventConsumer
     {
         "order.placed" => ApplyOrderPlacedAsync(book, e, now, ct),
         "order.refunded" => ApplyOrderRefundedAsync(book, e, now, ct),
+        "order.cancelled" => ApplyOrderCancelledAsync(book, e, now, ct),
         "trial.started" => ApplyTrialStartedAsync(book, e, ct),
         "trial.ended" => ApplyTrialEndedAsync(book, e, ct),
         _ => Task.CompletedTask,
     };
 
     internal static string RefundKey(string orderId) => "order-refund:" + orderId;
+
+    private static async Task ApplyOrderCancelledAsync(OrderBook book, Event e, DateTime now, CancellationToken ct)
+    {
+        var order = await book.FindAsync(ReadOrder(e).OrderId, withLines: false, ct);
+        if (order is not null && order.Status == OrderStatus.Placed)
+        {
+            order.Status = OrderStatus.Cancelled;
+            order.UpdatedAt = now;
+        }
+    }
 
     /// <summary>
     /// Marks an order refunded and records it as an <c>order.refunded</c> event, once per order

@@ -34,7 +34,7 @@ internal sealed class StageProjection : IEventConsumer
     public bool Wants(string eventType) => eventType is
         "consent.given" or "consent.withdrawn" or "email.unsubscribed" or "email.complained" or "form.submitted"
         or "contact.qualified" or "contact.disqualified" or "demo.requested" or "quote.requested" or "offer.accepted"
-        or "trial.started" or "trial.ended" or "order.placed" or "order.refunded" or "survey.answered" or "referral.signed_up";
+        or "trial.started" or "trial.ended" or "order.placed" or "order.refunded" or "order.cancelled" or "survey.answered" or "referral.signed_up";
 
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
         ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
@@ -126,7 +126,7 @@ internal sealed class StageProjection : IEventConsumer
                     var fact = new OrderFact(order.OrderId, known?.PlacedAt ?? at, categories, known?.Refunded ?? false);
                     return f with { Orders = [.. f.Orders.Where(o => o.Id != order.OrderId), fact] };
                 }
-            case "order.refunded":
+            case "order.refunded" or "order.cancelled":
                 {
                     var id = Text(p, "orderId");
                     return f with { Orders = [.. f.Orders.Select(o => o.Id == id ? o with { Refunded = true } : o)] };

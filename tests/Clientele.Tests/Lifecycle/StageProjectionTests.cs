@@ -168,4 +168,26 @@ public sealed class StageProjectionTests
         Assert.Contains("in the last 90 days", html);
         Assert.Contains("Loyal without a break for 365 days", html);
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Cancelling_an_order_through_the_orders_api_undoes_the_purchase_it_caused(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var order = new { orderId = "C-1", email = "ann@example.com", total = 20m, currency = "EUR", items = new[] { new { sku = "K1", category = "coffee", quantity = 1, price = 20m } } };
+
+        Assert.Equal(HttpStatusCode.Created, (await client.PostJsonAsync("/api/v1/orders", order)).StatusCode);
+        var bought = await StageAfterAsync(app, client);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/api/v1/orders", new { order.orderId, order.email, status = "cancelled" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/api/v1/orders", new { order.orderId, order.email, status = "cancelled" })).StatusCode); // again: once on the log
+        var after = await StageAfterAsync(app, client);
+
+        Assert.Equal(Stage.Purchase, bought);
+        Assert.Equal(Stage.Lead, after);
+        await using var data = app.NewDb();
+        Assert.Equal(1, await data.Events.CountAsync(e => e.Type == "order.cancelled"));
+        Assert.Equal(Clientele.Commerce.OrderStatus.Cancelled, (await data.Orders.SingleAsync()).Status);
+    }
 }
