@@ -141,6 +141,7 @@ internal static class AppHost
         Clientele.Value.ScoringApi.MapScoring(api);
         Clientele.Lifecycle.ReportsApi.MapReports(api);
         Clientele.Qualification.QualificationApi.MapQualification(api);
+        Clientele.Segments.SegmentsApi.MapSegments(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 

@@ -1,0 +1,285 @@
+using System.Linq.Expressions;
+using Clientele.Commerce;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Lifecycle;
+
+namespace Clientele.Segments;
+
+/// <summary>
+/// Turns a parsed segment into a predicate on contacts that EF Core translates to SQL (correlated subqueries for
+/// orders, lines and events), so a segment is counted and listed inside the database, never in memory.
+/// </summary>
+internal static class SegmentCompiler
+{
+    private static readonly string[] TextFields = ["email", "firstName", "lastName", "phone", "locale", "timeZone", "source", "referrer", "utmSource", "utmMedium", "utmCampaign"];
+    private static readonly string[] ValueFields = ["pAlive", "expectedPurchases90", "expectedPurchases365", "clv", "rfm"];
+    private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "birthday", "createdAt", "lastActivity"];
+    private static readonly string[] Calls = ["orders.count", "orders.revenue", "events.count", "bought", "sent", "opened", "clicked"];
+
+    public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now)
+    {
+        var c = Expression.Parameter(typeof(Contact), "c");
+        return Expression.Lambda<Func<Contact, bool>>(Build(node, c, db, now), c);
+    }
+
+    private static Expression Build(SegmentNode node, ParameterExpression c, ClienteleDb db, DateTime now) => node switch
+    {
+        SegmentNode.And a => Expression.AndAlso(Build(a.Left, c, db, now), Build(a.Right, c, db, now)),
+        SegmentNode.Or o => Expression.OrElse(Build(o.Left, c, db, now), Build(o.Right, c, db, now)),
+        SegmentNode.Not n => Expression.Not(Build(n.Inner, c, db, now)),
+        SegmentNode.Compare x => Bind(CompareExpr(x, db), c),
+        SegmentNode.Call x => Bind(CallExpr(x, db, now), c),
+        SegmentNode.Within w => Bind(WithinExpr(w, now), c),
+        _ => throw new ArgumentOutOfRangeException(nameof(node)),
+    };
+
+    /// <summary>Inlines a lambda's body with its parameter replaced by the shared contact parameter.</summary>
+    private static Expression Bind(Expression<Func<Contact, bool>> lambda, ParameterExpression c) => new Rebind(lambda.Parameters[0], c).Visit(lambda.Body);
+
+    private sealed class Rebind(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
+    }
+
+    private static Expression<Func<Contact, bool>> CompareExpr(SegmentNode.Compare x, ClienteleDb db)
+    {
+        var field = x.Field;
+        if (Is(field, "stage"))
+        {
+            var stage = StageOf(x.Value);
+            return Ordered(x, stage, s => c => c.Stage == s, s => c => c.Stage != s, s => c => c.Stage < s, s => c => c.Stage <= s, s => c => c.Stage > s, s => c => c.Stage >= s);
+        }
+        if (Is(field, "score"))
+        {
+            var n = (int)NumberOf(x.Value);
+            return Ordered(x, n, v => c => c.Score == v, v => c => c.Score != v, v => c => c.Score < v, v => c => c.Score <= v, v => c => c.Score > v, v => c => c.Score >= v);
+        }
+        if (Is(field, "health"))
+        {
+            var word = TextOf(x.Value);
+            if (!StageNames.TryParseHealth(word, out var health))
+            {
+                throw Error($"\"{word}\" is not a health; use active, at-risk, lapsed or unknown.", x.Value);
+            }
+            return Equality(x, health, h => c => c.Health == h, h => c => c.Health != h);
+        }
+        if (Is(field, "tag"))
+        {
+            var tag = TextOf(x.Value);
+            return Equality(x, tag, t => c => c.Tags.Contains(t), t => c => !c.Tags.Contains(t));
+        }
+        if (field.StartsWith("consent.", StringComparison.OrdinalIgnoreCase))
+        {
+            var topic = field["consent.".Length..];
+            if (!ConsentRules.TryParseStatus(TextOf(x.Value), out var status))
+            {
+                throw Error("A consent is subscribed, unsubscribed or pending.", x.Value);
+            }
+            return Equality(x, status, s => c => c.Consents.Any(k => k.Topic == topic && k.Status == s), s => c => !c.Consents.Any(k => k.Topic == topic && k.Status == s));
+        }
+        if (ValueFields.FirstOrDefault(f => Is(field, f)) is { } value)
+        {
+            if (value == "rfm")
+            {
+                var cell = TextOf(x.Value);
+                return Equality(x, cell, v => c => c.Value != null && c.Value.RfmCell == v, v => c => c.Value == null || c.Value.RfmCell != v);
+            }
+            var n = NumberOf(x.Value);
+            Expression<Func<Contact, double>> selector = value switch
+            {
+                "pAlive" => c => c.Value!.ProbabilityAlive,
+                "expectedPurchases90" => c => c.Value!.ExpectedPurchases90,
+                "expectedPurchases365" => c => c.Value!.ExpectedPurchases365,
+                _ => c => (double)c.Value!.PredictedValue,
+            };
+            var body = Numeric(x, selector.Body, n);
+            var scored = Expression.NotEqual(Expression.Property(selector.Parameters[0], nameof(Contact.Value)), Expression.Constant(null, typeof(ContactValueScores)));
+            return Expression.Lambda<Func<Contact, bool>>(Expression.AndAlso(scored, body), selector.Parameters);
+        }
+        if (TextFields.FirstOrDefault(f => Is(field, f)) is { } text)
+        {
+            var property = char.ToUpperInvariant(text[0]) + text[1..];
+            var v = TextOf(x.Value);
+            var p = Expression.Parameter(typeof(Contact), "c");
+            Expression member = Expression.Property(p, property == "Email" ? nameof(Contact.EmailNormalized) : property);
+            var compared = property == "Email" ? v.ToLowerInvariant() : v;
+            Expression body = x.Op switch
+            {
+                "=" => Expression.Equal(member, Expression.Constant(compared, typeof(string))),
+                "!=" => Expression.NotEqual(member, Expression.Constant(compared, typeof(string))),
+                "contains" => Expression.AndAlso(
+                    Expression.NotEqual(member, Expression.Constant(null, typeof(string))),
+                    Expression.Call(member, typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!, Expression.Constant(compared))),
+                _ => throw Error($"Text fields compare with =, != or contains, not {x.Op}.", x.Value),
+            };
+            return Expression.Lambda<Func<Contact, bool>>(body, p);
+        }
+        throw Unknown(field, x.Line, x.Column);
+    }
+
+    private static Expression<Func<Contact, bool>> CallExpr(SegmentNode.Call x, ClienteleDb db, DateTime now)
+    {
+        var since = x.Args.TryGetValue("within", out var w) ? now - DurationOf(w) : DateTime.MinValue;
+        var name = x.Name.ToLowerInvariant();
+        switch (name)
+        {
+            case "orders.count":
+                {
+                    var n = (int)NumberOf(Required(x));
+                    Expression<Func<Contact, int>> count = c => db.Orders.Count(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since);
+                    return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
+                }
+            case "orders.revenue":
+                {
+                    var n = NumberOf(Required(x));
+                    Expression<Func<Contact, double>> sum = c => db.Orders.Where(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since).Sum(o => (double)o.Total);
+                    return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, sum.Body, n), sum.Parameters);
+                }
+            case "events.count":
+                {
+                    var type = x.Args.TryGetValue("type", out var t) ? TextOf(t) : null;
+                    var n = (int)NumberOf(Required(x));
+                    Expression<Func<Contact, int>> count = type is null
+                        ? c => db.Events.Count(e => e.ContactId == c.Id && e.OccurredAt >= since)
+                        : c => db.Events.Count(e => e.ContactId == c.Id && e.Type == type && e.OccurredAt >= since);
+                    return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
+                }
+            case "bought":
+                {
+                    NoComparison(x);
+                    var category = x.Args.TryGetValue("category", out var cat) ? TextOf(cat) : null;
+                    var sku = x.Args.TryGetValue("sku", out var s) ? TextOf(s) : null;
+                    if (category is null && sku is null)
+                    {
+                        throw new SegmentQueryException("bought(…) needs category: \"…\" or sku: \"…\".", x.Line, x.Column);
+                    }
+                    return c => db.OrderLines.Any(l => l.ContactId == c.Id
+                        && (category == null || l.Category == category) && (sku == null || l.Sku == sku)
+                        && db.Orders.Any(o => o.Id == l.OrderId && o.Status == OrderStatus.Placed && o.PlacedAt >= since));
+                }
+            case "sent" or "opened" or "clicked":
+                {
+                    NoComparison(x);
+                    var type = "email." + name;
+                    return c => db.Events.Any(e => e.ContactId == c.Id && e.Type == type && e.OccurredAt >= since);
+                }
+            default:
+                throw Unknown(x.Name, x.Line, x.Column, Calls);
+        }
+    }
+
+    private static Expression<Func<Contact, bool>> WithinExpr(SegmentNode.Within w, DateTime now)
+    {
+        var days = (int)Math.Ceiling(w.Span.TotalDays);
+        if (Is(w.Field, "birthday"))
+        {
+            // The next birthday falls in the coming days: match month and day against the dates ahead.
+            var ahead = Enumerable.Range(0, Math.Min(days + 1, 366)).Select(d => DateOnly.FromDateTime(now).AddDays(d)).Select(d => d.Month * 100 + d.Day).Distinct().ToList();
+            return c => c.Birthday != null && ahead.Contains(c.Birthday.Value.Month * 100 + c.Birthday.Value.Day);
+        }
+        var since = now - w.Span;
+        if (Is(w.Field, "createdAt"))
+        {
+            return c => c.CreatedAt >= since;
+        }
+        if (Is(w.Field, "lastActivity"))
+        {
+            return c => c.LastActivityAt != null && c.LastActivityAt >= since;
+        }
+        throw new SegmentQueryException($"\"{w.Field}\" cannot be used with within; use birthday, createdAt or lastActivity.", w.Line, w.Column);
+    }
+
+    private static Expression<Func<Contact, bool>> Ordered<T>(SegmentNode.Compare x, T value,
+        Func<T, Expression<Func<Contact, bool>>> eq, Func<T, Expression<Func<Contact, bool>>> ne,
+        Func<T, Expression<Func<Contact, bool>>> lt, Func<T, Expression<Func<Contact, bool>>> le,
+        Func<T, Expression<Func<Contact, bool>>> gt, Func<T, Expression<Func<Contact, bool>>> ge) => x.Op switch
+        {
+            "=" => eq(value),
+            "!=" => ne(value),
+            "<" => lt(value),
+            "<=" => le(value),
+            ">" => gt(value),
+            ">=" => ge(value),
+            _ => throw Error($"{x.Field} compares with =, !=, <, <=, > or >=, not {x.Op}.", x.Value),
+        };
+
+    private static Expression<Func<Contact, bool>> Equality<T>(SegmentNode.Compare x, T value, Func<T, Expression<Func<Contact, bool>>> eq, Func<T, Expression<Func<Contact, bool>>> ne) => x.Op switch
+    {
+        "=" => eq(value),
+        "!=" => ne(value),
+        _ => throw Error($"{x.Field} compares with = or !=, not {x.Op}.", x.Value),
+    };
+
+    private static Expression Numeric(SegmentNode.Compare x, Expression left, double n) => Numeric(x.Op, x.Value, left, n);
+
+    private static Expression Numeric(string op, SegmentValue at, Expression left, double n)
+    {
+        var right = Expression.Constant(Convert.ChangeType(n, left.Type, System.Globalization.CultureInfo.InvariantCulture), left.Type);
+        return op switch
+        {
+            "=" => Expression.Equal(left, right),
+            "!=" => Expression.NotEqual(left, right),
+            "<" => Expression.LessThan(left, right),
+            "<=" => Expression.LessThanOrEqual(left, right),
+            ">" => Expression.GreaterThan(left, right),
+            ">=" => Expression.GreaterThanOrEqual(left, right),
+            _ => throw Error($"Numbers compare with =, !=, <, <=, > or >=, not {op}.", at),
+        };
+    }
+
+    private static SegmentValue Required(SegmentNode.Call x) => x.Value ?? throw new SegmentQueryException(
+        $"{x.Name}(…) is a number: compare it, e.g. {x.Name}(within: 90d) >= 2.", x.Line, x.Column);
+
+    private static void NoComparison(SegmentNode.Call x)
+    {
+        if (x.Op is not null)
+        {
+            throw new SegmentQueryException($"{x.Name}(…) is true or false: use it alone, or with not.", x.Line, x.Column);
+        }
+    }
+
+    private static Stage StageOf(SegmentValue v) => StageNames.TryParse(v.Word ?? v.Text, out var stage)
+        ? stage
+        : throw Error($"\"{v}\" is not a stage; use one of {string.Join(", ", Enum.GetValues<Stage>().Select(s => s.Display()))}.", v);
+
+    private static double NumberOf(SegmentValue v) => v.Number ?? throw Error($"Expected a number, found {v}.", v);
+
+    private static TimeSpan DurationOf(SegmentValue v) => v.Duration ?? throw Error($"Expected a duration such as 30d, found {v}.", v);
+
+    private static string TextOf(SegmentValue v) => v.Text ?? v.Word ?? throw Error($"Expected a \"text\" value, found {v}.", v);
+
+    private static bool Is(string field, string name) => string.Equals(field, name, StringComparison.OrdinalIgnoreCase);
+
+    private static SegmentQueryException Error(string message, SegmentValue at) => new(message, at.Line, at.Column);
+
+    /// <summary>An unknown name, with the closest known one as a suggestion.</summary>
+    private static SegmentQueryException Unknown(string name, int line, int column, IEnumerable<string>? known = null)
+    {
+        var names = (known ?? TextFields.Concat(ValueFields).Concat(OtherFields)).ToList();
+        var best = names.MinBy(n => Distance(n.ToLowerInvariant(), name.ToLowerInvariant()));
+        var hint = best is not null && Distance(best.ToLowerInvariant(), name.ToLowerInvariant()) <= Math.Max(2, name.Length / 3) ? $" Did you mean {best}?" : "";
+        return new SegmentQueryException($"Unknown {(known is null ? "field" : "function")} \"{name}\".{hint}", line, column);
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+        }
+        return d[a.Length, b.Length];
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using Clientele.Commerce;
+using Clientele.Contacts;
+using Clientele.Lifecycle;
+using Clientele.Segments;
+using Clientele.Tests.Infrastructure;
+
+namespace Clientele.Tests.Segments;
+
+public sealed class SegmentQueryTests
+{
+    [Fact]
+    public void Parses_and_or_not_and_parentheses_with_and_binding_tighter()
+    {
+        var node = SegmentParser.Parse("""stage >= Purchase and not tag = "vip" or (score > 10 and orders.count(within: 90d) >= 2)""");
+
+        var or = Assert.IsType<SegmentNode.Or>(node);
+        var and = Assert.IsType<SegmentNode.And>(or.Left);
+        Assert.Equal("stage", Assert.IsType<SegmentNode.Compare>(and.Left).Field);
+        Assert.IsType<SegmentNode.Not>(and.Right);
+        var call = Assert.IsType<SegmentNode.Call>(Assert.IsType<SegmentNode.And>(or.Right).Right);
+        Assert.Equal("orders.count", call.Name);
+        Assert.Equal(TimeSpan.FromDays(90), call.Args["within"].Duration);
+        Assert.Equal(">=", call.Op);
+    }
+
+    [Theory]
+    [InlineData("stage >= ", 1, 10, "Expected a value")]
+    [InlineData("stage >= Purchase and", 1, 22, "Expected a condition")]
+    [InlineData("(score > 1", 1, 11, "Expected \")\" to close the \"(\" at line 1, column 1")]
+    [InlineData("tag = \"vip", 1, 7, "never closed")]
+    [InlineData("score > 1\nand stage ? Lead", 2, 11, "Unexpected character '?'")]
+    [InlineData("score 5", 1, 7, "Expected a comparison")]
+    public void Syntax_errors_say_where_and_what_was_expected(string query, int line, int column, string message)
+    {
+        var ex = Assert.Throws<SegmentQueryException>(() => SegmentParser.Parse(query));
+
+        Assert.Equal((line, column), (ex.Line, ex.Column));
+        Assert.Contains(message, ex.Message);
+    }
+
+    private static readonly DateTime Now = new(2026, 6, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    [Theory]
+    [InlineData("scroe > 5", "Did you mean score?")]
+    [InlineData("stage >= Purchased", "is not a stage")]
+    [InlineData("orders.count(within: 90d)", "is a number: compare it")]
+    [InlineData("bought(category: \"Coffee\") > 1", "is true or false")]
+    [InlineData("orders.cuont(within: 9d) > 1", "Did you mean orders.count?")]
+    public void Meaning_errors_point_at_the_problem_with_a_suggestion(string query, string message)
+    {
+        using var db = Clientele.Data.ClienteleDatabase.Open("Data Source=:memory:").CreateDbContext();
+        var ex = Assert.Throws<SegmentQueryException>(() => SegmentCompiler.Compile(SegmentParser.Parse(query), db, Now));
+        Assert.Contains(message, ex.Message);
+        Assert.Equal(1, ex.Line);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Every_kind_of_condition_runs_inside_the_database(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        await using (var data = app.NewDb())
+        {
+            Contact Person(string name, Stage stage, int score, params string[] tags)
+            {
+                var c = new Contact { Id = Guid.CreateVersion7(), Email = name + "@example.com", EmailNormalized = name + "@example.com", FirstName = name, Stage = stage, Score = score, Tags = [.. tags], CreatedAt = now.AddDays(-100), UpdatedAt = now };
+                data.Contacts.Add(c);
+                return c;
+            }
+            var ann = Person("ann", Stage.RePurchase, 40, "vip");
+            var bob = Person("bob", Stage.Purchase, 5);
+            var cleo = Person("cleo", Stage.Lead, 70);
+            ann.Birthday = new DateOnly(1990, 6, 4);
+            ann.Value = new ContactValueScores { ProbabilityAlive = 0.9, PredictedValue = 300, Currency = "EUR", RfmCell = "555", ScoredAt = now };
+            bob.Value = new ContactValueScores { ProbabilityAlive = 0.2, PredictedValue = 20, Currency = "EUR", RfmCell = "211", ScoredAt = now };
+            cleo.Consents.Add(new ContactConsent { ContactId = cleo.Id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "test" });
+            void Buy(Contact c, string id, double daysAgo, decimal total, string category)
+            {
+                var order = new Order { Id = Guid.CreateVersion7(), ContactId = c.Id, ExternalId = id, Total = total, Currency = "EUR", PlacedAt = now.AddDays(-daysAgo), Status = OrderStatus.Placed, CreatedAt = now, UpdatedAt = now };
+                order.Lines.Add(new OrderLine { ContactId = c.Id, Sku = category + "-1", Category = category, Quantity = 1, Price = total });
+                data.Orders.Add(order);
+            }
+            Buy(ann, "1", 10, 30, "Coffee");
+            Buy(ann, "2", 40, 50, "Accessories");
+            Buy(ann, "3", 200, 25, "Coffee");
+            Buy(bob, "4", 5, 12, "Coffee");
+            data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "email.opened", OccurredAt = now.AddDays(-3), ReceivedAt = now, Properties = "{}", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "page.viewed", OccurredAt = now.AddDays(-1), ReceivedAt = now, Properties = "{}", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "page.viewed", OccurredAt = now.AddDays(-2), ReceivedAt = now, Properties = "{}", Source = "test" });
+            await data.SaveChangesAsync();
+        }
+        var client = await app.ApiClientAsync("read");
+        async Task<string[]> Members(string query)
+        {
+            var response = await client.PostJsonAsync("/api/v1/segments/preview", new { query });
+            var json = await response.ReadJsonAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
+            var names = json.GetProperty("sample").EnumerateArray().Select(m => m.GetProperty("firstName").GetString()!).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(json.GetProperty("count").GetInt32(), names.Length);
+            return names;
+        }
+
+        Assert.Equal(["ann", "bob"], await Members("stage >= Purchase"));
+        Assert.Equal(["ann"], await Members("""tag = "vip" """));
+        Assert.Equal(["bob", "cleo"], await Members("""not tag = "vip" """));
+        Assert.Equal(["ann", "cleo"], await Members("score >= 40"));
+        Assert.Equal(["ann"], await Members("orders.count(within: 90d) >= 2"));
+        Assert.Equal(["ann"], await Members("orders.revenue(within: 365d) > 100"));
+        Assert.Equal(["bob"], await Members("""bought(category: "Coffee") and not bought(category: "Accessories")"""));
+        Assert.Equal(["bob"], await Members("pAlive < 0.5"));
+        Assert.Equal(["ann"], await Members("""clv >= 100 and rfm = "555" """));
+        Assert.Equal(["cleo"], await Members("consent.newsletter = subscribed"));
+        Assert.Equal(["cleo"], await Members("""opened(within: 7d) and events.count(type: "page.viewed", within: 30d) >= 2"""));
+        Assert.Equal(["ann"], await Members("birthday within 7d"));
+        Assert.Equal(["ann", "bob"], await Members("""email contains "ann@" or firstName = "bob" """));
+        Assert.Equal(["ann"], await Members("""stage >= Purchase and orders.count(within: 90d) >= 2 and not bought(category: "Garden") and pAlive > 0.5 and tag = "vip" and birthday within 7d"""));
+
+        var bad = await client.PostJsonAsync("/api/v1/segments/preview", new { query = "stage >= Purchase\nand scroe > 5" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.ReadJsonAsync();
+        Assert.Equal(2, problem.GetProperty("line").GetInt32());
+        Assert.Equal(5, problem.GetProperty("column").GetInt32());
+        Assert.Contains("Did you mean score?", problem.GetProperty("detail").GetString());
+    }
+}
