@@ -27,6 +27,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
     public DbSet<ContactStageFacts> StageFacts => Set<ContactStageFacts>();
     public DbSet<Clientele.Forms.Form> Forms => Set<Clientele.Forms.Form>();
+    public DbSet<Clientele.Segments.Segment> Segments => Set<Clientele.Segments.Segment>();
+    public DbSet<Clientele.Segments.SegmentMember> SegmentMembers => Set<Clientele.Segments.SegmentMember>();
     public DbSet<Clientele.Forms.LandingPage> LandingPages => Set<Clientele.Forms.LandingPage>();
     public DbSet<Clientele.Forms.LandingVariant> LandingVariants => Set<Clientele.Forms.LandingVariant>();
     public DbSet<Clientele.Outbox.OutboxMessage> OutboxMessages => Set<Clientele.Outbox.OutboxMessage>();
@@ -158,6 +160,19 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Slug).HasMaxLength(60);
             e.Property(x => x.Fields).HasColumnType(JsonColumnType);
             e.Ignore(x => x.FieldList);
+        });
+        b.Entity<Clientele.Segments.Segment>(e =>
+        {
+            e.ToTable("segments");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+        });
+        b.Entity<Clientele.Segments.SegmentMember>(e =>
+        {
+            e.ToTable("segment_members");
+            e.HasKey(x => new { x.SegmentId, x.ContactId });
+            e.HasIndex(x => x.ContactId);
         });
         b.Entity<Clientele.Forms.LandingPage>(e =>
         {

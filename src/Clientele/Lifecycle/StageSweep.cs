@@ -73,8 +73,9 @@ internal static class StageSweep
 /// <summary>Wakes the sweep at once, e.g. after the stage rules changed.</summary>
 internal sealed class StageSweepSignal : WakeSignal;
 
-/// <summary>Runs <see cref="StageSweep"/> once at start, once a day, and when the stage rules change.</summary>
-internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, StageSweepSignal signal, IConfiguration config, ILogger<StageSweepService> log)
+/// <summary>Runs <see cref="StageSweep"/> (and queues a rebuild of every dynamic segment) once at start, once a day, and when the stage rules change.</summary>
+internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, StageSweepSignal signal, Clientele.Segments.SegmentRebuilds segments,
+    IConfiguration config, ILogger<StageSweepService> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -95,6 +96,14 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
                     if (moved > 0)
                     {
                         log.LogInformation("Stage sweep moved {Contacts} contacts", moved);
+                    }
+                    // Time windows expire and fields change outside the log: segments are rebuilt once a day too.
+                    await using (var db = database.CreateDbContext())
+                    {
+                        foreach (var id in await db.Segments.Where(x => !x.Static).Select(x => x.Id).ToListAsync(stoppingToken))
+                        {
+                            segments.Request(id);
+                        }
                     }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

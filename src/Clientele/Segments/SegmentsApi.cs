@@ -18,7 +18,164 @@ internal static class SegmentsApi
         var group = api.MapGroup("/segments").WithTags("Segments");
         group.MapPost("/preview", PreviewAsync).RequireAuthorization(ApiKeys.ReadPolicy)
             .WithSummary("Count the contacts a segment query matches and show a sample; a bad query is a 400 with line and column");
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("Segments with their member counts");
+        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("One segment, with rebuild progress while one runs");
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<SegmentInput>("application/json")
+            .WithSummary("Create a segment: {\"name\", \"query\"} (dynamic) or {\"name\", \"static\": true}; membership is built in the background");
+        group.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<SegmentInput>("application/json")
+            .WithSummary("Rename or change the query; a changed query rebuilds membership in the background");
+        group.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(ApiKeys.WritePolicy).WithSummary("Delete a segment and its membership");
+        group.MapGet("/{id:guid}/members", MembersAsync).RequireAuthorization(ApiKeys.ReadPolicy)
+            .WithSummary("Members, newest first, a page at a time: {\"items\": [...], \"next\": cursor | null}");
         return api;
+    }
+
+    internal sealed record SegmentInput(string? Name, string? Query, bool? Static);
+
+    internal sealed record SegmentDto(Guid Id, string Name, string Query, bool Static, int MemberCount, DateTime? RebuiltAt, double? RebuildProgress);
+
+    private static SegmentDto Dto(Segment s, SegmentRebuilds rebuilds) => new(s.Id, s.Name, s.Query, s.Static, s.MemberCount, s.RebuiltAt, rebuilds.Progress(s.Id));
+
+    internal static async Task<IResult> ListAsync(ClienteleDb db, SegmentRebuilds rebuilds, CancellationToken ct) =>
+        TypedResults.Ok((await db.Segments.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct)).Select(s => Dto(s, rebuilds)).ToList());
+
+    internal static async Task<IResult> GetAsync(Guid id, ClienteleDb db, SegmentRebuilds rebuilds, CancellationToken ct) =>
+        await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) is { } s
+            ? TypedResults.Ok(Dto(s, rebuilds))
+            : ApiProblems.NotFound($"There is no segment {id}.");
+
+    private static async Task<(SegmentInput? Input, IResult? Problem)> ReadInputAsync(HttpRequest request, CancellationToken ct)
+    {
+        var (doc, problem) = await JsonBody.ReadAsync(request, ct);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        using (doc)
+        {
+            return JsonBody.Bind<SegmentInput>(doc!.RootElement);
+        }
+    }
+
+    /// <summary>A query's problem as a 400 pointing at /query with line and column; null when it is fine.</summary>
+    private static IResult? CheckQuery(string query, ClienteleDb db, DateTime now)
+    {
+        try
+        {
+            SegmentCompiler.Compile(SegmentParser.Parse(query), db, now);
+            return null;
+        }
+        catch (SegmentQueryException ex)
+        {
+            return ApiProblems.BadRequest(ex.Message, "/query", new Dictionary<string, object?> { ["line"] = ex.Line, ["column"] = ex.Column });
+        }
+    }
+
+    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDb db, TimeProvider time, SegmentRebuilds rebuilds, CancellationToken ct)
+    {
+        var (input, problem) = await ReadInputAsync(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var name = input!.Name?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            return ApiProblems.Invalid("/name", "Give the segment a name.");
+        }
+        var isStatic = input.Static ?? false;
+        var query = input.Query?.Trim() ?? "";
+        var now = time.GetUtcNow().UtcDateTime;
+        if (!isStatic && CheckQuery(query, db, now) is { } bad)
+        {
+            return bad;
+        }
+        if (await db.Segments.AnyAsync(s => s.Name == name, ct))
+        {
+            return ApiProblems.Conflict($"A segment named \"{name}\" exists already.", "/name");
+        }
+        var segment = new Segment { Id = Guid.CreateVersion7(), Name = name, Query = isStatic ? "" : query, Static = isStatic, CreatedAt = now, UpdatedAt = now };
+        db.Segments.Add(segment);
+        await db.SaveChangesAsync(ct);
+        if (!isStatic)
+        {
+            rebuilds.Request(segment.Id);
+        }
+        return TypedResults.Created($"/api/v1/segments/{segment.Id}", Dto(segment, rebuilds));
+    }
+
+    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDb db, TimeProvider time, SegmentRebuilds rebuilds, CancellationToken ct)
+    {
+        var (input, problem) = await ReadInputAsync(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var segment = await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (segment is null)
+        {
+            return ApiProblems.NotFound($"There is no segment {id}.");
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (input!.Name?.Trim() is { Length: > 0 } name && name != segment.Name)
+        {
+            if (await db.Segments.AnyAsync(s => s.Name == name && s.Id != id, ct))
+            {
+                return ApiProblems.Conflict($"A segment named \"{name}\" exists already.", "/name");
+            }
+            segment.Name = name;
+        }
+        var rebuild = false;
+        if (!segment.Static && input.Query?.Trim() is { } query && query != segment.Query)
+        {
+            if (CheckQuery(query, db, now) is { } bad)
+            {
+                return bad;
+            }
+            segment.Query = query;
+            rebuild = true;
+        }
+        segment.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
+        if (rebuild)
+        {
+            rebuilds.Request(segment.Id);
+        }
+        return TypedResults.Ok(Dto(segment, rebuilds));
+    }
+
+    internal static async Task<IResult> DeleteAsync(Guid id, ClienteleDb db, CancellationToken ct)
+    {
+        var deleted = await db.Segments.Where(s => s.Id == id).ExecuteDeleteAsync(ct);
+        await db.SegmentMembers.Where(m => m.SegmentId == id).ExecuteDeleteAsync(ct);
+        return deleted == 0 ? ApiProblems.NotFound($"There is no segment {id}.") : TypedResults.NoContent();
+    }
+
+    internal sealed record MemberPage(List<PreviewMember> Items, string? Next);
+
+    internal static async Task<IResult> MembersAsync(Guid id, ClienteleDb db, CancellationToken ct, string? cursor = null, int limit = 50)
+    {
+        if (limit is < 1 or > 500)
+        {
+            return ApiProblems.Invalid("limit", "Between 1 and 500.");
+        }
+        var offset = 0;
+        if (cursor is not null && !(int.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset) && offset >= 0))
+        {
+            return ApiProblems.Invalid("cursor", "Not a cursor from a previous page.");
+        }
+        if (!await db.Segments.AnyAsync(s => s.Id == id, ct))
+        {
+            return ApiProblems.NotFound($"There is no segment {id}.");
+        }
+        var page = await db.SegmentMembers.AsNoTracking().Where(m => m.SegmentId == id)
+            .OrderByDescending(m => m.Since).ThenBy(m => m.ContactId)
+            .Skip(offset).Take(limit + 1)
+            .Join(db.Contacts, m => m.ContactId, c => c.Id, (m, c) => new { c.Id, c.Email, c.FirstName, c.LastName, c.Stage })
+            .ToListAsync(ct);
+        var items = page.Take(limit).Select(m => new PreviewMember(m.Id, m.Email, m.FirstName, m.LastName, m.Stage.ToApi())).ToList();
+        var next = page.Count > limit ? (offset + limit).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return TypedResults.Ok(new MemberPage(items, next));
     }
 
     internal sealed record PreviewMember(Guid Id, string? Email, string? FirstName, string? LastName, string Stage);

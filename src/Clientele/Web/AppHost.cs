@@ -104,6 +104,9 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, ActivityProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
+        services.AddSingleton<IEventConsumer, Clientele.Segments.SegmentProjection>();
+        services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Segments.SegmentRebuilds>());
         services.AddSingleton<Clientele.Lifecycle.StageSweepSignal>();
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();

@@ -789,6 +789,62 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("outbox", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Segments.Segment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("RebuiltAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Static")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("segments", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Segments.SegmentMember", b =>
+                {
+                    b.Property<Guid>("SegmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("Since")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SegmentId", "ContactId");
+
+                    b.HasIndex("ContactId");
+
+                    b.ToTable("segment_members", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>
                 {
                     b.Property<Guid>("Id")

@@ -786,6 +786,62 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("outbox", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Segments.Segment", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MemberCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RebuiltAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Static")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("segments", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Segments.SegmentMember", b =>
+                {
+                    b.Property<byte[]>("SegmentId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ContactId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("Since")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SegmentId", "ContactId");
+
+                    b.HasIndex("ContactId");
+
+                    b.ToTable("segment_members", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>
                 {
                     b.Property<byte[]>("Id")

@@ -1,0 +1,123 @@
+using System.Threading.Channels;
+using Clientele.Data;
+using Clientele.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Segments;
+
+/// <summary>
+/// Keeps dynamic segments current as events arrive: for each batch, only the segments whose conditions can be
+/// changed by the batch's event types are re-evaluated, and only for the contacts those events touch.
+/// Conditions that change with time or with edits made outside the log (tags, fields, predictions, windows that
+/// expire) are caught by the daily rebuild.
+/// </summary>
+internal sealed class SegmentProjection : IEventConsumer
+{
+    public string Name => "segments";
+
+    public bool Wants(string eventType) => eventType is not ("segment.entered" or "segment.exited");
+
+    public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
+        ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
+
+    async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
+    {
+        var segments = await context.Db.Segments.Where(s => !s.Static).ToListAsync(ct);
+        foreach (var segment in segments)
+        {
+            SegmentNode node;
+            try
+            {
+                node = SegmentParser.Parse(segment.Query);
+            }
+            catch (SegmentQueryException)
+            {
+                continue; // saved queries are checked; one made invalid by a later change waits for its owner
+            }
+            var touched = events.Where(e => SegmentDependencies.CanChange(node, e.Type)).ToList();
+            if (touched.Count == 0)
+            {
+                continue;
+            }
+            var contacts = touched.Select(e => e.ContactId).Distinct().ToList();
+            await Membership.UpdateAsync(context.Db, segment, contacts, context.Now, touched[^1].Id, ct);
+        }
+    }
+}
+
+/// <summary>Which event types can change a condition's truth for a contact.</summary>
+internal static class SegmentDependencies
+{
+    public static bool CanChange(SegmentNode node, string eventType) => node switch
+    {
+        SegmentNode.And a => CanChange(a.Left, eventType) || CanChange(a.Right, eventType),
+        SegmentNode.Or o => CanChange(o.Left, eventType) || CanChange(o.Right, eventType),
+        SegmentNode.Not n => CanChange(n.Inner, eventType),
+        SegmentNode.Compare c => Field(c.Field, eventType),
+        SegmentNode.Within w => w.Field.Equals("lastActivity", StringComparison.OrdinalIgnoreCase),
+        SegmentNode.Call c => c.Name.ToLowerInvariant() switch
+        {
+            "orders.count" or "orders.revenue" or "bought" => eventType is "order.placed" or "order.refunded" or "order.cancelled",
+            "events.count" => c.Args.TryGetValue("type", out var t) ? (t.Text ?? t.Word) == eventType : true,
+            var email => eventType == "email." + email,
+        },
+        _ => true,
+    };
+
+    private static bool Field(string field, string eventType) => field.ToLowerInvariant() switch
+    {
+        "stage" => eventType == "stage.changed",
+        "score" => eventType == "score.changed",
+        var f when f.StartsWith("consent.", StringComparison.Ordinal) => eventType.StartsWith("consent.", StringComparison.Ordinal) || eventType is "email.unsubscribed" or "email.complained",
+        // A form or an event may create the contact or fill its fields.
+        _ => eventType == "form.submitted",
+    };
+}
+
+/// <summary>Reports progress as it happens (not posted to another thread later, as <see cref="Progress{T}"/> does).</summary>
+internal sealed class Reporter(Action<double> report) : IProgress<double>
+{
+    public void Report(double value) => report(value);
+}
+
+/// <summary>Rebuilds segments in the background, one at a time, and says how far each has got.</summary>
+internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider time, ILogger<SegmentRebuilds> log) : BackgroundService
+{
+    private readonly Channel<Guid> _queue = Channel.CreateUnbounded<Guid>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, double> _progress = new();
+
+    /// <summary>Queues a rebuild; its progress reads 0 until it starts.</summary>
+    public void Request(Guid segmentId)
+    {
+        _progress[segmentId] = 0;
+        _queue.Writer.TryWrite(segmentId);
+    }
+
+    /// <summary>0–1 while a rebuild is queued or running; null when none is.</summary>
+    public double? Progress(Guid segmentId) => _progress.TryGetValue(segmentId, out var p) ? p : null;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await Membership.RebuildAsync(database, id, time, stoppingToken, new Reporter(p => _progress[id] = p));
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(ex, "Rebuilding segment {Segment} failed", id);
+                }
+                finally
+                {
+                    _progress.TryRemove(id, out _);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
