@@ -132,6 +132,40 @@ public sealed class BrowserTests : IAsyncLifetime
         Assert.Equal("form:spring", dana.Source);
     }
 
+    [Fact]
+    public async Task A_marketer_writes_a_segment_sees_the_live_count_and_saves_it()
+    {
+        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+        await page.GotoAsync(_url + "/login?ReturnUrl=%2Fsegments");
+        await page.FillAsync("#email", "owner@shop.test");
+        await page.FillAsync("#password", "owner-password-1");
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page).ToHaveURLAsync(_url + "/segments");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or scroe > 1");
+        await Expect(page.GetByText("Did you mean score?")).ToBeVisibleAsync();
+        await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or firstName = \"Bob\"");
+        await Expect(page.Locator("[data-test=live-count]")).ToContainTextAsync("2 contacts match");
+        await page.GetByLabel("Name").FillAsync("Ann and Bob");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save segment" }).ClickAsync();
+
+        var row = page.Locator("[data-test=segments] tbody tr").First;
+        await Expect(row).ToContainTextAsync("Ann and Bob");
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("td[data-label=Members]")).ToHaveTextAsync("2");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)
