@@ -13,9 +13,17 @@ namespace Clientele.Segments;
 /// </summary>
 internal sealed class SegmentProjection : IEventConsumer
 {
+    private const int Unknown = 0, Some = 1, None = 2;
+
+    // Whether any dynamic segment exists: unknown until a batch has looked; without segments no event is wanted.
+    private volatile int _dynamic = Unknown;
+
     public string Name => "segments";
 
-    public bool Wants(string eventType) => eventType is not ("segment.entered" or "segment.exited");
+    public bool Wants(string eventType) => eventType is not ("segment.entered" or "segment.exited") && _dynamic != None;
+
+    /// <summary>Segments were created, changed or deleted: look again.</summary>
+    public void Changed() => _dynamic = Unknown;
 
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
         ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
@@ -23,6 +31,7 @@ internal sealed class SegmentProjection : IEventConsumer
     async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
         var segments = await context.Db.Segments.Where(s => !s.Static).ToListAsync(ct);
+        _dynamic = segments.Count > 0 ? Some : None;
         foreach (var segment in segments)
         {
             SegmentNode node;
@@ -81,7 +90,7 @@ internal sealed class Reporter(Action<double> report) : IProgress<double>
 }
 
 /// <summary>Rebuilds segments in the background, one at a time, and says how far each has got.</summary>
-internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider time, ILogger<SegmentRebuilds> log) : BackgroundService
+internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider time, SegmentProjection projection, ILogger<SegmentRebuilds> log) : BackgroundService
 {
     private readonly Channel<Guid> _queue = Channel.CreateUnbounded<Guid>();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, double> _progress = new();
@@ -89,6 +98,7 @@ internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider t
     /// <summary>Queues a rebuild; its progress reads 0 until it starts.</summary>
     public void Request(Guid segmentId)
     {
+        projection.Changed();
         _progress[segmentId] = 0;
         _queue.Writer.TryWrite(segmentId);
     }
@@ -113,6 +123,7 @@ internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider t
                 finally
                 {
                     _progress.TryRemove(id, out _);
+                    projection.Changed(); // a batch that looked while the segment was being created may have seen none
                 }
             }
         }

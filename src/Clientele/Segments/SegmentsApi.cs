@@ -144,8 +144,9 @@ internal static class SegmentsApi
         return TypedResults.Ok(Dto(segment, rebuilds));
     }
 
-    internal static async Task<IResult> DeleteAsync(Guid id, ClienteleDb db, CancellationToken ct)
+    internal static async Task<IResult> DeleteAsync(Guid id, ClienteleDb db, SegmentProjection projection, CancellationToken ct)
     {
+        projection.Changed();
         var deleted = await db.Segments.Where(s => s.Id == id).ExecuteDeleteAsync(ct);
         await db.SegmentMembers.Where(m => m.SegmentId == id).ExecuteDeleteAsync(ct);
         return deleted == 0 ? ApiProblems.NotFound($"There is no segment {id}.") : TypedResults.NoContent();

@@ -104,7 +104,8 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, ActivityProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
-        services.AddSingleton<IEventConsumer, Clientele.Segments.SegmentProjection>();
+        services.AddSingleton<Clientele.Segments.SegmentProjection>();
+        services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
         services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
         services.AddHostedService(sp => sp.GetRequiredService<Clientele.Segments.SegmentRebuilds>());
         services.AddSingleton<Clientele.Lifecycle.StageSweepSignal>();
