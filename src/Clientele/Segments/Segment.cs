@@ -76,7 +76,7 @@ internal static class Membership
         return (entered.Count, exited.Count);
     }
 
-    private static Event Move(Guid contactId, string type, Segment segment, DateTime now, long? cause) => new()
+    internal static Event Move(Guid contactId, string type, Segment segment, DateTime now, long? cause) => new()
     {
         ContactId = contactId,
         Type = type,

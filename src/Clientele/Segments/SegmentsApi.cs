@@ -25,6 +25,10 @@ internal static class SegmentsApi
         group.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<SegmentInput>("application/json")
             .WithSummary("Rename or change the query; a changed query rebuilds membership in the background");
         group.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(ApiKeys.WritePolicy).WithSummary("Delete a segment and its membership");
+        group.MapPost("/{id:guid}/members", AddMembersAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<MembersInput>("application/json")
+            .WithSummary("Add contacts to a static list: {\"contactIds\": [...]}; unknown ids are reported by index, the rest are added");
+        group.MapDelete("/{id:guid}/members/{contactId:guid}", RemoveMemberAsync).RequireAuthorization(ApiKeys.WritePolicy)
+            .WithSummary("Remove a contact from a static list");
         group.MapGet("/{id:guid}/members", MembersAsync).RequireAuthorization(ApiKeys.ReadPolicy)
             .WithSummary("Members, newest first, a page at a time: {\"items\": [...], \"next\": cursor | null}");
         return api;
@@ -150,6 +154,90 @@ internal static class SegmentsApi
         var deleted = await db.Segments.Where(s => s.Id == id).ExecuteDeleteAsync(ct);
         await db.SegmentMembers.Where(m => m.SegmentId == id).ExecuteDeleteAsync(ct);
         return deleted == 0 ? ApiProblems.NotFound($"There is no segment {id}.") : TypedResults.NoContent();
+    }
+
+    internal sealed record MembersInput(List<Guid>? ContactIds);
+
+    internal sealed record AddResult(int Added, int AlreadyMembers, List<FieldError> Errors);
+
+    private static async Task<(Segment? Segment, IResult? Problem)> StaticListAsync(Guid id, ClienteleDb db, CancellationToken ct)
+    {
+        var segment = await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct);
+        return segment switch
+        {
+            null => (null, ApiProblems.NotFound($"There is no segment {id}.")),
+            { Static: false } => (null, ApiProblems.Conflict("This segment is dynamic: its members follow its query. Add contacts to a static list.")),
+            _ => (segment, null),
+        };
+    }
+
+    internal static async Task<IResult> AddMembersAsync(Guid id, HttpRequest request, ClienteleDatabase database, ClienteleDb db, TimeProvider time, CancellationToken ct)
+    {
+        var (doc, problem) = await JsonBody.ReadAsync(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        MembersInput? input;
+        using (doc)
+        {
+            (input, problem) = JsonBody.Bind<MembersInput>(doc!.RootElement);
+        }
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (input!.ContactIds is not { Count: > 0 } ids)
+        {
+            return ApiProblems.Invalid("/contactIds", "Send {\"contactIds\": [\"…\"]}.");
+        }
+        using var gate = await database.EnterWriteAsync(ct);
+        var (segment, notStatic) = await StaticListAsync(id, db, ct);
+        if (notStatic is not null)
+        {
+            return notStatic;
+        }
+        var known = (await db.Contacts.Where(c => ids.Contains(c.Id) && c.DeletedAt == null).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+        var present = (await db.SegmentMembers.Where(m => m.SegmentId == id && ids.Contains(m.ContactId)).Select(m => m.ContactId).ToListAsync(ct)).ToHashSet();
+        var now = time.GetUtcNow().UtcDateTime;
+        var errors = new List<FieldError>();
+        var added = 0;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (!known.Contains(ids[i]))
+            {
+                errors.Add(new FieldError($"/contactIds/{i}", $"No contact has the id {ids[i]}."));
+            }
+            else if (present.Add(ids[i]))
+            {
+                db.SegmentMembers.Add(new SegmentMember { SegmentId = id, ContactId = ids[i], Since = now });
+                db.Events.Add(Membership.Move(ids[i], "segment.entered", segment!, now, null));
+                added++;
+            }
+        }
+        segment!.MemberCount += added;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new AddResult(added, ids.Count - added - errors.Count, errors));
+    }
+
+    internal static async Task<IResult> RemoveMemberAsync(Guid id, Guid contactId, ClienteleDatabase database, ClienteleDb db, TimeProvider time, CancellationToken ct)
+    {
+        using var gate = await database.EnterWriteAsync(ct);
+        var (segment, notStatic) = await StaticListAsync(id, db, ct);
+        if (notStatic is not null)
+        {
+            return notStatic;
+        }
+        var member = await db.SegmentMembers.FirstOrDefaultAsync(m => m.SegmentId == id && m.ContactId == contactId, ct);
+        if (member is null)
+        {
+            return ApiProblems.NotFound($"Contact {contactId} is not in this list.");
+        }
+        db.SegmentMembers.Remove(member);
+        db.Events.Add(Membership.Move(contactId, "segment.exited", segment!, time.GetUtcNow().UtcDateTime, null));
+        segment!.MemberCount--;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
     }
 
     internal sealed record MemberPage(List<PreviewMember> Items, string? Next);

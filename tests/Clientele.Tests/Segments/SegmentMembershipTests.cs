@@ -110,4 +110,32 @@ public sealed class SegmentMembershipTests
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync(location)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(location)).StatusCode);
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_static_list_takes_contacts_by_hand_reports_unknown_ones_and_refuses_to_edit_a_dynamic_segment(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        var ingest = await (await client.PostJsonAsync("/api/v1/events", new
+        {
+            events = new[] { "ann", "bob" }.Select(n => new { type = "page.viewed", email = n + "@example.com", properties = new { url = "/" } }).ToArray(),
+        })).ReadJsonAsync();
+        var ids = ingest.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("contactId").GetString()!).ToList();
+        var list = (await client.PostJsonAsync("/api/v1/segments", new { name = "Trade show", @static = true })).Headers.Location!.ToString();
+        var dynamic = (await client.PostJsonAsync("/api/v1/segments", new { name = "Leads", query = "stage = Lead" })).Headers.Location!.ToString();
+
+        var added = await (await client.PostJsonAsync(list + "/members", new { contactIds = new[] { ids[0], "00000000-0000-0000-0000-000000000009", ids[1], ids[0] } })).ReadJsonAsync();
+        var removed = await client.DeleteAsync($"{list}/members/{ids[1]}");
+        var refused = await client.PostJsonAsync(dynamic + "/members", new { contactIds = new[] { ids[0] } });
+
+        Assert.Equal(2, added.GetProperty("added").GetInt32());
+        Assert.Equal(1, added.GetProperty("alreadyMembers").GetInt32());
+        Assert.Equal("/contactIds/1", added.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(["ann@example.com"], await MembersAsync(client, list));
+        Assert.Equal(1, (await (await client.GetAsync(list)).ReadJsonAsync()).GetProperty("memberCount").GetInt32());
+    }
 }
