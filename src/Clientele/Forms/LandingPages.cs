@@ -39,7 +39,8 @@ internal static class LandingPages
             await db.LandingVariants.Where(v => v.Id == shown.Id).ExecuteUpdateAsync(s => s.SetProperty(v => v.Views, v => v.Views + 1), ct);
             http.Response.Cookies.Append(cookie, shown.Key, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromDays(90), IsEssential = true });
         }
-        var carried = new Dictionary<string, string> { ["_lp"] = shown.Id.ToString() };
+        // Signed, so a conversion can only be credited to the variant the visitor was shown.
+        var carried = new Dictionary<string, string> { ["_lp"] = PublicForms.VariantToken(protection, shown.Id) };
         foreach (var (k, v) in http.Request.Query)
         {
             if (k.StartsWith("utm_", StringComparison.Ordinal) && v.ToString() is { Length: > 0 } value)

@@ -194,7 +194,7 @@ internal static class PublicForms
             }
             await db.Forms.Where(f => f.Id == form.Id).ExecuteUpdateAsync(s => s.SetProperty(f => f.Submissions, f => f.Submissions + 1), ct);
             // Sent from a landing page: the variant the visitor saw converted.
-            if (carried.GetValueOrDefault("_lp") is { } variant && Guid.TryParse(variant, out var variantId))
+            if (carried.GetValueOrDefault("_lp") is { } variant && ReadVariantToken(protection, variant) is { } variantId)
             {
                 await db.LandingVariants.Where(v => v.Id == variantId).ExecuteUpdateAsync(s => s.SetProperty(v => v.Conversions, v => v.Conversions + 1), ct);
             }
@@ -382,6 +382,20 @@ internal static class PublicForms
         }
         h.Append("<button type=\"submit\">Send</button></form>");
         return h.ToString();
+    }
+
+    internal static string VariantToken(IDataProtectionProvider protection, Guid variantId) => Protector(protection, "variant").Protect(variantId.ToString("N"));
+
+    private static Guid? ReadVariantToken(IDataProtectionProvider protection, string token)
+    {
+        try
+        {
+            return Guid.TryParseExact(Protector(protection, "variant").Unprotect(token), "N", out var id) ? id : null;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 
     internal static string NewTimeToken(IDataProtectionProvider protection, TimeProvider time) =>

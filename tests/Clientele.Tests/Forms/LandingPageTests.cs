@@ -80,6 +80,9 @@ public sealed partial class LandingPageTests
         app.Time.Advance(TimeSpan.FromSeconds(10));
         var posted = await returning.PostAsync("/f/signup", new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "lp@example.com", ["_t"] = token, ["_lp"] = lp }));
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        // A forged variant id credits nobody.
+        var forged = await returning.PostAsync("/f/signup", new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "lp2@example.com", ["_t"] = token, ["_lp"] = pageId.ToString() }));
+        Assert.Equal(HttpStatusCode.OK, forged.StatusCode);
 
         await using (var db = app.NewDb())
         {
