@@ -40,8 +40,26 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     /// <summary>Column type for JSON documents: jsonb on PostgreSQL, text on SQLite.</summary>
     protected abstract string JsonColumnType { get; }
 
+    /// <summary>
+    /// The text of one top-level key of a contact's JSON attributes, null when absent. Usable in queries only
+    /// (json_extract on SQLite, jsonb_extract_path_text on PostgreSQL); <paramref name="key"/> must be a constant.
+    /// </summary>
+    public static string? AttributeText(string attributes, string key) => throw new NotSupportedException("AttributeText runs inside database queries only.");
+
     protected override void OnModelCreating(ModelBuilder b)
     {
+        b.HasDbFunction(typeof(ClienteleDb).GetMethod(nameof(AttributeText))!).HasTranslation(args =>
+        {
+            var key = args[1] is Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlConstantExpression { Value: string k }
+                ? k
+                : throw new InvalidOperationException("AttributeText needs a constant key.");
+            return Kind == DatabaseKind.Sqlite
+                ? new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlFunctionExpression("json_extract",
+                    [args[0], new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlConstantExpression("$.\"" + key.Replace("\"", "", StringComparison.Ordinal) + "\"", args[1].TypeMapping)],
+                    nullable: true, argumentsPropagateNullability: [false, false], typeof(string), args[1].TypeMapping)
+                : new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlFunctionExpression("jsonb_extract_path_text",
+                    [args[0], args[1]], nullable: true, argumentsPropagateNullability: [false, false], typeof(string), args[1].TypeMapping);
+        });
         b.Entity<Contact>(e =>
         {
             e.ToTable("contacts");

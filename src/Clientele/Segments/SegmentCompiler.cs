@@ -14,7 +14,7 @@ internal static class SegmentCompiler
 {
     private static readonly string[] TextFields = ["email", "firstName", "lastName", "phone", "locale", "timeZone", "source", "referrer", "utmSource", "utmMedium", "utmCampaign"];
     private static readonly string[] ValueFields = ["pAlive", "expectedPurchases90", "expectedPurchases365", "clv", "rfm"];
-    private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "birthday", "createdAt", "lastActivity"];
+    private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity"];
     private static readonly string[] Calls = ["orders.count", "orders.revenue", "events.count", "bought", "sent", "opened", "clicked"];
 
     public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now)
@@ -96,6 +96,24 @@ internal static class SegmentCompiler
             var body = Numeric(x, selector.Body, n);
             var scored = Expression.NotEqual(Expression.Property(selector.Parameters[0], nameof(Contact.Value)), Expression.Constant(null, typeof(ContactValueScores)));
             return Expression.Lambda<Func<Contact, bool>>(Expression.AndAlso(scored, body), selector.Parameters);
+        }
+        if (field.StartsWith("attributes.", StringComparison.OrdinalIgnoreCase) && field.Length > "attributes.".Length)
+        {
+            var key = field["attributes.".Length..];
+            var v = TextOf(x.Value);
+            var p = Expression.Parameter(typeof(Contact), "c");
+            var call = Expression.Call(typeof(ClienteleDb).GetMethod(nameof(ClienteleDb.AttributeText))!,
+                Expression.Property(p, nameof(Contact.Attributes)), Expression.Constant(key));
+            Expression body = x.Op switch
+            {
+                "=" => Expression.Equal(call, Expression.Constant(v, typeof(string))),
+                "!=" => Expression.NotEqual(Expression.Coalesce(call, Expression.Constant("")), Expression.Constant(v, typeof(string))), // absent counts as different
+                "contains" => Expression.AndAlso(
+                    Expression.NotEqual(call, Expression.Constant(null, typeof(string))),
+                    Expression.Call(call, typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!, Expression.Constant(v))),
+                _ => throw Error($"Attributes compare as text with =, != or contains, not {x.Op}.", x.Value),
+            };
+            return Expression.Lambda<Func<Contact, bool>>(body, p);
         }
         if (TextFields.FirstOrDefault(f => Is(field, f)) is { } text)
         {

@@ -74,6 +74,8 @@ public sealed class SegmentQueryTests
             var bob = Person("bob", Stage.Purchase, 5);
             var cleo = Person("cleo", Stage.Lead, 70);
             ann.Birthday = new DateOnly(1990, 6, 4);
+            ann.Attributes = """{"role": "owner", "company": "Ann's Office"}""";
+            bob.Attributes = """{"role": "barista"}""";
             ann.Value = new ContactValueScores { ProbabilityAlive = 0.9, PredictedValue = 300, Currency = "EUR", RfmCell = "555", ScoredAt = now };
             bob.Value = new ContactValueScores { ProbabilityAlive = 0.2, PredictedValue = 20, Currency = "EUR", RfmCell = "211", ScoredAt = now };
             cleo.Consents.Add(new ContactConsent { ContactId = cleo.Id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "test" });
@@ -115,6 +117,9 @@ public sealed class SegmentQueryTests
         Assert.Equal(["cleo"], await Members("consent.newsletter = subscribed"));
         Assert.Equal(["cleo"], await Members("""opened(within: 7d) and events.count(type: "page.viewed", within: 30d) >= 2"""));
         Assert.Equal(["ann"], await Members("birthday within 7d"));
+        Assert.Equal(["ann"], await Members("""attributes.role = "owner" """));
+        Assert.Equal(["bob", "cleo"], await Members("""attributes.role != "owner" """));
+        Assert.Equal(["ann"], await Members("""attributes.company contains "Office" """));
         Assert.Equal(["ann", "bob"], await Members("""email contains "ann@" or firstName = "bob" """));
         Assert.Equal(["ann"], await Members("""stage >= Purchase and orders.count(within: 90d) >= 2 and not bought(category: "Garden") and pAlive > 0.5 and tag = "vip" and birthday within 7d"""));
 
