@@ -16,6 +16,9 @@ internal interface IEventConsumer
     /// <summary>Cheap filter so uninteresting events cost nothing.</summary>
     bool Wants(string eventType);
 
+    /// <summary>Consumers whose results this one reads: it is handed an event only after they have handled it.</summary>
+    IReadOnlyList<string> After => [];
+
     Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct);
 
     /// <summary>Handles the wanted events of one batch, in log order. Override to load what they need at once.</summary>

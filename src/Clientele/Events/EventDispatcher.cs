@@ -92,6 +92,14 @@ internal sealed class EventDispatcher(
                 return 0; // another instance holds it
             }
             var window = await ReadWindowAsync(db, checkpoint.Position, ct);
+            if (consumer.After.Count > 0 && window.Count > 0)
+            {
+                // A consumer that reads what others derive waits until they have handled the same events.
+                var after = consumer.After;
+                var ahead = await db.ConsumerCheckpoints.AsNoTracking().Where(c => after.Contains(c.Consumer)).Select(c => c.Position).ToListAsync(ct);
+                var cap = ahead.Count < after.Count ? 0 : ahead.Min();
+                window = window.Where(w => w.Id <= cap).ToList();
+            }
             if (window.Count == 0)
             {
                 return 0;

@@ -15,7 +15,7 @@ internal static class SegmentCompiler
     private static readonly string[] TextFields = ["email", "firstName", "lastName", "phone", "locale", "timeZone", "source", "referrer", "utmSource", "utmMedium", "utmCampaign"];
     private static readonly string[] ValueFields = ["pAlive", "expectedPurchases90", "expectedPurchases365", "clv", "rfm"];
     private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity"];
-    private static readonly string[] Calls = ["orders.count", "orders.revenue", "events.count", "bought", "sent", "opened", "clicked"];
+    private static readonly string[] Calls = ["orders.count", "orders.revenue", "events.count", "bought", "sent", "opened", "clicked", "segment"];
 
     public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now)
     {
@@ -175,6 +175,12 @@ internal static class SegmentCompiler
                     return c => db.OrderLines.Any(l => l.ContactId == c.Id
                         && (category == null || l.Category == category) && (sku == null || l.Sku == sku)
                         && db.Orders.Any(o => o.Id == l.OrderId && o.Status == OrderStatus.Placed && o.PlacedAt >= since));
+                }
+            case "segment":
+                {
+                    NoComparison(x);
+                    var segmentName = x.Args.TryGetValue("name", out var n) ? TextOf(n) : throw new SegmentQueryException("segment(…) needs name: \"…\".", x.Line, x.Column);
+                    return c => db.SegmentMembers.Any(m => m.ContactId == c.Id && db.Segments.Any(s => s.Id == m.SegmentId && s.Name == segmentName));
                 }
             case "sent" or "opened" or "clicked":
                 {

@@ -20,7 +20,11 @@ internal sealed class SegmentProjection : IEventConsumer
 
     public string Name => "segments";
 
-    public bool Wants(string eventType) => eventType is not ("segment.entered" or "segment.exited") && _dynamic != None;
+    /// <summary>Segments read orders, consent, stage and score, which these consumers derive from the same events.</summary>
+    public IReadOnlyList<string> After { get; } = ["commerce", "consent", "qualification", "stages"];
+
+    // Moves in and out of segments are wanted too: a segment may be defined by membership of another.
+    public bool Wants(string eventType) => _dynamic != None;
 
     /// <summary>Segments were created, changed or deleted: look again.</summary>
     public void Changed() => _dynamic = Unknown;
@@ -68,6 +72,7 @@ internal static class SegmentDependencies
         {
             "orders.count" or "orders.revenue" or "bought" => eventType is "order.placed" or "order.refunded" or "order.cancelled",
             "events.count" => c.Args.TryGetValue("type", out var t) ? (t.Text ?? t.Word) == eventType : true,
+            "segment" => eventType is "segment.entered" or "segment.exited",
             var email => eventType == "email." + email,
         },
         _ => true,

@@ -61,6 +61,9 @@ public sealed class SegmentMembershipTests
         var built = await WaitRebuiltAsync(client, location);
         Assert.Equal(1, built.GetProperty("memberCount").GetInt32());
         Assert.Equal(["ann@example.com"], await MembersAsync(client, location));
+        var followers = (await client.PostJsonAsync("/api/v1/segments", new { name = "Followers", query = """segment(name: "Coffee buyers")""" })).Headers.Location!.ToString();
+        await WaitRebuiltAsync(client, followers);
+        Assert.Equal(["ann@example.com"], await MembersAsync(client, followers));
 
         // Bob buys coffee: he enters, caused by his order. Ann's order is refunded: she leaves.
         await client.PostJsonAsync("/api/v1/events", new { events = new[] { Order("bob@example.com", "B1", "Coffee", now) } });
@@ -70,8 +73,10 @@ public sealed class SegmentMembershipTests
 
         Assert.Equal(["bob@example.com"], await MembersAsync(client, location));
         Assert.Equal(1, (await (await client.GetAsync(location)).ReadJsonAsync()).GetProperty("memberCount").GetInt32());
+        Assert.Equal(["bob@example.com"], await MembersAsync(client, followers)); // follows the other segment's moves
         await using var data = app.NewDb();
-        var moves = await data.Events.AsNoTracking().Where(e => e.Type.StartsWith("segment.")).OrderBy(e => e.Id).ToListAsync();
+        var moves = (await data.Events.AsNoTracking().Where(e => e.Type.StartsWith("segment.")).OrderBy(e => e.Id).ToListAsync())
+            .Where(e => e.Properties.Contains("Coffee buyers", StringComparison.Ordinal)).ToList();
         Assert.Equal(["segment.entered", "segment.entered", "segment.exited"], moves.Select(m => m.Type));
         var bobEntered = moves[1];
         var cause = await data.Events.AsNoTracking().SingleAsync(e => e.Id == bobEntered.CauseEventId);
