@@ -63,6 +63,8 @@ internal static class DemoSeed
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
         }
+        AddShowcase(db, now);
+        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
         var n = (int x) => x.ToString("N0", CultureInfo.InvariantCulture);
@@ -73,6 +75,58 @@ internal static class DemoSeed
 
         static DemoSeedResult Skipped() =>
             new(false, $"The demo business ({DemoBusiness.Name}) is already in this database: nothing added.", 0, 0, 0);
+    }
+
+    /// <summary>A sign-up form, a landing page with two variants and three segments, so every area has something to show.</summary>
+    private static void AddShowcase(ClienteleDb db, DateTime now)
+    {
+        var form = new Clientele.Forms.Form
+        {
+            Id = Guid.CreateVersion7(),
+            Slug = "newsletter",
+            Name = "Newsletter sign-up",
+            Title = "Fresh roasts, first",
+            Intro = "New single origins, brewing tips and the occasional offer, about twice a month.",
+            ConsentWording = "Yes, send me the Northwind Roasters newsletter. I can unsubscribe at any time.",
+            Topics = ["newsletter"],
+            DoubleOptIn = true,
+            ThankYouText = "Thanks! Check your inbox to confirm.",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        form.SetFields([
+            new Clientele.Forms.FormField("email", "E-mail", "email", Required: true),
+            new Clientele.Forms.FormField("firstName", "First name"),
+            new Clientele.Forms.FormField("brew", "How do you brew?", "select", Options: ["Espresso", "Filter", "French press", "Moka pot"]),
+        ]);
+        db.Forms.Add(form);
+        var page = new Clientele.Forms.LandingPage { Id = Guid.CreateVersion7(), Slug = "club", Name = "Coffee Club offer", FormId = form.Id, CreatedAt = now, UpdatedAt = now };
+        page.Variants.Add(new Clientele.Forms.LandingVariant
+        {
+            Id = Guid.CreateVersion7(),
+            Key = "A",
+            Title = "Never run out of good coffee",
+            Weight = 1,
+            Content = "Join the **Monthly Coffee Club**: two freshly roasted bags every month, delivered the week they are roasted.",
+        });
+        page.Variants.Add(new Clientele.Forms.LandingVariant
+        {
+            Id = Guid.CreateVersion7(),
+            Key = "B",
+            Title = "Your first month on us",
+            Weight = 1,
+            Content = "Try the **Monthly Coffee Club** free for 14 days. Cancel any time.",
+        });
+        db.LandingPages.Add(page);
+        foreach (var (name, query) in new[]
+        {
+            ("Loyal customers", "stage >= Loyalty"),
+            ("Slipping away", "stage >= Purchase and pAlive < 0.3"),
+            ("Coffee, no equipment yet", "bought(category: \"Coffee\") and not bought(category: \"Equipment\")"),
+        })
+        {
+            db.Segments.Add(new Clientele.Segments.Segment { Id = Guid.CreateVersion7(), Name = name, Query = query, CreatedAt = now, UpdatedAt = now });
+        }
     }
 
     /// <summary><c>clientele demo</c>.</summary>

@@ -140,4 +140,32 @@ public sealed class DemoSeedTests
         Assert.True(a.Events.Zip(a.Events.Skip(1)).All(p => p.First.OccurredAt <= p.Second.OccurredAt), "events are in the order they happened");
         Assert.All(a.Events, e => Assert.True(e.OccurredAt <= now));
     }
+
+    [Fact]
+    public async Task The_demo_has_a_form_a_landing_page_and_segments_to_show()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await StartupTask(app, "true").RunAsync(CancellationToken.None);
+        await app.DrainAsync();
+        var browser = app.CreateClient();
+
+        var form = await browser.GetAsync("/f/newsletter");
+        var page = await browser.GetAsync("/p/club");
+        Guid loyal;
+        await using (var data = app.NewDb())
+        {
+            Assert.Equal(3, await data.Segments.CountAsync());
+            loyal = (await data.Segments.SingleAsync(x => x.Name == "Loyal customers")).Id;
+        }
+        await Clientele.Segments.Membership.RebuildAsync(app.Database, loyal, app.Time, CancellationToken.None);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, form.StatusCode);
+        Assert.Contains("Fresh roasts, first", await form.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Coffee Club", await page.Content.ReadAsStringAsync());
+        await using var after = app.NewDb();
+        var members = await after.Segments.Where(x => x.Id == loyal).Select(x => x.MemberCount).SingleAsync();
+        Assert.True(members > 0);
+        Assert.Equal(members, await after.Contacts.CountAsync(c => c.Stage >= Clientele.Lifecycle.Stage.Loyalty));
+    }
 }
