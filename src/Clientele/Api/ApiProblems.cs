@@ -33,6 +33,10 @@ internal static class ApiProblems
             title: "The request has invalid fields");
 
     public static ValidationProblem Invalid(string field, string message) => Invalid([new FieldError(field, message)]);
+
+    /// <summary>400 from a settings validator's messages by field name (each becomes the pointer /name).</summary>
+    public static ValidationProblem Invalid(IReadOnlyDictionary<string, string[]> errors) =>
+        Invalid(errors.SelectMany(e => e.Value.Select(m => new FieldError("/" + e.Key, m))));
 }
 
 internal sealed record FieldError(string Field, string Message);

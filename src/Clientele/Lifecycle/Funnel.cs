@@ -128,50 +128,9 @@ internal static class ReportsApi
     public static RouteGroupBuilder MapReports(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/reports").WithTags("Reports").RequireAuthorization(ApiKeys.ReadPolicy);
-        var stages = api.MapGroup("/stages").WithTags("Stages");
-        stages.MapGet("/settings", async (ClienteleDb db, CancellationToken ct) => TypedResults.Ok(await StageProjection.LoadSettingsAsync(db, ct)))
-            .RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("The stage rules' settings");
-        stages.MapPut("/settings", PutStageSettings).RequireAuthorization(ApiKeys.AdminPolicy).Accepts<LadderSettings>("application/json")
-            .WithSummary("Change the stage rules; fields left out keep their value. Every contact is decided again at once.");
         group.MapGet("/funnel", GetFunnel)
             .WithSummary("Contacts per stage for the cohort created between from and to (default: the last 90 days), with conversion to the next stage and the median days it took");
         return api;
-    }
-
-    internal static async Task<IResult> PutStageSettings(HttpRequest request, ClienteleDb db, TimeProvider time, StageSweepSignal sweep, CancellationToken ct)
-    {
-        var (doc, problem) = await JsonBody.ReadAsync(request, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        using (doc)
-        {
-            var current = await StageProjection.LoadSettingsAsync(db, ct);
-            // Start from the current settings so that fields left out keep their value.
-            var merged = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(current, StageProjection.Json))!.AsObject();
-            if (doc!.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return ApiProblems.Invalid("/", "Expected a JSON object.");
-            }
-            foreach (var field in doc.RootElement.EnumerateObject())
-            {
-                merged[field.Name] = System.Text.Json.Nodes.JsonNode.Parse(field.Value.GetRawText());
-            }
-            var (updated, bindProblem) = JsonBody.Bind<LadderSettings>(JsonDocument.Parse(merged.ToJsonString()).RootElement);
-            if (bindProblem is not null)
-            {
-                return bindProblem;
-            }
-            var errors = updated!.Validate();
-            if (errors.Count > 0)
-            {
-                return ApiProblems.Invalid(errors.SelectMany(e => e.Value.Select(m => new FieldError("/" + e.Key, m))));
-            }
-            await SettingsStore.SaveAsync(db, StageProjection.SettingsKey, updated, time.GetUtcNow().UtcDateTime, ct);
-            sweep.Notify();
-            return TypedResults.Ok(updated);
-        }
     }
 
     internal sealed record FunnelDto(DateTime From, DateTime To, List<FunnelStepDto> Stages);

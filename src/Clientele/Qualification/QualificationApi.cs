@@ -34,7 +34,7 @@ internal static class QualificationApi
             var errors = settings!.Validate();
             if (errors.Count > 0)
             {
-                return ApiProblems.Invalid(errors.SelectMany(e => e.Value.Select(m => new FieldError("/" + e.Key, m))));
+                return ApiProblems.Invalid(errors);
             }
             await SettingsStore.SaveAsync(db, QualificationProjection.SettingsKey, settings, time.GetUtcNow().UtcDateTime, ct);
             return TypedResults.Ok(settings);

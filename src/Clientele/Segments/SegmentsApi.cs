@@ -10,9 +10,6 @@ namespace Clientele.Segments;
 /// <summary><c>POST /api/v1/segments/preview</c>: how many contacts a query matches, and a few of them.</summary>
 internal static class SegmentsApi
 {
-    /// <summary>No segment query may run longer than this.</summary>
-    public static readonly TimeSpan QueryLimit = TimeSpan.FromSeconds(10);
-
     public static RouteGroupBuilder MapSegments(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/segments").WithTags("Segments");
@@ -61,7 +58,11 @@ internal static class SegmentsApi
         }
     }
 
-    /// <summary>A query's problem as a 400 pointing at /query with line and column; null when it is fine.</summary>
+    /// <summary>A query's problem as a 400 pointing at /query with line and column.</summary>
+    private static IResult QueryProblem(SegmentQueryException ex) =>
+        ApiProblems.BadRequest(ex.Message, "/query", new Dictionary<string, object?> { ["line"] = ex.Line, ["column"] = ex.Column });
+
+    /// <summary>A query's problem as a 400; null when it is fine.</summary>
     private static IResult? CheckQuery(string query, ClienteleDb db, DateTime now)
     {
         try
@@ -71,7 +72,7 @@ internal static class SegmentsApi
         }
         catch (SegmentQueryException ex)
         {
-            return ApiProblems.BadRequest(ex.Message, "/query", new Dictionary<string, object?> { ["line"] = ex.Line, ["column"] = ex.Column });
+            return QueryProblem(ex);
         }
     }
 
@@ -267,8 +268,6 @@ internal static class SegmentsApi
         return TypedResults.Ok(new MemberPage(items, next));
     }
 
-    internal sealed record PreviewMember(Guid Id, string? Email, string? FirstName, string? LastName, string Stage);
-
     internal sealed record Preview(int Count, List<PreviewMember> Sample);
 
     internal static async Task<IResult> PreviewAsync(HttpRequest request, ClienteleDb db, TimeProvider time, CancellationToken ct)
@@ -286,23 +285,17 @@ internal static class SegmentsApi
             }
             try
             {
-                var predicate = SegmentCompiler.Compile(SegmentParser.Parse(q.GetString()!), db, time.GetUtcNow().UtcDateTime);
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                limit.CancelAfter(QueryLimit);
-                var members = db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null).Where(predicate);
-                var count = await members.CountAsync(limit.Token);
-                var sample = await members.OrderByDescending(c => c.CreatedAt).Take(10)
-                    .Select(c => new { c.Id, c.Email, c.FirstName, c.LastName, c.Stage }).ToListAsync(limit.Token);
-                return TypedResults.Ok(new Preview(count, sample.Select(m => new PreviewMember(m.Id, m.Email, m.FirstName, m.LastName, m.Stage.ToApi())).ToList()));
+                var (count, sample) = await SegmentPreview.RunAsync(db, q.GetString()!, time.GetUtcNow().UtcDateTime, 10, ct);
+                return TypedResults.Ok(new Preview(count, sample));
             }
             catch (SegmentQueryException ex)
             {
-                return ApiProblems.BadRequest(ex.Message, "/query", new Dictionary<string, object?> { ["line"] = ex.Line, ["column"] = ex.Column });
+                return QueryProblem(ex);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 return ApiProblems.Make(StatusCodes.Status422UnprocessableEntity, "Query too slow",
-                    $"The query did not finish within {QueryLimit.TotalSeconds:0} seconds; narrow it, e.g. with a time window.", "/query", null);
+                    $"The query did not finish within {SegmentPreview.Limit.TotalSeconds:0} seconds; narrow it, e.g. with a time window.", "/query", null);
             }
         }
     }

@@ -68,7 +68,7 @@ internal static class ScoringApi
             var errors = updated.Validate();
             if (errors.Count > 0)
             {
-                return ApiProblems.Invalid(errors.SelectMany(e => e.Value.Select(m => new FieldError("/" + e.Key, m))));
+                return ApiProblems.Invalid(errors);
             }
             await ScoringJob.SaveSettingsAsync(db, updated, time.GetUtcNow().UtcDateTime, ct);
             return TypedResults.Ok(updated);

@@ -144,6 +144,7 @@ internal static class AppHost
         api.MapSystem();
         Clientele.Value.ScoringApi.MapScoring(api);
         Clientele.Lifecycle.ReportsApi.MapReports(api);
+        Clientele.Lifecycle.StagesApi.MapStages(api);
         Clientele.Qualification.QualificationApi.MapQualification(api);
         Clientele.Segments.SegmentsApi.MapSegments(api);
         // Unknown API paths get a problem document, not the UI's HTML.

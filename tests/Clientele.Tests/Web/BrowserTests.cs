@@ -55,15 +55,8 @@ public sealed class BrowserTests : IAsyncLifetime
     {
         Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
 
         await page.GotoAsync(_url + "/contacts");
         await Expect(page).ToHaveURLAsync(_url + "/login?ReturnUrl=%2Fcontacts");
@@ -90,20 +83,9 @@ public sealed class BrowserTests : IAsyncLifetime
     {
         Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
-        await page.GotoAsync(_url + "/login?ReturnUrl=%2Fforms%2Fnew");
-        await page.FillAsync("#email", "owner@shop.test");
-        await page.FillAsync("#password", "owner-password-1");
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page).ToHaveURLAsync(_url + "/forms/new");
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
+        await SignInAsync(page, "/forms/new");
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle); // the page is live: what is typed now stays
 
         await page.GetByLabel("Name (for you)").FillAsync("Spring sign-up");
@@ -137,20 +119,9 @@ public sealed class BrowserTests : IAsyncLifetime
     {
         Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
-        await page.GotoAsync(_url + "/login?ReturnUrl=%2Fsegments");
-        await page.FillAsync("#email", "owner@shop.test");
-        await page.FillAsync("#password", "owner-password-1");
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page).ToHaveURLAsync(_url + "/segments");
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
+        await SignInAsync(page, "/segments");
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
         await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or scroe > 1");
@@ -164,6 +135,31 @@ public sealed class BrowserTests : IAsyncLifetime
         await Expect(row).ToContainTextAsync("Ann and Bob");
         await page.ReloadAsync();
         await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("td[data-label=Members]")).ToHaveTextAsync("2");
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+
+    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    {
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+        return page;
+    }
+
+    /// <summary>Signs the owner in through the login page, landing on <paramref name="path"/>.</summary>
+    private async Task SignInAsync(IPage page, string path)
+    {
+        await page.GotoAsync(_url + "/login?ReturnUrl=" + Uri.EscapeDataString(path));
+        await page.FillAsync("#email", "owner@shop.test");
+        await page.FillAsync("#password", "owner-password-1");
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page).ToHaveURLAsync(_url + path);
     }
 
     public async ValueTask DisposeAsync()
