@@ -201,8 +201,15 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
             return Task.CompletedTask;
         }
 
+        // Pooled connections keep their native handle, and with it these settings: apply them once per handle.
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = [];
+
         private static void Apply(DbConnection connection)
         {
+            if (connection is SqliteConnection { Handle: { } handle } && !Configured.TryAdd(handle, Configured))
+            {
+                return;
+            }
             using var cmd = connection.CreateCommand();
             // NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commits.
             // A 32 MB page cache keeps the hot index pages of the event log in memory.

@@ -44,13 +44,16 @@ internal sealed class StageProjection : IEventConsumer
     {
         var db = context.Db;
         var ids = events.Select(e => e.ContactId).Distinct().ToList();
-        var contacts = await db.Contacts.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        // Only the stage is read; a contact is attached and written only when its stage moves.
+        var stages = await db.Contacts.AsNoTracking().Where(c => ids.Contains(c.Id))
+            .Select(c => new { c.Id, c.Stage }).ToDictionaryAsync(c => c.Id, c => c.Stage, ct);
         var rows = await db.StageFacts.Where(f => ids.Contains(f.ContactId)).ToDictionaryAsync(f => f.ContactId, ct);
         var settings = await LoadSettingsAsync(db, ct);
         var facts = new Dictionary<Guid, StageFacts>();
+        var moved = new Dictionary<Guid, DateTime>();
         foreach (var e in events)
         {
-            if (!contacts.TryGetValue(e.ContactId, out var contact))
+            if (!stages.TryGetValue(e.ContactId, out var stage))
             {
                 continue;
             }
@@ -63,14 +66,23 @@ internal sealed class StageProjection : IEventConsumer
             var decision = Ladder.Decide(current, settings, context.Now, changedAt);
             current = current with { LoyalSince = decision.LoyalSince };
             facts[e.ContactId] = current;
-            if (decision.Stage != contact.Stage)
+            if (decision.Stage != stage)
             {
-                var derived = context.Emit(e, "stage.changed", new { from = contact.Stage.ToApi(), to = decision.Stage.ToApi(), reason = decision.Reason });
+                var derived = context.Emit(e, "stage.changed", new { from = stage.ToApi(), to = decision.Stage.ToApi(), reason = decision.Reason });
                 derived.OccurredAt = changedAt;
-                contact.Stage = decision.Stage;
-                contact.StageSince = changedAt;
-                contact.UpdatedAt = context.Now;
+                stages[e.ContactId] = decision.Stage;
+                moved[e.ContactId] = changedAt;
             }
+        }
+        foreach (var (id, since) in moved)
+        {
+            var contact = db.Contacts.Attach(new Contact { Id = id });
+            contact.Entity.Stage = stages[id];
+            contact.Entity.StageSince = since;
+            contact.Entity.UpdatedAt = context.Now;
+            contact.Property(c => c.Stage).IsModified = true;
+            contact.Property(c => c.StageSince).IsModified = true;
+            contact.Property(c => c.UpdatedAt).IsModified = true;
         }
         foreach (var (id, f) in facts)
         {
