@@ -29,6 +29,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Forms.Form> Forms => Set<Clientele.Forms.Form>();
     public DbSet<Clientele.Segments.Segment> Segments => Set<Clientele.Segments.Segment>();
     public DbSet<Clientele.Segments.SegmentMember> SegmentMembers => Set<Clientele.Segments.SegmentMember>();
+    public DbSet<Clientele.Segments.SegmentCount> SegmentCounts => Set<Clientele.Segments.SegmentCount>();
     public DbSet<Clientele.Forms.LandingPage> LandingPages => Set<Clientele.Forms.LandingPage>();
     public DbSet<Clientele.Forms.LandingVariant> LandingVariants => Set<Clientele.Forms.LandingVariant>();
     public DbSet<Clientele.Outbox.OutboxMessage> OutboxMessages => Set<Clientele.Outbox.OutboxMessage>();
@@ -53,10 +54,13 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             var key = args[1] is Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlConstantExpression { Value: string k }
                 ? k
                 : throw new InvalidOperationException("AttributeText needs a constant key.");
+            // json_extract answers a JSON number as a number; as text it compares like PostgreSQL's (2 = "2").
             return Kind == DatabaseKind.Sqlite
-                ? new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlFunctionExpression("json_extract",
-                    [args[0], new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlConstantExpression("$.\"" + key.Replace("\"", "", StringComparison.Ordinal) + "\"", args[1].TypeMapping)],
-                    nullable: true, argumentsPropagateNullability: [false, false], typeof(string), args[1].TypeMapping)
+                ? new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlUnaryExpression(System.Linq.Expressions.ExpressionType.Convert,
+                    new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlFunctionExpression("json_extract",
+                        [args[0], new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlConstantExpression("$.\"" + key.Replace("\"", "", StringComparison.Ordinal) + "\"", args[1].TypeMapping)],
+                        nullable: true, argumentsPropagateNullability: [false, false], typeof(string), args[1].TypeMapping),
+                    typeof(string), args[1].TypeMapping)
                 : new Microsoft.EntityFrameworkCore.Query.SqlExpressions.SqlFunctionExpression("jsonb_extract_path_text",
                     [args[0], args[1]], nullable: true, argumentsPropagateNullability: [false, false], typeof(string), args[1].TypeMapping);
         });
@@ -191,6 +195,11 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("segment_members");
             e.HasKey(x => new { x.SegmentId, x.ContactId });
             e.HasIndex(x => x.ContactId);
+        });
+        b.Entity<Clientele.Segments.SegmentCount>(e =>
+        {
+            e.ToTable("segment_counts");
+            e.HasKey(x => new { x.SegmentId, x.Day });
         });
         b.Entity<Clientele.Forms.LandingPage>(e =>
         {

@@ -73,6 +73,10 @@ internal static class Membership
             db.Events.Add(Move(m.ContactId, "segment.exited", segment, now, causeEventId));
         }
         segment.MemberCount += entered.Count - exited.Count;
+        if (entered.Count + exited.Count > 0)
+        {
+            await SegmentTrend.RecordAsync(db, segment, now, ct);
+        }
         return (entered.Count, exited.Count);
     }
 
@@ -115,6 +119,7 @@ internal static class Membership
                 db.SegmentMembers.RemoveRange(gone);
                 segment.MemberCount = await db.SegmentMembers.CountAsync(m => m.SegmentId == segmentId, ct) - gone.Count;
                 segment.RebuiltAt = now;
+                await SegmentTrend.RecordAsync(db, segment, now, ct);
                 await db.SaveChangesAsync(ct);
                 progress?.Report(1);
                 return;

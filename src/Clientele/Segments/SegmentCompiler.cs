@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Data;
+using Clientele.Events;
 using Clientele.Lifecycle;
 
 namespace Clientele.Segments;
@@ -15,7 +16,7 @@ internal static class SegmentCompiler
     private static readonly string[] TextFields = ["email", "firstName", "lastName", "phone", "locale", "timeZone", "source", "referrer", "utmSource", "utmMedium", "utmCampaign"];
     private static readonly string[] ValueFields = ["pAlive", "expectedPurchases90", "expectedPurchases365", "clv", "rfm"];
     private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity"];
-    private static readonly string[] Calls = ["orders.count", "orders.revenue", "events.count", "bought", "sent", "opened", "clicked", "segment"];
+    private static readonly string[] Calls = ["orders.count", "orders.revenue", "orders.first", "orders.last", "events.count", "events.first", "events.last", "bought", "sent", "opened", "clicked", "segment"];
 
     public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now)
     {
@@ -156,12 +157,28 @@ internal static class SegmentCompiler
                 }
             case "events.count":
                 {
-                    var type = x.Args.TryGetValue("type", out var t) ? TextOf(t) : null;
                     var n = (int)NumberOf(Required(x));
-                    Expression<Func<Contact, int>> count = type is null
-                        ? c => db.Events.Count(e => e.ContactId == c.Id && e.OccurredAt >= since)
-                        : c => db.Events.Count(e => e.ContactId == c.Id && e.Type == type && e.OccurredAt >= since);
+                    var filter = EventFilter(x, x.Args.TryGetValue("type", out var t) ? TextOf(t) : null);
+                    Expression<Func<Contact, int>> count = c => db.Events.Where(filter).Count(e => e.ContactId == c.Id && e.OccurredAt >= since);
                     return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
+                }
+            case "events.first" or "events.last":
+                {
+                    NoComparison(x);
+                    var filter = EventFilter(x, x.Args.TryGetValue("type", out var t) ? TextOf(t) : throw new SegmentQueryException($"{x.Name}(…) needs type: \"…\".", x.Line, x.Column));
+                    return name == "events.last"
+                        ? c => db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt >= since)
+                        : c => db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt >= since)
+                            && !db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt < since);
+                }
+            case "orders.first" or "orders.last":
+                {
+                    NoComparison(x);
+                    NoOtherArgs(x, "within");
+                    return name == "orders.last"
+                        ? c => db.Orders.Any(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since)
+                        : c => db.Orders.Any(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since)
+                            && !db.Orders.Any(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt < since);
                 }
             case "bought":
                 {
@@ -185,11 +202,39 @@ internal static class SegmentCompiler
             case "sent" or "opened" or "clicked":
                 {
                     NoComparison(x);
-                    var type = "email." + name;
-                    return c => db.Events.Any(e => e.ContactId == c.Id && e.Type == type && e.OccurredAt >= since);
+                    var filter = EventFilter(x, "email." + name);
+                    return c => db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt >= since);
                 }
             default:
                 throw Unknown(x.Name, x.Line, x.Column, Calls);
+        }
+    }
+
+    /// <summary>
+    /// Events of one type (any type when null) whose properties match the call's other arguments as text:
+    /// <c>events.count(type: "page.viewed", path: "/pricing")</c> counts views of the pricing page.
+    /// </summary>
+    private static Expression<Func<Event, bool>> EventFilter(SegmentNode.Call x, string? type)
+    {
+        var e = Expression.Parameter(typeof(Event), "e");
+        Expression body = type is null
+            ? Expression.Constant(true)
+            : Expression.Equal(Expression.Property(e, nameof(Event.Type)), Expression.Constant(type));
+        foreach (var (key, value) in x.Args.Where(a => !Is(a.Key, "type") && !Is(a.Key, "within")).OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            var property = Expression.Call(typeof(ClienteleDb).GetMethod(nameof(ClienteleDb.AttributeText))!,
+                Expression.Property(e, nameof(Event.Properties)), Expression.Constant(key));
+            var text = value.Number is { } number ? number.ToString(System.Globalization.CultureInfo.InvariantCulture) : TextOf(value);
+            body = Expression.AndAlso(body, Expression.Equal(property, Expression.Constant(text, typeof(string))));
+        }
+        return Expression.Lambda<Func<Event, bool>>(body, e);
+    }
+
+    private static void NoOtherArgs(SegmentNode.Call x, params string[] allowed)
+    {
+        if (x.Args.Keys.FirstOrDefault(k => !allowed.Any(a => Is(a, k))) is { } other)
+        {
+            throw new SegmentQueryException($"{x.Name}(…) takes {string.Join(", ", allowed.Select(a => a + ":"))} only, not {other}:.", x.Line, x.Column);
         }
     }
 

@@ -70,8 +70,8 @@ internal static class SegmentDependencies
         SegmentNode.Within w => w.Field.Equals("lastActivity", StringComparison.OrdinalIgnoreCase),
         SegmentNode.Call c => c.Name.ToLowerInvariant() switch
         {
-            "orders.count" or "orders.revenue" or "bought" => eventType is "order.placed" or "order.refunded" or "order.cancelled",
-            "events.count" => c.Args.TryGetValue("type", out var t) ? (t.Text ?? t.Word) == eventType : true,
+            "orders.count" or "orders.revenue" or "orders.first" or "orders.last" or "bought" => eventType is "order.placed" or "order.refunded" or "order.cancelled",
+            "events.count" or "events.first" or "events.last" => c.Args.TryGetValue("type", out var t) ? (t.Text ?? t.Word) == eventType : true,
             "segment" => eventType is "segment.entered" or "segment.exited",
             var email => eventType == "email." + email,
         },

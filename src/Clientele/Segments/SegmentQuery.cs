@@ -89,6 +89,18 @@ internal sealed class SegmentParser
         return node;
     }
 
+    /// <summary>One value on its own (a number, a duration such as 30d, "text" or a word), as the builder's editors give it.</summary>
+    public static SegmentValue ParseValue(string text)
+    {
+        var parser = new SegmentParser(Lex(text ?? ""));
+        var value = parser.ParseValue();
+        if (parser.Peek.Kind != Kind.End)
+        {
+            throw new SegmentQueryException($"Expected one value, found {Describe(parser.Peek)} after it.", parser.Peek.Line, parser.Peek.Column);
+        }
+        return value;
+    }
+
     private Token Peek => _tokens[_at];
 
     private Token Next() => _tokens[_at++];

@@ -198,27 +198,10 @@ internal static class SegmentsApi
         {
             return notStatic;
         }
-        var known = (await db.Contacts.Where(c => ids.Contains(c.Id) && c.DeletedAt == null).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-        var present = (await db.SegmentMembers.Where(m => m.SegmentId == id && ids.Contains(m.ContactId)).Select(m => m.ContactId).ToListAsync(ct)).ToHashSet();
-        var now = time.GetUtcNow().UtcDateTime;
-        var errors = new List<FieldError>();
-        var added = 0;
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (!known.Contains(ids[i]))
-            {
-                errors.Add(new FieldError($"/contactIds/{i}", $"No contact has the id {ids[i]}."));
-            }
-            else if (present.Add(ids[i]))
-            {
-                db.SegmentMembers.Add(new SegmentMember { SegmentId = id, ContactId = ids[i], Since = now });
-                db.Events.Add(Membership.Move(ids[i], "segment.entered", segment!, now, null));
-                added++;
-            }
-        }
-        segment!.MemberCount += added;
+        var result = await StaticLists.AddAsync(db, segment!, ids, time.GetUtcNow().UtcDateTime, ct);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(new AddResult(added, ids.Count - added - errors.Count, errors));
+        return TypedResults.Ok(new AddResult(result.Added, result.AlreadyMembers,
+            [.. result.Errors.Select(e => new FieldError($"/contactIds/{e.Index}", e.Message))]));
     }
 
     internal static async Task<IResult> RemoveMemberAsync(Guid id, Guid contactId, ClienteleDatabase database, ClienteleDb db, TimeProvider time, CancellationToken ct)
@@ -229,14 +212,10 @@ internal static class SegmentsApi
         {
             return notStatic;
         }
-        var member = await db.SegmentMembers.FirstOrDefaultAsync(m => m.SegmentId == id && m.ContactId == contactId, ct);
-        if (member is null)
+        if (!await StaticLists.RemoveAsync(db, segment!, contactId, time.GetUtcNow().UtcDateTime, ct))
         {
             return ApiProblems.NotFound($"Contact {contactId} is not in this list.");
         }
-        db.SegmentMembers.Remove(member);
-        db.Events.Add(Membership.Move(contactId, "segment.exited", segment!, time.GetUtcNow().UtcDateTime, null));
-        segment!.MemberCount--;
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }

@@ -90,7 +90,10 @@ public sealed class SegmentQueryTests
             Buy(ann, "3", 200, 25, "Coffee");
             Buy(bob, "4", 5, 12, "Coffee");
             data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "email.opened", OccurredAt = now.AddDays(-3), ReceivedAt = now, Properties = "{}", Source = "test" });
-            data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "page.viewed", OccurredAt = now.AddDays(-1), ReceivedAt = now, Properties = "{}", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "page.viewed", OccurredAt = now.AddDays(-1), ReceivedAt = now, Properties = """{"path": "/pricing"}""", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = ann.Id, Type = "page.viewed", OccurredAt = now.AddDays(-100), ReceivedAt = now, Properties = """{"path": "/pricing"}""", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = ann.Id, Type = "page.viewed", OccurredAt = now.AddDays(-1), ReceivedAt = now, Properties = """{"path": "/"}""", Source = "test" });
+            data.Events.Add(new Clientele.Events.Event { ContactId = bob.Id, Type = "email.clicked", OccurredAt = now.AddDays(-1), ReceivedAt = now, Properties = """{"campaign": "spring", "step": 2}""", Source = "test" });
             data.Events.Add(new Clientele.Events.Event { ContactId = cleo.Id, Type = "page.viewed", OccurredAt = now.AddDays(-2), ReceivedAt = now, Properties = "{}", Source = "test" });
             await data.SaveChangesAsync();
         }
@@ -116,6 +119,16 @@ public sealed class SegmentQueryTests
         Assert.Equal(["ann"], await Members("""clv >= 100 and rfm = "555" """));
         Assert.Equal(["cleo"], await Members("consent.newsletter = subscribed"));
         Assert.Equal(["cleo"], await Members("""opened(within: 7d) and events.count(type: "page.viewed", within: 30d) >= 2"""));
+        Assert.Equal(["ann", "cleo"], await Members("""events.count(type: "page.viewed", path: "/pricing") >= 1"""));
+        Assert.Equal(["cleo"], await Members("""events.count(type: "page.viewed", path: "/pricing", within: 30d) >= 1"""));
+        Assert.Equal(["cleo"], await Members("""events.first(type: "page.viewed", within: 30d)"""));
+        Assert.Equal(["ann", "cleo"], await Members("""events.last(type: "page.viewed", within: 30d)"""));
+        Assert.Equal(["ann"], await Members("""not events.last(type: "page.viewed", path: "/pricing", within: 30d) and events.count(type: "page.viewed", path: "/pricing") >= 1"""));
+        Assert.Equal(["bob"], await Members("""clicked(within: 7d, campaign: "spring", step: 2)"""));
+        Assert.Empty(await Members("""clicked(within: 7d, campaign: "autumn")"""));
+        Assert.Equal(["bob"], await Members("orders.first(within: 30d)"));
+        Assert.Equal(["ann", "bob"], await Members("orders.last(within: 30d)"));
+        Assert.Equal(["ann"], await Members("orders.last(within: 90d) and not orders.last(within: 7d)"));
         Assert.Equal(["ann"], await Members("birthday within 7d"));
         Assert.Equal(["ann"], await Members("""attributes.role = "owner" """));
         Assert.Equal(["bob", "cleo"], await Members("""attributes.role != "owner" """));

@@ -124,17 +124,76 @@ public sealed class BrowserTests : IAsyncLifetime
         await SignInAsync(page, "/segments");
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Text" }).ClickAsync();
         await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or scroe > 1");
         await Expect(page.GetByText("Did you mean score?")).ToBeVisibleAsync();
         await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or firstName = \"Bob\"");
         await Expect(page.Locator("[data-test=live-count]")).ToContainTextAsync("2 contacts match");
-        await page.GetByLabel("Name").FillAsync("Ann and Bob");
+
+        // The builder shows the same query, and what is built there is written back as text.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Builder" }).ClickAsync();
+        await Expect(page.Locator("[data-test=builder-row]")).ToHaveCountAsync(2);
+        await Expect(page.Locator("[data-test=builder-value]").First).ToHaveValueAsync("Ann");
+        await page.Locator("[data-test=builder-value]").Nth(1).FillAsync("Cleo");
+        await page.Locator("[data-test=builder-value]").Nth(1).BlurAsync();
+        await Expect(page.Locator("[data-test=builder-text]")).ToHaveTextAsync("firstName = \"Ann\" or firstName = \"Cleo\"");
+        await Expect(page.Locator("[data-test=live-count]")).ToContainTextAsync("2 contacts match");
+        await page.Locator("[data-test=add-condition]").First.ClickAsync();
+        await Expect(page.Locator("[data-test=builder-text]")).ToHaveTextAsync("firstName = \"Ann\" or firstName = \"Cleo\" or stage >= Lead");
+        await Expect(page.Locator("[data-test=live-count]")).ToContainTextAsync("3 contacts match");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove condition" }).Last.ClickAsync();
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Text" }).ClickAsync();
+        await Expect(page.GetByLabel("Who")).ToHaveValueAsync("firstName = \"Ann\" or firstName = \"Cleo\"");
+
+        await page.GetByLabel("Name").FillAsync("Ann and Cleo");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save segment" }).ClickAsync();
 
         var row = page.Locator("[data-test=segments] tbody tr").First;
-        await Expect(row).ToContainTextAsync("Ann and Bob");
+        await Expect(row).ToContainTextAsync("Ann and Cleo");
         await page.ReloadAsync();
         await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("td[data-label=Members]")).ToHaveTextAsync("2");
+        await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("[data-test=trend]")).ToHaveTextAsync("+2");
+
+        // Editing loads the segment into the builder.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await Expect(page.Locator("[data-test=editor] h2")).ToContainTextAsync("Edit “Ann and Cleo”");
+        await Expect(page.Locator("[data-test=builder-row]")).ToHaveCountAsync(2);
+    }
+
+    [Fact]
+    public async Task A_marketer_fills_a_static_list_by_hand_and_from_a_csv_file()
+    {
+        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
+        await SignInAsync(page, "/segments");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        await page.GetByLabel("Name").FillAsync("Trade show");
+        await page.GetByLabel("Static list").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save segment" }).ClickAsync();
+        await Expect(page.Locator("[data-test=segments] tbody tr").First).ToContainTextAsync("(static list)");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Members" }).ClickAsync();
+        await Expect(page.Locator("[data-test=members]")).ToContainTextAsync("No members yet");
+        await page.GetByLabel("Add by e-mail").FillAsync("BOB@example.com");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
+        await Expect(page.Locator("[data-test=list-message]")).ToContainTextAsync("BOB@example.com added.");
+
+        var csv = Path.Combine(_dir, "show.csv");
+        await File.WriteAllTextAsync(csv, "name,email\nAnn,ann@example.com\nBob,bob@example.com\nZed,zed@example.com\nNobody,\n");
+        await page.Locator("[data-test=csv]").SetInputFilesAsync(csv);
+        var message = page.Locator("[data-test=list-message]");
+        await Expect(message).ToContainTextAsync("show.csv: 1 added, 1 already on the list, 2 not added.");
+        await Expect(message).ToContainTextAsync("Row 3: No contact has the e-mail zed@example.com.");
+        await Expect(message).ToContainTextAsync("Row 4: The row names no contact (empty).");
+        await Expect(page.Locator("[data-test=member-rows] tr")).ToHaveCountAsync(2);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove bob@example.com" }).ClickAsync();
+        await Expect(page.Locator("[data-test=member-rows] tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("td[data-label=Members]")).ToHaveTextAsync("1");
     }
 
     private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()

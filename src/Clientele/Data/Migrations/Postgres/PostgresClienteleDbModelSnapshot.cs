@@ -827,6 +827,22 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("segments", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Segments.SegmentCount", b =>
+                {
+                    b.Property<Guid>("SegmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<int>("Members")
+                        .HasColumnType("integer");
+
+                    b.HasKey("SegmentId", "Day");
+
+                    b.ToTable("segment_counts", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Segments.SegmentMember", b =>
                 {
                     b.Property<Guid>("SegmentId")

@@ -824,6 +824,22 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("segments", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Segments.SegmentCount", b =>
+                {
+                    b.Property<byte[]>("SegmentId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Members")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SegmentId", "Day");
+
+                    b.ToTable("segment_counts", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Segments.SegmentMember", b =>
                 {
                     b.Property<byte[]>("SegmentId")
