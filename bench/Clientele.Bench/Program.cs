@@ -3,6 +3,7 @@ using Clientele.Bench;
 
 // dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
 // dotnet run -c Release --project bench/Clientele.Bench -- forms [--rate 200] [--seconds 30]
+// dotnet run -c Release --project bench/Clientele.Bench -- segments [--postgres CONN] [--contacts N] [--events N] [--orders N]
 // dotnet run -c Release --project bench/Clientele.Bench -- micro
 // dotnet run -c Release --project bench/Clientele.Bench -- clv   (the customer-value benchmarks, see docs/benchmarks.md)
 if (args.Length > 0 && args[0] == "clv")
@@ -13,6 +14,10 @@ if (args.Length > 0 && args[0] == "clv")
 if (args.Length > 0 && args[0] == "forms")
 {
     return await FormRun.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "segments")
+{
+    return await SegmentRun.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "micro")
 {

@@ -59,18 +59,25 @@ internal static class Membership
         }
         var matching = (await candidates.Where(predicate).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
         var members = await stored.ToListAsync(ct);
+        return await ApplyAsync(db, segment, matching, members, now, _ => causeEventId, ct);
+    }
+
+    /// <summary>Makes the stored <paramref name="members"/> (of the contacts looked at) equal to <paramref name="matching"/>.</summary>
+    private static async Task<(int Entered, int Exited)> ApplyAsync(ClienteleDb db, Segment segment, HashSet<Guid> matching, List<SegmentMember> members,
+        DateTime now, Func<Guid, long?> causeOf, CancellationToken ct)
+    {
         var current = members.Select(m => m.ContactId).ToHashSet();
         var entered = matching.Where(id => !current.Contains(id)).ToList();
         var exited = members.Where(m => !matching.Contains(m.ContactId)).ToList();
         foreach (var id in entered)
         {
             db.SegmentMembers.Add(new SegmentMember { SegmentId = segment.Id, ContactId = id, Since = now });
-            db.Events.Add(Move(id, "segment.entered", segment, now, causeEventId));
+            db.Events.Add(Move(id, "segment.entered", segment, now, causeOf(id)));
         }
         foreach (var m in exited)
         {
             db.SegmentMembers.Remove(m);
-            db.Events.Add(Move(m.ContactId, "segment.exited", segment, now, causeEventId));
+            db.Events.Add(Move(m.ContactId, "segment.exited", segment, now, causeOf(m.ContactId)));
         }
         segment.MemberCount += entered.Count - exited.Count;
         if (entered.Count + exited.Count > 0)
@@ -78,6 +85,46 @@ internal static class Membership
             await SegmentTrend.RecordAsync(db, segment, now, ct);
         }
         return (entered.Count, exited.Count);
+    }
+
+    /// <summary>Contacts per statement: enough to keep a busy batch to a few statements, few enough for any database's parameter limit.</summary>
+    private const int ManyContacts = 500;
+
+    /// <summary>
+    /// Re-evaluates the <paramref name="changed"/> segments among <paramref name="segments"/> for <paramref name="contacts"/>:
+    /// one query per changed segment for who matches, one for what is stored for all of them.
+    /// Does not save. Returns how many moves it made; each is caused by <paramref name="causeOf"/>(segment, contact).
+    /// </summary>
+    public static async Task<int> UpdateManyAsync(ClienteleDb db, IReadOnlyList<(Segment Segment, SegmentNode Node)> segments, IReadOnlySet<Guid> changed,
+        IReadOnlyList<Guid> contacts, DateTime now, Func<Guid, Guid, long?> causeOf, CancellationToken ct)
+    {
+        var moves = 0;
+        var targets = segments.Where(s => changed.Contains(s.Segment.Id)).ToList();
+        for (var from = 0; from < contacts.Count && targets.Count > 0; from += ManyContacts)
+        {
+            var slice = contacts.Skip(from).Take(ManyContacts).ToList();
+            var stored = (await db.SegmentMembers.Where(m => slice.Contains(m.ContactId)).ToListAsync(ct))
+                .Where(m => changed.Contains(m.SegmentId)).ToLookup(m => m.SegmentId);
+            var people = await db.Contacts.AsNoTracking().Include(c => c.Consents).Where(c => slice.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+            foreach (var (segment, node) in targets)
+            {
+                // Only contacts whose membership may differ are asked of the database: where the contact row alone
+                // already agrees with what is stored, nothing can move.
+                var members = stored[segment.Id].ToDictionary(m => m.ContactId);
+                var check = slice.Where(id => !people.TryGetValue(id, out var person)
+                    || SegmentCompiler.Guess(node, person, now) != members.ContainsKey(id)).ToList();
+                if (check.Count == 0)
+                {
+                    continue;
+                }
+                var predicate = SegmentCompiler.Compile(node, db, now);
+                var matching = (await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+                var (entered, exited) = await ApplyAsync(db, segment, matching, [.. check.Where(members.ContainsKey).Select(id => members[id])], now,
+                    contact => causeOf(segment.Id, contact), ct);
+                moves += entered + exited;
+            }
+        }
+        return moves;
     }
 
     internal static Event Move(Guid contactId, string type, Segment segment, DateTime now, long? cause) => new()
@@ -91,17 +138,34 @@ internal static class Membership
         CauseEventId = cause,
     };
 
-    /// <summary>Rebuilds a dynamic segment from scratch, in slices of contacts so each transaction stays short.</summary>
+    /// <summary>A rebuild's one query over all contacts may run this long; it never runs unbounded.</summary>
+    public static readonly TimeSpan RebuildLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Rebuilds a dynamic segment from scratch: one query finds every contact who matches now, the difference with
+    /// the stored members is applied in slices (each contact checked again, so a move made meanwhile by an event
+    /// is not undone), and the member count is taken afresh.
+    /// </summary>
     public static async Task RebuildAsync(ClienteleDatabase database, Guid segmentId, TimeProvider time, CancellationToken ct, IProgress<double>? progress = null)
     {
-        int total;
+        HashSet<Guid> matching, stored;
         await using (var db = database.CreateDbContext())
         {
-            total = await db.Contacts.CountAsync(c => c.DeletedAt == null, ct);
+            var segment = await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == segmentId, ct);
+            if (segment is null || segment.Static)
+            {
+                return;
+            }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(RebuildLimit);
+            var predicate = SegmentCompiler.Compile(SegmentParser.Parse(segment.Query), db, time.GetUtcNow().UtcDateTime);
+            db.Database.SetCommandTimeout(RebuildLimit);
+            matching = [.. await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null).Where(predicate).Select(c => c.Id).ToListAsync(limit.Token)];
+            progress?.Report(0.3);
+            stored = [.. await db.SegmentMembers.AsNoTracking().Where(m => m.SegmentId == segmentId).Select(m => m.ContactId).ToListAsync(limit.Token)];
         }
-        var done = 0;
-        var offset = 0;
-        while (true)
+        var moves = matching.Where(id => !stored.Contains(id)).Concat(stored.Where(id => !matching.Contains(id))).ToList();
+        for (var done = 0; ; done += Batch)
         {
             using var gate = await database.EnterWriteAsync(ct);
             await using var db = database.CreateDbContext();
@@ -110,25 +174,19 @@ internal static class Membership
             {
                 return;
             }
-            var slice = await db.Contacts.AsNoTracking().OrderBy(c => c.Id).Skip(offset).Take(Batch).Select(c => c.Id).ToListAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
-            if (slice.Count == 0)
+            if (done >= moves.Count)
             {
-                // Members whose contact is gone (deleted) leave too.
-                var gone = await db.SegmentMembers.Where(m => m.SegmentId == segmentId && db.Contacts.Any(c => c.Id == m.ContactId && c.DeletedAt != null)).ToListAsync(ct);
-                db.SegmentMembers.RemoveRange(gone);
-                segment.MemberCount = await db.SegmentMembers.CountAsync(m => m.SegmentId == segmentId, ct) - gone.Count;
+                segment.MemberCount = await db.SegmentMembers.CountAsync(m => m.SegmentId == segmentId, ct);
                 segment.RebuiltAt = now;
                 await SegmentTrend.RecordAsync(db, segment, now, ct);
                 await db.SaveChangesAsync(ct);
                 progress?.Report(1);
                 return;
             }
-            offset += slice.Count;
-            await UpdateAsync(db, segment, slice, now, null, ct);
+            await UpdateAsync(db, segment, moves.GetRange(done, Math.Min(Batch, moves.Count - done)), now, null, ct);
             await db.SaveChangesAsync(ct);
-            done += slice.Count;
-            progress?.Report(total == 0 ? 1 : Math.Min(1, (double)done / total));
+            progress?.Report(0.3 + 0.7 * Math.Min(1, (double)(done + Batch) / moves.Count));
         }
     }
 }

@@ -259,6 +259,91 @@ internal static class SegmentCompiler
         throw new SegmentQueryException($"\"{w.Field}\" cannot be used with within; use birthday, createdAt or lastActivity.", w.Line, w.Column);
     }
 
+    /// <summary>
+    /// What a condition says of one loaded contact (with its consents), as far as the contact row alone decides it:
+    /// true or false for stage, score, health, tags, consent, predictions and dates; null (unknown) for anything that
+    /// needs orders, events, other segments or text matching, which only the database answers. Used to skip queries
+    /// that cannot change a membership; it never decides a move on its own.
+    /// </summary>
+    public static bool? Guess(SegmentNode node, Contact c, DateTime now)
+    {
+        try
+        {
+            return c.DeletedAt is not null ? false : GuessNode(node, c, now);
+        }
+        catch (SegmentQueryException)
+        {
+            return null;
+        }
+    }
+
+    private static bool? GuessNode(SegmentNode node, Contact c, DateTime now) => node switch
+    {
+        SegmentNode.And a => GuessNode(a.Left, c, now) is var l && l == false ? false : GuessNode(a.Right, c, now) is var r && r == false ? false : l == true && r == true ? true : null,
+        SegmentNode.Or o => GuessNode(o.Left, c, now) is var l && l == true ? true : GuessNode(o.Right, c, now) is var r && r == true ? true : l == false && r == false ? false : null,
+        SegmentNode.Not n => !GuessNode(n.Inner, c, now),
+        SegmentNode.Compare x => GuessCompare(x, c),
+        SegmentNode.Within w when Is(w.Field, "birthday") => c.Birthday is { } b && Enumerable.Range(0, Math.Min((int)Math.Ceiling(w.Span.TotalDays) + 1, 366))
+            .Select(d => DateOnly.FromDateTime(now).AddDays(d)).Any(d => d.Month == b.Month && d.Day == b.Day),
+        SegmentNode.Within w when Is(w.Field, "createdAt") => c.CreatedAt >= now - w.Span,
+        SegmentNode.Within w when Is(w.Field, "lastActivity") => c.LastActivityAt is { } at && at >= now - w.Span,
+        _ => null,
+    };
+
+    private static bool? GuessCompare(SegmentNode.Compare x, Contact c)
+    {
+        var field = x.Field;
+        if (Is(field, "stage"))
+        {
+            return Holds(x.Op, ((int)c.Stage).CompareTo((int)StageOf(x.Value)));
+        }
+        if (Is(field, "score"))
+        {
+            return Holds(x.Op, c.Score.CompareTo((int)NumberOf(x.Value)));
+        }
+        if (Is(field, "health") && StageNames.TryParseHealth(TextOf(x.Value), out var health) && x.Op is "=" or "!=")
+        {
+            return (c.Health == health) == (x.Op == "=");
+        }
+        if (Is(field, "tag") && x.Op is "=" or "!=")
+        {
+            return c.Tags.Contains(TextOf(x.Value), StringComparer.Ordinal) == (x.Op == "=");
+        }
+        if (field.StartsWith("consent.", StringComparison.OrdinalIgnoreCase) && ConsentRules.TryParseStatus(TextOf(x.Value), out var status) && x.Op is "=" or "!=")
+        {
+            var topic = field["consent.".Length..];
+            return c.Consents.Any(k => k.Topic == topic && k.Status == status) == (x.Op == "=");
+        }
+        if (ValueFields.FirstOrDefault(f => Is(field, f)) is { } value && value != "rfm")
+        {
+            if (c.Value is not { } v)
+            {
+                return false;
+            }
+            var n = NumberOf(x.Value);
+            var actual = value switch
+            {
+                "pAlive" => v.ProbabilityAlive,
+                "expectedPurchases90" => v.ExpectedPurchases90,
+                "expectedPurchases365" => v.ExpectedPurchases365,
+                _ => (double)v.PredictedValue,
+            };
+            return Holds(x.Op, actual.CompareTo(n));
+        }
+        return null;
+    }
+
+    private static bool? Holds(string op, int comparison) => op switch
+    {
+        "=" => comparison == 0,
+        "!=" => comparison != 0,
+        "<" => comparison < 0,
+        "<=" => comparison <= 0,
+        ">" => comparison > 0,
+        ">=" => comparison >= 0,
+        _ => null,
+    };
+
     private static Expression<Func<Contact, bool>> Ordered<T>(SegmentNode.Compare x, T value,
         Func<T, Expression<Func<Contact, bool>>> eq, Func<T, Expression<Func<Contact, bool>>> ne,
         Func<T, Expression<Func<Contact, bool>>> lt, Func<T, Expression<Func<Contact, bool>>> le,

@@ -34,8 +34,12 @@ internal sealed class SegmentProjection : IEventConsumer
 
     async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
-        var segments = await context.Db.Segments.Where(s => !s.Static).ToListAsync(ct);
+        var segments = await context.Db.Segments.Where(s => !s.Static).OrderBy(s => s.Id).ToListAsync(ct);
         _dynamic = segments.Count > 0 ? Some : None;
+        var parsed = new List<(Segment, SegmentNode)>();
+        var changed = new HashSet<Guid>();
+        var touched = new HashSet<Guid>();
+        var causes = new Dictionary<(Guid Segment, Guid Contact), long>();
         foreach (var segment in segments)
         {
             SegmentNode node;
@@ -47,13 +51,22 @@ internal sealed class SegmentProjection : IEventConsumer
             {
                 continue; // saved queries are checked; one made invalid by a later change waits for its owner
             }
-            var touched = events.Where(e => SegmentDependencies.CanChange(node, e.Type)).ToList();
-            if (touched.Count == 0)
+            parsed.Add((segment, node));
+            var moving = events.Where(e => SegmentDependencies.CanChange(node, e.Type)).ToList();
+            if (moving.Count > 0)
             {
-                continue;
+                changed.Add(segment.Id);
+                foreach (var e in moving)
+                {
+                    touched.Add(e.ContactId);
+                    causes[(segment.Id, e.ContactId)] = e.Id; // the latest event that could move this contact
+                }
             }
-            var contacts = touched.Select(e => e.ContactId).Distinct().ToList();
-            await Membership.UpdateAsync(context.Db, segment, contacts, context.Now, touched[^1].Id, ct);
+        }
+        if (changed.Count > 0)
+        {
+            await Membership.UpdateManyAsync(context.Db, parsed, changed, [.. touched], context.Now,
+                (segment, contact) => causes.TryGetValue((segment, contact), out var id) ? id : events[^1].Id, ct);
         }
     }
 }

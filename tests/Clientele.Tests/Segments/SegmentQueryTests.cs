@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using Clientele.Commerce;
 using Clientele.Contacts;
@@ -142,5 +143,75 @@ public sealed class SegmentQueryTests
         Assert.Equal(2, problem.GetProperty("line").GetInt32());
         Assert.Equal(5, problem.GetProperty("column").GetInt32());
         Assert.Contains("Did you mean score?", problem.GetProperty("detail").GetString());
+    }
+}
+
+public sealed class SegmentGuessTests
+{
+    private static readonly string[] Queries =
+    [
+        "stage >= Purchase", "stage = Lead", "stage != Trial", "score > 40", "score <= 10", "health = at-risk", "health != unknown",
+        """tag = "vip" """, """tag != "vip" """, "consent.newsletter = subscribed", "consent.newsletter != unsubscribed",
+        "pAlive < 0.5", "clv >= 100", "expectedPurchases90 > 0.2", "birthday within 7d", "createdAt within 30d", "lastActivity within 14d",
+        """not (stage >= Purchase or tag = "vip") and score >= 0""", "stage >= Purchase and orders.count() >= 1", "stage >= Purchase or orders.count() >= 1",
+        """email contains "a" """,
+    ];
+
+    /// <summary>What the contact row alone says (when it says anything) is what the database says.</summary>
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_guess_from_the_contact_row_never_contradicts_the_database(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        var random = new Random(3);
+        await using (var data = app.NewDb())
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var c = new Contact
+                {
+                    Id = Guid.CreateVersion7(),
+                    Email = $"p{i}@example.com",
+                    EmailNormalized = $"p{i}@example.com",
+                    Stage = (Stage)random.Next(1, 11),
+                    Score = random.Next(0, 80),
+                    Health = (Health)random.Next(0, 4),
+                    Tags = random.Next(3) == 0 ? ["vip"] : [],
+                    Birthday = random.Next(2) == 0 ? DateOnly.FromDateTime(now).AddDays(random.Next(-10, 20)).AddYears(-30) : null,
+                    CreatedAt = now.AddDays(-random.Next(0, 90)),
+                    UpdatedAt = now,
+                    LastActivityAt = random.Next(4) == 0 ? null : now.AddDays(-random.Next(0, 30)),
+                    DeletedAt = i % 17 == 0 ? now : null,
+                    Value = random.Next(3) == 0 ? null : new ContactValueScores { ProbabilityAlive = random.NextDouble(), ExpectedPurchases90 = random.NextDouble(), PredictedValue = random.Next(0, 300), Currency = "EUR", RfmCell = "333", ScoredAt = now },
+                };
+                if (random.Next(3) > 0)
+                {
+                    c.Consents.Add(new ContactConsent { ContactId = c.Id, Topic = "newsletter", Status = (ConsentStatus)random.Next(0, 3), At = now, Source = "test" });
+                }
+                data.Contacts.Add(c);
+            }
+            await data.SaveChangesAsync();
+        }
+        await using var check = app.NewDb();
+        var people = await check.Contacts.AsNoTracking().Include(c => c.Consents).ToListAsync();
+        var decided = 0;
+        foreach (var query in Queries)
+        {
+            var node = SegmentParser.Parse(query);
+            var matching = (await check.Contacts.Where(c => c.DeletedAt == null).Where(SegmentCompiler.Compile(node, check, now)).Select(c => c.Id).ToListAsync()).ToHashSet();
+            foreach (var person in people)
+            {
+                if (SegmentCompiler.Guess(node, person, now) is { } guess)
+                {
+                    decided++;
+                    Assert.True(guess == matching.Contains(person.Id), $"{query} for {person.Email}: guessed {guess}");
+                }
+            }
+        }
+        Assert.True(decided > Queries.Length * people.Count / 2, "the guess decides most contact-row conditions");
+        Assert.Null(SegmentCompiler.Guess(SegmentParser.Parse("orders.count() >= 1"), people[1], now));
+        Assert.Null(SegmentCompiler.Guess(SegmentParser.Parse("""email contains "a" """), people[1], now));
     }
 }
