@@ -100,6 +100,11 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
                     // Time windows expire and fields change outside the log: segments are rebuilt once a day too.
                     await using (var db = database.CreateDbContext())
                     {
+                        if (database.Kind == DatabaseKind.Sqlite)
+                        {
+                            // Keeps SQLite's planner statistics fresh, so segment queries keep choosing the right index.
+                            await db.Database.ExecuteSqlRawAsync("PRAGMA optimize;", stoppingToken);
+                        }
                         foreach (var id in await db.Segments.Where(x => !x.Static).Select(x => x.Id).ToListAsync(stoppingToken))
                         {
                             segments.Request(id);

@@ -49,7 +49,7 @@ internal static class Membership
         {
             return (0, 0);
         }
-        var predicate = SegmentCompiler.Compile(SegmentParser.Parse(segment.Query), db, now);
+        var predicate = SegmentCompiler.Compile(SegmentParser.Parse(segment.Query), db, now, few: contacts is not null);
         var candidates = db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null);
         var stored = db.SegmentMembers.Where(m => m.SegmentId == segment.Id);
         if (contacts is not null)
@@ -117,7 +117,7 @@ internal static class Membership
                 {
                     continue;
                 }
-                var predicate = SegmentCompiler.Compile(node, db, now);
+                var predicate = SegmentCompiler.Compile(node, db, now, few: true);
                 var matching = (await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
                 var (entered, exited) = await ApplyAsync(db, segment, matching, [.. check.Where(members.ContainsKey).Select(id => members[id])], now,
                     contact => causeOf(segment.Id, contact), ct);

@@ -18,22 +18,52 @@ internal static class SegmentCompiler
     private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity"];
     private static readonly string[] Calls = ["orders.count", "orders.revenue", "orders.first", "orders.last", "events.count", "events.first", "events.last", "bought", "sent", "opened", "clicked", "segment"];
 
-    public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now)
+    /// <summary>
+    /// The condition as a predicate on contacts. <paramref name="few"/>: the query is limited to a few contacts
+    /// (membership updates), so counts over orders and events stay correlated per contact; over everyone (counts,
+    /// previews, rebuilds) PostgreSQL gets them as one grouped subquery where that is equivalent.
+    /// </summary>
+    public static Expression<Func<Contact, bool>> Compile(SegmentNode node, ClienteleDb db, DateTime now, bool few = false)
     {
         var c = Expression.Parameter(typeof(Contact), "c");
-        return Expression.Lambda<Func<Contact, bool>>(Build(node, c, db, now), c);
+        return Expression.Lambda<Func<Contact, bool>>(Build(node, c, db, now, few), c);
     }
 
-    private static Expression Build(SegmentNode node, ParameterExpression c, ClienteleDb db, DateTime now) => node switch
+    private static Expression Build(SegmentNode node, ParameterExpression c, ClienteleDb db, DateTime now, bool few) => node switch
     {
-        SegmentNode.And a => Expression.AndAlso(Build(a.Left, c, db, now), Build(a.Right, c, db, now)),
-        SegmentNode.Or o => Expression.OrElse(Build(o.Left, c, db, now), Build(o.Right, c, db, now)),
-        SegmentNode.Not n => Expression.Not(Build(n.Inner, c, db, now)),
+        SegmentNode.And a => Expression.AndAlso(Build(a.Left, c, db, now, few), Build(a.Right, c, db, now, few)),
+        SegmentNode.Or o => Expression.OrElse(Build(o.Left, c, db, now, few), Build(o.Right, c, db, now, few)),
+        SegmentNode.Not n => Expression.Not(Build(n.Inner, c, db, now, few)),
         SegmentNode.Compare x => Bind(CompareExpr(x, db), c),
-        SegmentNode.Call x => Bind(CallExpr(x, db, now), c),
+        SegmentNode.Call x => Bind(CallExpr(x, db, now, few), c),
         SegmentNode.Within w => Bind(WithinExpr(w, now), c),
         _ => throw new ArgumentOutOfRangeException(nameof(node)),
     };
+
+    /// <summary>Whether a contact with no rows (an aggregate of 0) satisfies <c>op n</c>.</summary>
+    private static bool ZeroHolds(string op, SegmentValue at, double n) => op switch
+    {
+        "=" => n == 0,
+        "!=" => n != 0,
+        "<" => 0 < n,
+        "<=" => 0 <= n,
+        ">" => 0 > n,
+        ">=" => 0 >= n,
+        _ => throw Error($"Numbers compare with =, !=, <, <=, > or >=, not {op}.", at),
+    };
+
+    /// <summary>
+    /// <c>aggregate(rows of the contact) op n</c>, where a contact without rows fails it, as membership of one grouped
+    /// subquery that PostgreSQL computes once and hashes, instead of a subquery per contact. (SQLite does better with
+    /// the correlated form, which it runs only for contacts that pass the cheaper conditions.)
+    /// </summary>
+    private static Expression<Func<Contact, bool>> Grouped<T>(IQueryable<T> rows, Expression<Func<T, Guid>> contact,
+        Expression<Func<IGrouping<Guid, T>, double>> aggregate, string op, SegmentValue at, double n)
+    {
+        var having = Expression.Lambda<Func<IGrouping<Guid, T>, bool>>(Numeric(op, at, aggregate.Body, n), aggregate.Parameters);
+        var ids = rows.GroupBy(contact).Where(having).Select(g => g.Key);
+        return c => ids.Contains(c.Id);
+    }
 
     /// <summary>Inlines a lambda's body with its parameter replaced by the shared contact parameter.</summary>
     private static Expression Bind(Expression<Func<Contact, bool>> lambda, ParameterExpression c) => new Rebind(lambda.Parameters[0], c).Visit(lambda.Body);
@@ -137,7 +167,7 @@ internal static class SegmentCompiler
         throw Unknown(field, x.Line, x.Column);
     }
 
-    private static Expression<Func<Contact, bool>> CallExpr(SegmentNode.Call x, ClienteleDb db, DateTime now)
+    private static Expression<Func<Contact, bool>> CallExpr(SegmentNode.Call x, ClienteleDb db, DateTime now, bool few)
     {
         var since = x.Args.TryGetValue("within", out var w) ? now - DurationOf(w) : DateTime.MinValue;
         var name = x.Name.ToLowerInvariant();
@@ -146,12 +176,20 @@ internal static class SegmentCompiler
             case "orders.count":
                 {
                     var n = (int)NumberOf(Required(x));
+                    if (!few && db.Kind == DatabaseKind.Postgres && !ZeroHolds(x.Op!, x.Value!, n))
+                    {
+                        return Grouped(db.Orders.Where(o => o.Status == OrderStatus.Placed && o.PlacedAt >= since), o => o.ContactId, g => g.Count(), x.Op!, x.Value!, n);
+                    }
                     Expression<Func<Contact, int>> count = c => db.Orders.Count(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since);
                     return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
                 }
             case "orders.revenue":
                 {
                     var n = NumberOf(Required(x));
+                    if (!few && db.Kind == DatabaseKind.Postgres && !ZeroHolds(x.Op!, x.Value!, n))
+                    {
+                        return Grouped(db.Orders.Where(o => o.Status == OrderStatus.Placed && o.PlacedAt >= since), o => o.ContactId, g => g.Sum(o => (double)o.Total), x.Op!, x.Value!, n);
+                    }
                     Expression<Func<Contact, double>> sum = c => db.Orders.Where(o => o.ContactId == c.Id && o.Status == OrderStatus.Placed && o.PlacedAt >= since).Sum(o => (double)o.Total);
                     return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, sum.Body, n), sum.Parameters);
                 }
@@ -159,6 +197,10 @@ internal static class SegmentCompiler
                 {
                     var n = (int)NumberOf(Required(x));
                     var filter = EventFilter(x, x.Args.TryGetValue("type", out var t) ? TextOf(t) : null);
+                    if (!few && db.Kind == DatabaseKind.Postgres && !ZeroHolds(x.Op!, x.Value!, n))
+                    {
+                        return Grouped(db.Events.Where(filter).Where(e => e.OccurredAt >= since), e => e.ContactId, g => g.Count(), x.Op!, x.Value!, n);
+                    }
                     Expression<Func<Contact, int>> count = c => db.Events.Where(filter).Count(e => e.ContactId == c.Id && e.OccurredAt >= since);
                     return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
                 }

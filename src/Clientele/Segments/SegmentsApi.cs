@@ -24,6 +24,8 @@ internal static class SegmentsApi
         group.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(ApiKeys.WritePolicy).WithSummary("Delete a segment and its membership");
         group.MapPost("/{id:guid}/members", AddMembersAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<MembersInput>("application/json")
             .WithSummary("Add contacts to a static list: {\"contactIds\": [...]}; unknown ids are reported by index, the rest are added");
+        group.MapPost("/{id:guid}/members/csv", AddCsvAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<string>("text/csv")
+            .WithSummary("Add the contacts a CSV file names in its email or id column to a static list; every row is reported");
         group.MapDelete("/{id:guid}/members/{contactId:guid}", RemoveMemberAsync).RequireAuthorization(ApiKeys.WritePolicy)
             .WithSummary("Remove a contact from a static list");
         group.MapGet("/{id:guid}/members", MembersAsync).RequireAuthorization(ApiKeys.ReadPolicy)
@@ -40,10 +42,24 @@ internal static class SegmentsApi
     internal static async Task<IResult> ListAsync(ClienteleDb db, SegmentRebuilds rebuilds, CancellationToken ct) =>
         TypedResults.Ok((await db.Segments.AsNoTracking().OrderBy(s => s.Name).ToListAsync(ct)).Select(s => Dto(s, rebuilds)).ToList());
 
-    internal static async Task<IResult> GetAsync(Guid id, ClienteleDb db, SegmentRebuilds rebuilds, CancellationToken ct) =>
-        await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) is { } s
-            ? TypedResults.Ok(Dto(s, rebuilds))
-            : ApiProblems.NotFound($"There is no segment {id}.");
+    internal sealed record TrendPoint(DateOnly Day, int Members);
+
+    internal sealed record SegmentDetail(Guid Id, string Name, string Query, bool Static, int MemberCount, DateTime? RebuiltAt, double? RebuildProgress,
+        List<TrendPoint> Trend);
+
+    /// <summary>One segment with its member count at the end of each of the last 30 days.</summary>
+    internal static async Task<IResult> GetAsync(Guid id, ClienteleDb db, SegmentRebuilds rebuilds, TimeProvider time, CancellationToken ct)
+    {
+        if (await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) is not { } s)
+        {
+            return ApiProblems.NotFound($"There is no segment {id}.");
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var series = (await SegmentTrend.ReadAsync(db, [id], now, 30, ct))[id];
+        var first = DateOnly.FromDateTime(now).AddDays(-(series.Length - 1));
+        return TypedResults.Ok(new SegmentDetail(s.Id, s.Name, s.Query, s.Static, s.MemberCount, s.RebuiltAt, rebuilds.Progress(s.Id),
+            [.. series.Select((members, i) => new TrendPoint(first.AddDays(i), members))]));
+    }
 
     private static async Task<(SegmentInput? Input, IResult? Problem)> ReadInputAsync(HttpRequest request, CancellationToken ct)
     {
@@ -202,6 +218,36 @@ internal static class SegmentsApi
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(new AddResult(result.Added, result.AlreadyMembers,
             [.. result.Errors.Select(e => new FieldError($"/contactIds/{e.Index}", e.Message))]));
+    }
+
+    internal sealed record CsvRowError(int Row, string Message);
+
+    internal sealed record CsvResult(int Rows, int Added, int AlreadyMembers, List<CsvRowError> Errors);
+
+    /// <summary>The body is the CSV file: rows = added + already members + errors, each error with its data row.</summary>
+    internal static async Task<IResult> AddCsvAsync(Guid id, HttpRequest request, ClienteleDatabase database, ClienteleDb db, TimeProvider time, CancellationToken ct)
+    {
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, ct);
+        body.Position = 0;
+        using var gate = await database.EnterWriteAsync(ct);
+        var (segment, notStatic) = await StaticListAsync(id, db, ct);
+        if (notStatic is not null)
+        {
+            return notStatic;
+        }
+        ListAddResult result;
+        try
+        {
+            result = await StaticLists.AddCsvAsync(db, segment!, body, "The file", time.GetUtcNow().UtcDateTime, ct);
+        }
+        catch (Contacts.ImportFileException ex)
+        {
+            return ApiProblems.Invalid("", ex.Message);
+        }
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new CsvResult(result.Added + result.AlreadyMembers + result.Errors.Count, result.Added, result.AlreadyMembers,
+            [.. result.Errors.Select(e => new CsvRowError(e.Index, e.Message))]));
     }
 
     internal static async Task<IResult> RemoveMemberAsync(Guid id, Guid contactId, ClienteleDatabase database, ClienteleDb db, TimeProvider time, CancellationToken ct)

@@ -142,5 +142,22 @@ public sealed class SegmentMembershipTests
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Equal(["ann@example.com"], await MembersAsync(client, list));
         Assert.Equal(1, (await (await client.GetAsync(list)).ReadJsonAsync()).GetProperty("memberCount").GetInt32());
+
+        // A CSV file: every row is accounted for, errors by data row; the trend ends at today's count.
+        var csv = new StringContent("email,name\nBOB@example.com,Bob\nann@example.com,Ann\nzed@example.com,Zed\n,Nobody\n", System.Text.Encoding.UTF8, "text/csv");
+        var report = await (await client.PostAsync(list + "/members/csv", csv)).ReadJsonAsync();
+        var noColumn = await client.PostAsync(list + "/members/csv", new StringContent("name\nAnn\n", System.Text.Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(4, report.GetProperty("rows").GetInt32());
+        Assert.Equal(1, report.GetProperty("added").GetInt32());
+        Assert.Equal(1, report.GetProperty("alreadyMembers").GetInt32());
+        Assert.Equal([3, 4], report.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("row").GetInt32()));
+        Assert.Equal(HttpStatusCode.BadRequest, noColumn.StatusCode);
+        Assert.Contains("no column named email or id", (await noColumn.ReadJsonAsync()).ToString());
+        var segment = await (await client.GetAsync(list)).ReadJsonAsync();
+        var trend = segment.GetProperty("trend").EnumerateArray().ToList();
+        Assert.Equal(30, trend.Count);
+        Assert.Equal(2, trend[^1].GetProperty("members").GetInt32());
+        Assert.Equal(0, trend[0].GetProperty("members").GetInt32());
     }
 }
