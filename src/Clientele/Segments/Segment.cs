@@ -64,28 +64,40 @@ internal static class Membership
 
     /// <summary>Makes the stored <paramref name="members"/> (of the contacts looked at) equal to <paramref name="matching"/>.</summary>
     private static async Task<(int Entered, int Exited)> ApplyAsync(ClienteleDb db, Segment segment, HashSet<Guid> matching, List<SegmentMember> members,
-        DateTime now, Func<Guid, long?> causeOf, CancellationToken ct)
+        DateTime now, Func<Guid, long?> causeOf, CancellationToken ct, bool trendLoaded = false)
     {
         var current = members.Select(m => m.ContactId).ToHashSet();
         var entered = matching.Where(id => !current.Contains(id)).ToList();
         var exited = members.Where(m => !matching.Contains(m.ContactId)).ToList();
+        var moves = new List<Event>(entered.Count + exited.Count);
         foreach (var id in entered)
         {
             db.SegmentMembers.Add(new SegmentMember { SegmentId = segment.Id, ContactId = id, Since = now });
-            db.Events.Add(Move(id, "segment.entered", segment, now, causeOf(id)));
+            moves.Add(Move(id, "segment.entered", segment, now, causeOf(id)));
         }
         foreach (var m in exited)
         {
             db.SegmentMembers.Remove(m);
-            db.Events.Add(Move(m.ContactId, "segment.exited", segment, now, causeOf(m.ContactId)));
+            moves.Add(Move(m.ContactId, "segment.exited", segment, now, causeOf(m.ContactId)));
+        }
+        if (db.Database.CurrentTransaction is not null)
+        {
+            await EventWriter.InsertAsync(db, moves, ct); // the log's fast path; commits with the members
+        }
+        else
+        {
+            db.Events.AddRange(moves);
         }
         segment.MemberCount += entered.Count - exited.Count;
         if (entered.Count + exited.Count > 0)
         {
-            await SegmentTrend.RecordAsync(db, segment, now, ct);
+            await SegmentTrend.RecordAsync(db, segment, now, ct, trendLoaded);
         }
         return (entered.Count, exited.Count);
     }
+
+    /// <summary>Up to this many contacts are looked up one by one with a compiled query; more share one query.</summary>
+    private const int FewLookups = 4;
 
     /// <summary>Contacts per statement: enough to keep a busy batch to a few statements, few enough for any database's parameter limit.</summary>
     private const int ManyContacts = 500;
@@ -100,6 +112,7 @@ internal static class Membership
     {
         var moves = 0;
         var targets = segments.Where(s => changed.Contains(s.Segment.Id)).ToList();
+        await SegmentTrend.LoadTodayAsync(db, [.. changed], now, ct);
         for (var from = 0; from < contacts.Count && targets.Count > 0; from += ManyContacts)
         {
             var slice = contacts.Skip(from).Take(ManyContacts).ToList();
@@ -117,10 +130,24 @@ internal static class Membership
                 {
                     continue;
                 }
-                var predicate = SegmentCompiler.Compile(node, db, now, few: true);
-                var matching = (await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+                HashSet<Guid> matching = [];
+                if (check.Count <= FewLookups)
+                {
+                    foreach (var id in check)
+                    {
+                        if (await SegmentLookup.MatchesAsync(db, segment.Query, node, id, now))
+                        {
+                            matching.Add(id);
+                        }
+                    }
+                }
+                else
+                {
+                    var predicate = SegmentCompiler.Compile(node, db, now, few: true);
+                    matching = [.. await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)];
+                }
                 var (entered, exited) = await ApplyAsync(db, segment, matching, [.. check.Where(members.ContainsKey).Select(id => members[id])], now,
-                    contact => causeOf(segment.Id, contact), ct);
+                    contact => causeOf(segment.Id, contact), ct, trendLoaded: true);
                 moves += entered + exited;
             }
         }
@@ -184,8 +211,10 @@ internal static class Membership
                 progress?.Report(1);
                 return;
             }
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             await UpdateAsync(db, segment, moves.GetRange(done, Math.Min(Batch, moves.Count - done)), now, null, ct);
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
             progress?.Report(0.3 + 0.7 * Math.Min(1, (double)(done + Batch) / moves.Count));
         }
     }

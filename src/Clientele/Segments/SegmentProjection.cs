@@ -26,6 +26,28 @@ internal sealed class SegmentProjection : IEventConsumer
     // Moves in and out of segments are wanted too: a segment may be defined by membership of another.
     public bool Wants(string eventType) => _dynamic != None;
 
+    // Parsed definitions, by text: a batch parses none it has seen before.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SegmentNode?> _parsed = new(StringComparer.Ordinal);
+
+    private SegmentNode? Parse(string query)
+    {
+        if (_parsed.Count > 1000)
+        {
+            _parsed.Clear();
+        }
+        return _parsed.GetOrAdd(query, q =>
+        {
+            try
+            {
+                return SegmentParser.Parse(q);
+            }
+            catch (SegmentQueryException)
+            {
+                return null;
+            }
+        });
+    }
+
     /// <summary>Segments were created, changed or deleted: look again.</summary>
     public void Changed() => _dynamic = Unknown;
 
@@ -42,12 +64,7 @@ internal sealed class SegmentProjection : IEventConsumer
         var causes = new Dictionary<(Guid Segment, Guid Contact), long>();
         foreach (var segment in segments)
         {
-            SegmentNode node;
-            try
-            {
-                node = SegmentParser.Parse(segment.Query);
-            }
-            catch (SegmentQueryException)
+            if (Parse(segment.Query) is not { } node)
             {
                 continue; // saved queries are checked; one made invalid by a later change waits for its owner
             }

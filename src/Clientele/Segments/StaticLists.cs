@@ -119,11 +119,16 @@ internal sealed class SegmentCount
 
 internal static class SegmentTrend
 {
-    /// <summary>Keeps today's row of the segment's trend equal to its member count. Does not save.</summary>
-    public static async Task RecordAsync(ClienteleDb db, Segment segment, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Keeps today's row of the segment's trend equal to its member count. Does not save. <paramref name="loaded"/>:
+    /// today's rows were loaded into this context already (<see cref="LoadTodayAsync"/>), so a missing one is new.
+    /// </summary>
+    public static async Task RecordAsync(ClienteleDb db, Segment segment, DateTime now, CancellationToken ct, bool loaded = false)
     {
         var day = DateOnly.FromDateTime(now);
-        var row = await db.SegmentCounts.FindAsync([segment.Id, day], ct);
+        var row = loaded
+            ? db.SegmentCounts.Local.FirstOrDefault(r => r.SegmentId == segment.Id && r.Day == day)
+            : await db.SegmentCounts.FindAsync([segment.Id, day], ct);
         if (row is null)
         {
             db.SegmentCounts.Add(new SegmentCount { SegmentId = segment.Id, Day = day, Members = segment.MemberCount });
@@ -132,6 +137,13 @@ internal static class SegmentTrend
         {
             row.Members = segment.MemberCount;
         }
+    }
+
+    /// <summary>Tracks today's trend rows of these segments in <paramref name="db"/>, in one query.</summary>
+    public static async Task LoadTodayAsync(ClienteleDb db, IReadOnlyCollection<Guid> segments, DateTime now, CancellationToken ct)
+    {
+        var day = DateOnly.FromDateTime(now);
+        await db.SegmentCounts.Where(r => r.Day == day && segments.Contains(r.SegmentId)).LoadAsync(ct);
     }
 
     /// <summary>Member count at the end of each of the last <paramref name="days"/> days (carried forward over quiet days).</summary>

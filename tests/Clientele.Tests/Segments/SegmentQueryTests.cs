@@ -112,6 +112,17 @@ public sealed class SegmentQueryTests
             var few = await check.Contacts.Where(c => everyone.Contains(c.Id)).Where(SegmentCompiler.Compile(SegmentParser.Parse(query), check, now, few: true))
                 .Select(c => c.FirstName!).ToListAsync();
             Assert.Equal(names, few.Order(StringComparer.Ordinal).ToArray());
+            // So does the compiled one-contact lookup that single events use.
+            var node = SegmentParser.Parse(query);
+            var looked = new List<string>();
+            foreach (var person in await check.Contacts.Select(c => new { c.Id, c.FirstName }).ToListAsync())
+            {
+                if (await SegmentLookup.MatchesAsync(check, query, node, person.Id, now))
+                {
+                    looked.Add(person.FirstName!);
+                }
+            }
+            Assert.Equal(names, looked.Order(StringComparer.Ordinal).ToArray());
             return names;
         }
 
