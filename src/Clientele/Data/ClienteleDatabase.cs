@@ -147,11 +147,11 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
             || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            return (DatabaseKind.Postgres, FromUri(new Uri(value)));
+            return (DatabaseKind.Postgres, PostgresDefaults(FromUri(new Uri(value))));
         }
         if (HasKey(value, "Host") || HasKey(value, "Server"))
         {
-            return (DatabaseKind.Postgres, value);
+            return (DatabaseKind.Postgres, PostgresDefaults(value));
         }
         var sqlite = HasKey(value, "Data Source") || HasKey(value, "DataSource") || HasKey(value, "Filename")
             ? new SqliteConnectionStringBuilder(value)
@@ -162,6 +162,19 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
             sqlite.DefaultTimeout = 30;
         }
         return (DatabaseKind.Sqlite, sqlite.ToString());
+    }
+
+    /// <summary>
+    /// Statements the app runs again and again (membership checks, consumer reads) are prepared on the server after a
+    /// few uses, so PostgreSQL plans them once per connection; a connection string that sets this itself wins.
+    /// </summary>
+    private static string PostgresDefaults(string connectionString)
+    {
+        if (HasKey(connectionString, "Max Auto Prepare") || HasKey(connectionString, "MaxAutoPrepare"))
+        {
+            return connectionString;
+        }
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 200 }.ToString();
     }
 
     private static bool HasKey(string connectionString, string key) =>

@@ -112,7 +112,7 @@ internal static class Membership
     {
         var moves = 0;
         var targets = segments.Where(s => changed.Contains(s.Segment.Id)).ToList();
-        await SegmentTrend.LoadTodayAsync(db, [.. changed], now, ct);
+        var trendLoaded = false;
         for (var from = 0; from < contacts.Count && targets.Count > 0; from += ManyContacts)
         {
             var slice = contacts.Skip(from).Take(ManyContacts).ToList();
@@ -146,8 +146,14 @@ internal static class Membership
                     var predicate = SegmentCompiler.Compile(node, db, now, few: true);
                     matching = [.. await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)];
                 }
-                var (entered, exited) = await ApplyAsync(db, segment, matching, [.. check.Where(members.ContainsKey).Select(id => members[id])], now,
-                    contact => causeOf(segment.Id, contact), ct, trendLoaded: true);
+                var stale = check.Where(members.ContainsKey).Select(id => members[id]).ToList();
+                if (!trendLoaded && (stale.Count != matching.Count || stale.Any(m => !matching.Contains(m.ContactId))))
+                {
+                    // Someone moves: today's trend rows of every segment this batch may change, in one query.
+                    await SegmentTrend.LoadTodayAsync(db, [.. changed], now, ct);
+                    trendLoaded = true;
+                }
+                var (entered, exited) = await ApplyAsync(db, segment, matching, stale, now, contact => causeOf(segment.Id, contact), ct, trendLoaded);
                 moves += entered + exited;
             }
         }

@@ -91,6 +91,19 @@ internal sealed class SegmentProjection : IEventConsumer
 /// <summary>Which event types can change a condition's truth for a contact.</summary>
 internal static class SegmentDependencies
 {
+    /// <summary>The shortest time window in a condition (<c>within: 12h</c>, <c>lastActivity within 3d</c>); null when it has none.</summary>
+    public static TimeSpan? ShortestWindow(SegmentNode node) => node switch
+    {
+        SegmentNode.And a => Min(ShortestWindow(a.Left), ShortestWindow(a.Right)),
+        SegmentNode.Or o => Min(ShortestWindow(o.Left), ShortestWindow(o.Right)),
+        SegmentNode.Not n => ShortestWindow(n.Inner),
+        SegmentNode.Within w => w.Span,
+        SegmentNode.Call c => c.Args.Values.Select(v => v.Duration).Where(d => d is not null).Min(),
+        _ => null,
+    };
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
     public static bool CanChange(SegmentNode node, string eventType) => node switch
     {
         SegmentNode.And a => CanChange(a.Left, eventType) || CanChange(a.Right, eventType),
@@ -164,6 +177,62 @@ internal sealed class SegmentRebuilds(ClienteleDatabase database, TimeProvider t
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+}
+
+/// <summary>
+/// Windows shorter than the daily rebuild's day expire between rebuilds: segments with one (<c>opened(within: 12h)</c>)
+/// are rebuilt every hour, so a contact leaves within the hour its window closes.
+/// </summary>
+internal sealed class SegmentWindowService(ClienteleDatabase database, TimeProvider time, SegmentRebuilds rebuilds, IConfiguration config,
+    ILogger<SegmentWindowService> log) : BackgroundService
+{
+    public static readonly TimeSpan Every = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!config.GetValue("Clientele:Stages:Sweep", true))
+        {
+            return; // the time-driven sweeps are off (tests drive them by hand)
+        }
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(Every, time, stoppingToken);
+                try
+                {
+                    await using var db = database.CreateDbContext();
+                    foreach (var s in await db.Segments.AsNoTracking().Where(s => !s.Static).Select(s => new { s.Id, s.Query }).ToListAsync(stoppingToken))
+                    {
+                        if (Due(s.Query))
+                        {
+                            rebuilds.Request(s.Id);
+                        }
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(ex, "Hourly check of short segment windows failed");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Whether a segment needs the hourly rebuild: it has a window shorter than two days.</summary>
+    public static bool Due(string query)
+    {
+        try
+        {
+            return SegmentDependencies.ShortestWindow(SegmentParser.Parse(query)) is { } w && w < TimeSpan.FromDays(2);
+        }
+        catch (SegmentQueryException)
+        {
+            return false;
         }
     }
 }

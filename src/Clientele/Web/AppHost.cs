@@ -108,6 +108,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
         services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
         services.AddHostedService(sp => sp.GetRequiredService<Clientele.Segments.SegmentRebuilds>());
+        services.AddHostedService<Clientele.Segments.SegmentWindowService>();
         services.AddSingleton<Clientele.Lifecycle.StageSweepSignal>();
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();

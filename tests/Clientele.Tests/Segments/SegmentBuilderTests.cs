@@ -75,6 +75,18 @@ public sealed class SegmentBuilderTests
         Assert.Contains("birthday within 30d", text);
     }
 
+    [Theory]
+    [InlineData("opened(within: 12h) and stage >= Lead", true)]
+    [InlineData("lastActivity within 1d or score > 3", true)]
+    [InlineData("not events.count(type: \"page.viewed\", within: 36h) >= 2", true)]
+    [InlineData("orders.count(within: 90d) >= 2 and birthday within 7d", false)]
+    [InlineData("stage >= Purchase", false)]
+    [InlineData("stage >=", false)]
+    public void Segments_with_windows_shorter_than_two_days_are_rebuilt_hourly(string query, bool hourly)
+    {
+        Assert.Equal(hourly, SegmentWindowService.Due(query));
+    }
+
     [Fact]
     public void A_value_that_is_not_what_the_field_takes_is_reported()
     {
