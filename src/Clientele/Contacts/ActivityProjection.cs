@@ -15,6 +15,9 @@ internal sealed class ActivityProjection : IEventConsumer
     // Derived events (stage.changed, score.changed, …) are the system's doing, not the contact's.
     public bool Wants(string eventType) => !IsDerived(eventType);
 
+    // The statement below reads the log itself; only the batch's first and last ids are needed.
+    public bool ReadsProperties => false;
+
     internal static readonly string[] DerivedTypes =
         ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified"];
 

@@ -19,6 +19,12 @@ internal interface IEventConsumer
     /// <summary>Consumers whose results this one reads: it is handed an event only after they have handled it.</summary>
     IReadOnlyList<string> After => [];
 
+    /// <summary>
+    /// False for a consumer that needs only each event's id, type, contact and times: it is handed events without
+    /// their properties (<c>"{}"</c>), which spares reading the log's rows in full.
+    /// </summary>
+    bool ReadsProperties => true;
+
     Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct);
 
     /// <summary>Handles the wanted events of one batch, in log order. Override to load what they need at once.</summary>

@@ -110,7 +110,12 @@ internal sealed class EventDispatcher(
             var ids = window.Where(w => consumer.Wants(w.Type)).Select(w => w.Id).ToList();
             wanted = ids.Count == 0
                 ? []
-                : await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct);
+                : consumer.ReadsProperties
+                    ? await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct)
+                    : [.. window.Where(w => consumer.Wants(w.Type)).Select(w => new Event
+                    {
+                        Id = w.Id, ContactId = w.ContactId, Type = w.Type, OccurredAt = w.OccurredAt, ReceivedAt = w.ReceivedAt, Properties = "{}", Source = "",
+                    })];
             var now = time.GetUtcNow().UtcDateTime;
             try
             {
@@ -263,7 +268,7 @@ internal sealed class EventDispatcher(
         return checkpoint;
     }
 
-    private sealed record Entry(long Id, string Type, DateTime ReceivedAt);
+    private sealed record Entry(long Id, string Type, Guid ContactId, DateTime OccurredAt, DateTime ReceivedAt);
 
     private async Task<List<Entry>> ReadWindowAsync(ClienteleDb db, long position, CancellationToken ct)
     {
@@ -271,7 +276,7 @@ internal sealed class EventDispatcher(
             .Where(e => e.Id > position)
             .OrderBy(e => e.Id)
             .Take(BatchSize)
-            .Select(e => new Entry(e.Id, e.Type, e.ReceivedAt))
+            .Select(e => new Entry(e.Id, e.Type, e.ContactId, e.OccurredAt, e.ReceivedAt))
             .ToListAsync(ct);
         if (db.Kind == DatabaseKind.Sqlite || batch.Count == 0)
         {

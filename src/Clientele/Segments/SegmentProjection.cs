@@ -26,6 +26,9 @@ internal sealed class SegmentProjection : IEventConsumer
     // Moves in and out of segments are wanted too: a segment may be defined by membership of another.
     public bool Wants(string eventType) => _dynamic != None;
 
+    // Which segments an event can move depends on its type and contact only.
+    public bool ReadsProperties => false;
+
     // Parsed definitions, by text: a batch parses none it has seen before.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SegmentNode?> _parsed = new(StringComparer.Ordinal);
 
