@@ -57,11 +57,12 @@ internal sealed class EventDispatcher(
         while (true)
         {
             var round = 0;
+            var shared = new RoundReads(); // consumers at the same position read the log once per round
             foreach (var consumer in _consumers)
             {
                 try
                 {
-                    round += await RunOnceAsync(consumer, ct);
+                    round += await RunOnceAsync(consumer, ct, shared);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -76,8 +77,19 @@ internal sealed class EventDispatcher(
         }
     }
 
+    /// <summary>
+    /// What one round has read of the log: the window after a position and the events read in full. The log is
+    /// append-only, so a later consumer at the same position can be handed the same rows.
+    /// </summary>
+    internal sealed class RoundReads
+    {
+        public long? From { get; set; }
+        public List<Entry> Window { get; set; } = [];
+        public Dictionary<long, Event> Full { get; } = [];
+    }
+
     /// <summary>Processes one batch for one consumer. Returns the number of events read.</summary>
-    internal async Task<int> RunOnceAsync(IEventConsumer consumer, CancellationToken ct)
+    internal async Task<int> RunOnceAsync(IEventConsumer consumer, CancellationToken ct, RoundReads? shared = null)
     {
         List<Event> wanted;
         long end;
@@ -91,7 +103,19 @@ internal sealed class EventDispatcher(
             {
                 return 0; // another instance holds it
             }
-            var window = await ReadWindowAsync(db, checkpoint.Position, ct);
+            List<Entry> window;
+            if (shared is not null && shared.From == checkpoint.Position)
+            {
+                window = shared.Window;
+            }
+            else
+            {
+                window = await ReadWindowAsync(db, checkpoint.Position, ct);
+                if (shared is not null)
+                {
+                    (shared.From, shared.Window) = (checkpoint.Position, window);
+                }
+            }
             if (consumer.After.Count > 0 && window.Count > 0)
             {
                 // A consumer that reads what others derive waits until they have handled the same events.
@@ -111,7 +135,7 @@ internal sealed class EventDispatcher(
             wanted = ids.Count == 0
                 ? []
                 : consumer.ReadsProperties
-                    ? await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct)
+                    ? await ReadFullAsync(db, ids, shared, ct)
                     : [.. window.Where(w => consumer.Wants(w.Type)).Select(w => new Event
                     {
                         Id = w.Id, ContactId = w.ContactId, Type = w.Type, OccurredAt = w.OccurredAt, ReceivedAt = w.ReceivedAt, Properties = "{}", Source = "",
@@ -268,7 +292,25 @@ internal sealed class EventDispatcher(
         return checkpoint;
     }
 
-    private sealed record Entry(long Id, string Type, Guid ContactId, DateTime OccurredAt, DateTime ReceivedAt);
+    internal sealed record Entry(long Id, string Type, Guid ContactId, DateTime OccurredAt, DateTime ReceivedAt);
+
+    /// <summary>The events with these ids (in id order), read from the log only where this round has not read them yet.</summary>
+    private static async Task<List<Event>> ReadFullAsync(ClienteleDb db, List<long> ids, RoundReads? shared, CancellationToken ct)
+    {
+        if (shared is null)
+        {
+            return await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct);
+        }
+        var missing = ids.Where(id => !shared.Full.ContainsKey(id)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var e in await db.Events.AsNoTracking().Where(e => missing.Contains(e.Id)).ToListAsync(ct))
+            {
+                shared.Full[e.Id] = e;
+            }
+        }
+        return [.. ids.Select(id => shared.Full[id])];
+    }
 
     private async Task<List<Entry>> ReadWindowAsync(ClienteleDb db, long position, CancellationToken ct)
     {
