@@ -91,6 +91,7 @@ internal sealed class EventDispatcher(
     /// <summary>Processes one batch for one consumer. Returns the number of events read.</summary>
     internal async Task<int> RunOnceAsync(IEventConsumer consumer, CancellationToken ct, RoundReads? shared = null)
     {
+        shared ??= new RoundReads();
         List<Event> wanted;
         long end;
         int read;
@@ -103,19 +104,11 @@ internal sealed class EventDispatcher(
             {
                 return 0; // another instance holds it
             }
-            List<Entry> window;
-            if (shared is not null && shared.From == checkpoint.Position)
+            if (shared.From != checkpoint.Position)
             {
-                window = shared.Window;
+                (shared.From, shared.Window) = (checkpoint.Position, await ReadWindowAsync(db, checkpoint.Position, ct));
             }
-            else
-            {
-                window = await ReadWindowAsync(db, checkpoint.Position, ct);
-                if (shared is not null)
-                {
-                    (shared.From, shared.Window) = (checkpoint.Position, window);
-                }
-            }
+            var window = shared.Window;
             if (consumer.After.Count > 0 && window.Count > 0)
             {
                 // A consumer that reads what others derive waits until they have handled the same events.
@@ -131,15 +124,13 @@ internal sealed class EventDispatcher(
             end = window[^1].Id;
             read = window.Count;
             // Only the events this consumer wants are read in full; the rest only move its checkpoint.
-            var ids = window.Where(w => consumer.Wants(w.Type)).Select(w => w.Id).ToList();
-            wanted = ids.Count == 0
-                ? []
-                : consumer.ReadsProperties
-                    ? await ReadFullAsync(db, ids, shared, ct)
-                    : [.. window.Where(w => consumer.Wants(w.Type)).Select(w => new Event
-                    {
-                        Id = w.Id, ContactId = w.ContactId, Type = w.Type, OccurredAt = w.OccurredAt, ReceivedAt = w.ReceivedAt, Properties = "{}", Source = "",
-                    })];
+            var entries = window.Where(w => consumer.Wants(w.Type)).ToList();
+            wanted = consumer.ReadsProperties
+                ? await ReadFullAsync(db, entries, shared, ct)
+                : [.. entries.Select(w => new Event
+                {
+                    Id = w.Id, ContactId = w.ContactId, Type = w.Type, OccurredAt = w.OccurredAt, ReceivedAt = w.ReceivedAt, Properties = "{}", Source = "",
+                })];
             var now = time.GetUtcNow().UtcDateTime;
             try
             {
@@ -295,13 +286,9 @@ internal sealed class EventDispatcher(
     internal sealed record Entry(long Id, string Type, Guid ContactId, DateTime OccurredAt, DateTime ReceivedAt);
 
     /// <summary>The events with these ids (in id order), read from the log only where this round has not read them yet.</summary>
-    private static async Task<List<Event>> ReadFullAsync(ClienteleDb db, List<long> ids, RoundReads? shared, CancellationToken ct)
+    private static async Task<List<Event>> ReadFullAsync(ClienteleDb db, List<Entry> entries, RoundReads shared, CancellationToken ct)
     {
-        if (shared is null)
-        {
-            return await db.Events.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct);
-        }
-        var missing = ids.Where(id => !shared.Full.ContainsKey(id)).ToList();
+        var missing = entries.Select(w => w.Id).Where(id => !shared.Full.ContainsKey(id)).ToList();
         if (missing.Count > 0)
         {
             foreach (var e in await db.Events.AsNoTracking().Where(e => missing.Contains(e.Id)).ToListAsync(ct))
@@ -309,7 +296,7 @@ internal sealed class EventDispatcher(
                 shared.Full[e.Id] = e;
             }
         }
-        return [.. ids.Select(id => shared.Full[id])];
+        return [.. entries.Select(w => shared.Full[w.Id])];
     }
 
     private async Task<List<Entry>> ReadWindowAsync(ClienteleDb db, long position, CancellationToken ct)

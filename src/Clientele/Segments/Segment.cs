@@ -40,31 +40,12 @@ internal static class Membership
     private const int Batch = 1000;
 
     /// <summary>
-    /// Recomputes the members among <paramref name="contacts"/> (all contacts when null). Does not save.
-    /// Returns how many entered and exited.
+    /// Makes the stored <paramref name="members"/> (of the contacts looked at) equal to <paramref name="matching"/>,
+    /// with a <c>segment.entered</c> or <c>segment.exited</c> event on the log for each move (inside the caller's transaction).
+    /// Returns how many moved.
     /// </summary>
-    public static async Task<(int Entered, int Exited)> UpdateAsync(ClienteleDb db, Segment segment, IReadOnlyCollection<Guid>? contacts, DateTime now, long? causeEventId, CancellationToken ct)
-    {
-        if (segment.Static)
-        {
-            return (0, 0);
-        }
-        var predicate = SegmentCompiler.Compile(SegmentParser.Parse(segment.Query), db, now, few: contacts is not null);
-        var candidates = db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null);
-        var stored = db.SegmentMembers.Where(m => m.SegmentId == segment.Id);
-        if (contacts is not null)
-        {
-            candidates = candidates.Where(c => contacts.Contains(c.Id));
-            stored = stored.Where(m => contacts.Contains(m.ContactId));
-        }
-        var matching = (await candidates.Where(predicate).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-        var members = await stored.ToListAsync(ct);
-        return await ApplyAsync(db, segment, matching, members, now, _ => causeEventId, ct);
-    }
-
-    /// <summary>Makes the stored <paramref name="members"/> (of the contacts looked at) equal to <paramref name="matching"/>.</summary>
-    private static async Task<(int Entered, int Exited)> ApplyAsync(ClienteleDb db, Segment segment, HashSet<Guid> matching, List<SegmentMember> members,
-        DateTime now, Func<Guid, long?> causeOf, CancellationToken ct, bool trendLoaded = false)
+    private static async Task<int> ApplyAsync(ClienteleDb db, Segment segment, HashSet<Guid> matching, List<SegmentMember> members,
+        DateTime now, Func<Guid, long?> causeOf, CancellationToken ct)
     {
         var current = members.Select(m => m.ContactId).ToHashSet();
         var entered = matching.Where(id => !current.Contains(id)).ToList();
@@ -80,20 +61,9 @@ internal static class Membership
             db.SegmentMembers.Remove(m);
             moves.Add(Move(m.ContactId, "segment.exited", segment, now, causeOf(m.ContactId)));
         }
-        if (db.Database.CurrentTransaction is not null)
-        {
-            await EventWriter.InsertAsync(db, moves, ct); // the log's fast path; commits with the members
-        }
-        else
-        {
-            db.Events.AddRange(moves);
-        }
+        await EventWriter.InsertAsync(db, moves, ct); // the log's fast path; commits with the members
         segment.MemberCount += entered.Count - exited.Count;
-        if (entered.Count + exited.Count > 0)
-        {
-            await SegmentTrend.RecordAsync(db, segment, now, ct, trendLoaded);
-        }
-        return (entered.Count, exited.Count);
+        return moves.Count;
     }
 
     /// <summary>Up to this many contacts are looked up one by one with a compiled query; more share one query.</summary>
@@ -103,16 +73,17 @@ internal static class Membership
     private const int ManyContacts = 500;
 
     /// <summary>
-    /// Re-evaluates the <paramref name="changed"/> segments among <paramref name="segments"/> for <paramref name="contacts"/>:
-    /// one query per changed segment for who matches, one for what is stored for all of them.
+    /// Re-evaluates the <paramref name="changed"/> segments among <paramref name="segments"/> for <paramref name="contacts"/>,
+    /// inside the caller's transaction: one query for what is stored, one for the contact rows, then only the
+    /// contacts whose membership the row alone cannot confirm are asked of the database.
     /// Does not save. Returns how many moves it made; each is caused by <paramref name="causeOf"/>(segment, contact).
     /// </summary>
     public static async Task<int> UpdateManyAsync(ClienteleDb db, IReadOnlyList<(Segment Segment, SegmentNode Node)> segments, IReadOnlySet<Guid> changed,
         IReadOnlyList<Guid> contacts, DateTime now, Func<Guid, Guid, long?> causeOf, CancellationToken ct)
     {
         var moves = 0;
+        var moved = new List<Segment>();
         var targets = segments.Where(s => changed.Contains(s.Segment.Id)).ToList();
-        var trendLoaded = false;
         for (var from = 0; from < contacts.Count && targets.Count > 0; from += ManyContacts)
         {
             var slice = contacts.Skip(from).Take(ManyContacts).ToList();
@@ -130,34 +101,45 @@ internal static class Membership
                 {
                     continue;
                 }
-                HashSet<Guid> matching = [];
-                if (check.Count <= FewLookups)
-                {
-                    foreach (var id in check)
-                    {
-                        if (await SegmentLookup.MatchesAsync(db, segment.Query, node, id, now))
-                        {
-                            matching.Add(id);
-                        }
-                    }
-                }
-                else
-                {
-                    var predicate = SegmentCompiler.Compile(node, db, now, few: true);
-                    matching = [.. await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)];
-                }
+                var matching = await MatchingAsync(db, segment, node, check, now, ct);
                 var stale = check.Where(members.ContainsKey).Select(id => members[id]).ToList();
-                if (!trendLoaded && (stale.Count != matching.Count || stale.Any(m => !matching.Contains(m.ContactId))))
+                var n = await ApplyAsync(db, segment, matching, stale, now, contact => causeOf(segment.Id, contact), ct);
+                if (n > 0 && !moved.Contains(segment))
                 {
-                    // Someone moves: today's trend rows of every segment this batch may change, in one query.
-                    await SegmentTrend.LoadTodayAsync(db, [.. changed], now, ct);
-                    trendLoaded = true;
+                    moved.Add(segment);
                 }
-                var (entered, exited) = await ApplyAsync(db, segment, matching, stale, now, contact => causeOf(segment.Id, contact), ct, trendLoaded);
-                moves += entered + exited;
+                moves += n;
+            }
+        }
+        if (moved.Count > 0)
+        {
+            // Today's trend rows of the segments that moved, in one query, then each kept equal to its count.
+            await SegmentTrend.LoadTodayAsync(db, [.. moved.Select(s => s.Id)], now, ct);
+            foreach (var segment in moved)
+            {
+                await SegmentTrend.RecordAsync(db, segment, now, ct, loaded: true);
             }
         }
         return moves;
+    }
+
+    /// <summary>Which of a few contacts match: one compiled lookup each for a handful, one query for more.</summary>
+    private static async Task<HashSet<Guid>> MatchingAsync(ClienteleDb db, Segment segment, SegmentNode node, List<Guid> check, DateTime now, CancellationToken ct)
+    {
+        if (check.Count > FewLookups)
+        {
+            var predicate = SegmentCompiler.Compile(node, db, now, few: true);
+            return [.. await db.Contacts.AsNoTracking().Where(c => c.DeletedAt == null && check.Contains(c.Id)).Where(predicate).Select(c => c.Id).ToListAsync(ct)];
+        }
+        HashSet<Guid> matching = [];
+        foreach (var id in check)
+        {
+            if (await SegmentLookup.MatchesAsync(db, segment.Query, node, id, now))
+            {
+                matching.Add(id);
+            }
+        }
+        return matching;
     }
 
     internal static Event Move(Guid contactId, string type, Segment segment, DateTime now, long? cause) => new()
@@ -218,7 +200,8 @@ internal static class Membership
                 return;
             }
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await UpdateAsync(db, segment, moves.GetRange(done, Math.Min(Batch, moves.Count - done)), now, null, ct);
+            await UpdateManyAsync(db, [(segment, SegmentParser.Parse(segment.Query))], new HashSet<Guid> { segmentId }, moves.GetRange(done, Math.Min(Batch, moves.Count - done)), now,
+                (_, _) => null, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             progress?.Report(0.3 + 0.7 * Math.Min(1, (double)(done + Batch) / moves.Count));

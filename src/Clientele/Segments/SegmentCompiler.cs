@@ -41,16 +41,8 @@ internal static class SegmentCompiler
     };
 
     /// <summary>Whether a contact with no rows (an aggregate of 0) satisfies <c>op n</c>.</summary>
-    private static bool ZeroHolds(string op, SegmentValue at, double n) => op switch
-    {
-        "=" => n == 0,
-        "!=" => n != 0,
-        "<" => 0 < n,
-        "<=" => 0 <= n,
-        ">" => 0 > n,
-        ">=" => 0 >= n,
-        _ => throw Error($"Numbers compare with =, !=, <, <=, > or >=, not {op}.", at),
-    };
+    private static bool ZeroHolds(string op, SegmentValue at, double n) =>
+        Holds(op, 0d.CompareTo(n)) ?? throw Error($"Numbers compare with =, !=, <, <=, > or >=, not {op}.", at);
 
     /// <summary>
     /// <c>aggregate(rows of the contact) op n</c>, where a contact without rows fails it, as membership of one grouped
