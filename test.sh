@@ -12,9 +12,13 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v python3 >/dev/null || missing+=(python3)
+[ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  # postfix asks how to configure itself: it is only here for smtp-sink and smtp-source.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
