@@ -4,6 +4,7 @@
 #        bench/run.sh clv [BenchmarkDotNet options]   customer-value model fits and RFM summary (no database)
 #        bench/run.sh forms [--rate 200] [--seconds 30]   form submissions at a steady rate (SQLite)
 #        bench/run.sh segments [--contacts N] [--events N] [--orders N]   segments over a generated shop (SQLite and PostgreSQL)
+#        bench/run.sh smtp [--messages N] [--size 2048]   SMTP transport into postfix's smtp-sink, beside smtp-source
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = clv ]; then
@@ -16,6 +17,11 @@ if [ "${1:-}" = forms ]; then
   dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll forms "$@"
+fi
+if [ "${1:-}" = smtp ]; then
+  shift
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll smtp "$@"
 fi
 . scripts/postgres.sh
 trap pg_stop EXIT
