@@ -54,31 +54,55 @@ public sealed class SmtpPeer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
-            var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in (string[])[script, "--port", port.ToString(), "--log", Path.Combine(dir, "accepted.log"), .. options])
+            var start = new ProcessStartInfo(Python)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in (string[])[script, "--port", port.ToString(), "--log", Path.Combine(dir, "accepted.log"), "--exit-with-stdin", .. options])
             {
                 start.ArgumentList.Add(arg);
             }
             var process = Process.Start(start)!;
             var stderr = new StringBuilder();
-            process.ErrorDataReceived += (_, e) =>
+            string? line = null;
+            try
             {
-                lock (stderr)
+                process.ErrorDataReceived += (_, e) =>
                 {
-                    stderr.AppendLine(e.Data);
+                    lock (stderr)
+                    {
+                        stderr.AppendLine(e.Data);
+                    }
+                };
+                process.BeginErrorReadLine();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+                if (line == "ready")
+                {
+                    // Keep stdout drained so the script never blocks on a full pipe.
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    return new SmtpPeer(process, port, dir, stderr);
                 }
-            };
-            process.BeginErrorReadLine();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-            if (line == "ready")
-            {
-                // Keep stdout drained so the script never blocks on a full pipe.
-                _ = process.StandardOutput.ReadToEndAsync();
-                return new SmtpPeer(process, port, dir, stderr);
             }
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            catch (Exception) when (attempt < 3)
+            {
+                // A slow start or a lost port race: start again on another port.
+            }
+            finally
+            {
+                if (line != "ready")
+                {
+                    if (!process.HasExited)
+                    {
+                        process.Kill(entireProcessTree: true);
+                    }
+                    await process.WaitForExitAsync();
+                    process.Dispose();
+                }
+            }
             if (attempt == 3)
             {
                 Directory.Delete(dir, recursive: true);

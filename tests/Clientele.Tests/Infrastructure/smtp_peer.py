@@ -10,8 +10,10 @@ Run with Debian's interpreter (/usr/bin/python3), which has python3-aiosmtpd.
 
 import argparse
 import asyncio
+import os
 import random
 import sys
+import threading
 from email.parser import BytesHeaderParser
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -111,6 +113,12 @@ def close(server):
         server.transport.close()
 
 
+def exit_at_end_of_stdin():
+    # A test run that is killed never disposes its peers; its end of the pipe closes all the same.
+    sys.stdin.read()
+    os._exit(0)
+
+
 def authenticator(user, password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
@@ -131,8 +139,12 @@ async def main():
     p.add_argument("--phase", choices=["rcpt", "data", "random"], default="random", help="when a refusal or drop happens")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--auth", help="USER:PASSWORD required before MAIL")
+    p.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin closes (the process that started us is gone)")
     p.add_argument("--idle-timeout", type=float, default=300, help="seconds of silence before the server says 421 and hangs up")
     args = p.parse_args()
+
+    if args.exit_with_stdin:
+        threading.Thread(target=exit_at_end_of_stdin, daemon=True).start()
 
     log = open(args.log, "a", encoding="utf-8")
     peer = Peer(args, log)
