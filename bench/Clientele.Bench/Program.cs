@@ -4,6 +4,7 @@ using Clientele.Bench;
 // dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
 // dotnet run -c Release --project bench/Clientele.Bench -- forms [--rate 200] [--seconds 30]
 // dotnet run -c Release --project bench/Clientele.Bench -- segments [--postgres CONN] [--contacts N] [--events N] [--orders N]
+// dotnet run -c Release --project bench/Clientele.Bench -- render [--messages N] [--contacts N]
 // dotnet run -c Release --project bench/Clientele.Bench -- micro
 // dotnet run -c Release --project bench/Clientele.Bench -- clv   (the customer-value benchmarks, see docs/benchmarks.md)
 if (args.Length > 0 && args[0] == "clv")
@@ -18,6 +19,10 @@ if (args.Length > 0 && args[0] == "forms")
 if (args.Length > 0 && args[0] == "segments")
 {
     return await SegmentRun.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "render")
+{
+    return RenderRun.Run(args[1..]);
 }
 if (args.Length > 0 && args[0] == "micro")
 {
