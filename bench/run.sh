@@ -3,6 +3,7 @@
 # Usage: bench/run.sh [--events N] [--singles N]
 #        bench/run.sh clv [BenchmarkDotNet options]   customer-value model fits and RFM summary (no database)
 #        bench/run.sh forms [--rate 200] [--seconds 30]   form submissions at a steady rate (SQLite)
+#        bench/run.sh render [--messages N] [--contacts N]   message rendering on one thread (no database)
 #        bench/run.sh segments [--contacts N] [--events N] [--orders N]   segments over a generated shop (SQLite and PostgreSQL)
 #        bench/run.sh smtp [--messages N] [--size 2048]   SMTP transport into postfix's smtp-sink, beside smtp-source
 set -euo pipefail
@@ -22,6 +23,11 @@ if [ "${1:-}" = smtp ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll smtp "$@"
+fi
+if [ "${1:-}" = render ]; then
+  shift
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll render "$@"
 fi
 . scripts/postgres.sh
 trap pg_stop EXIT
