@@ -33,6 +33,10 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Forms.LandingPage> LandingPages => Set<Clientele.Forms.LandingPage>();
     public DbSet<Clientele.Forms.LandingVariant> LandingVariants => Set<Clientele.Forms.LandingVariant>();
     public DbSet<Clientele.Outbox.OutboxMessage> OutboxMessages => Set<Clientele.Outbox.OutboxMessage>();
+    public DbSet<Clientele.Outbox.OutboxNote> OutboxNotes => Set<Clientele.Outbox.OutboxNote>();
+    public DbSet<Clientele.Outbox.LocalMail> LocalMail => Set<Clientele.Outbox.LocalMail>();
+    public DbSet<Clientele.Outbox.Suppression> Suppressions => Set<Clientele.Outbox.Suppression>();
+    public DbSet<Clientele.Broadcasts.Broadcast> Broadcasts => Set<Clientele.Broadcasts.Broadcast>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -221,10 +225,48 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("outbox");
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.IdempotencyKey).IsUnique();
-            e.HasIndex(x => new { x.Status, x.CreatedAt });
-            e.HasIndex(x => x.ContactId);
+            e.HasIndex(x => new { x.Status, x.DueAt });
+            e.HasIndex(x => x.CreatedAt);
+            // Frequency caps read a contact's recent sends.
+            e.HasIndex(x => new { x.ContactId, x.SentAt });
+            e.HasIndex(x => new { x.BroadcastId, x.Status });
             e.Property(x => x.To).HasMaxLength(320);
             e.Property(x => x.IdempotencyKey).HasMaxLength(200);
+            e.Property(x => x.Kind).HasMaxLength(50);
+            e.Property(x => x.Topic).HasMaxLength(100);
+            e.Property(x => x.Variant).HasMaxLength(10);
+        });
+        b.Entity<Clientele.Outbox.OutboxNote>(e =>
+        {
+            e.ToTable("outbox_notes");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.MessageId);
+        });
+        b.Entity<Clientele.Outbox.LocalMail>(e =>
+        {
+            e.ToTable("local_mail");
+            e.HasKey(x => x.MessageId);
+            e.HasIndex(x => x.StoredAt);
+            e.Property(x => x.To).HasMaxLength(320);
+        });
+        b.Entity<Clientele.Outbox.Suppression>(e =>
+        {
+            e.ToTable("suppressions");
+            e.HasKey(x => x.Email);
+            e.Property(x => x.Email).HasMaxLength(320);
+            e.HasIndex(x => x.At);
+        });
+        b.Entity<Clientele.Broadcasts.Broadcast>(e =>
+        {
+            e.ToTable("broadcasts");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.Status, x.SendAt });
+            e.HasIndex(x => x.CreatedAt);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Topic).HasMaxLength(100);
+            e.Property(x => x.Format).HasMaxLength(10);
+            e.Property(x => x.TestMetric).HasMaxLength(10);
+            e.Property(x => x.Winner).HasMaxLength(10);
         });
         b.Entity<ContactStageFacts>(e =>
         {

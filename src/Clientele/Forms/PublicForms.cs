@@ -188,6 +188,7 @@ internal static class PublicForms
                     Subject = $"Please confirm: {form.Title}",
                     TextBody = $"Please confirm that you want this:\n\n\"{form.ConsentWording}\"\n\nConfirm: {link}\n\nIf you did not ask for it, ignore this message and nothing will be sent.",
                     Kind = "confirmation",
+                    Class = Outbox.MessageClass.Transactional,
                     IdempotencyKey = $"confirm:{form.Id:N}:{contact.Id:N}:{now:yyyyMMdd}",
                     CreatedAt = now,
                 }, ct);

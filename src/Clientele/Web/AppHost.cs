@@ -114,6 +114,10 @@ internal static class AppHost
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();
 
+        Clientele.Outbox.Mail.AddMail(services, config);
+        services.AddSingleton<Clientele.Broadcasts.BroadcastSignal>();
+        services.AddSingleton<Clientele.Broadcasts.BroadcastRunner>();
+        services.AddHostedService<Clientele.Broadcasts.BroadcastService>();
         Clientele.Forms.PublicForms.AddPublicForms(services, config);
         WebFeatures.AddServices(services, config);
     }
@@ -136,6 +140,7 @@ internal static class AppHost
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
+        Clientele.Outbox.Mail.MapMail(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();
@@ -148,6 +153,8 @@ internal static class AppHost
         Clientele.Lifecycle.StagesApi.MapStages(api);
         Clientele.Qualification.QualificationApi.MapQualification(api);
         Clientele.Segments.SegmentsApi.MapSegments(api);
+        Clientele.Broadcasts.BroadcastsApi.MapBroadcasts(api);
+        Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Clientele.Broadcasts;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Templates;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+using MimeKit.Cryptography;
+
+namespace Clientele.Outbox;
+
+/// <summary>A message that cannot be rendered: it fails with this reason instead of going out broken.</summary>
+internal sealed class OutboxContentException(string message) : Exception(message);
+
+/// <summary>
+/// Turns an outbox row into the MIME message to send: the sender identity and brand, the content (written whole, or
+/// rendered now for this contact from its broadcast), click tracking, the open pixel, unsubscribe links and the DKIM
+/// signature. Settings are re-read at most every few seconds and templates are compiled once per brand.
+/// </summary>
+internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links, TimeProvider time, IConfiguration config)
+{
+    public const string BrandKey = "brand";
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(5);
+
+    private (SendingRules Rules, Brand Brand, string BrandJson, DateTimeOffset At)? _settings;
+    private readonly ConcurrentDictionary<(Guid, string?), CompiledMessage> _compiled = new();
+    private readonly ConcurrentDictionary<Guid, Broadcast> _broadcasts = new();
+    private readonly Lazy<DkimSigner?> _dkim = new(() => Dkim(config));
+
+    public async Task<SendingRules> RulesAsync(CancellationToken ct) => (await SettingsAsync(ct)).Rules;
+
+    public async Task<Brand> BrandAsync(CancellationToken ct) => (await SettingsAsync(ct)).Brand;
+
+    private async Task<(SendingRules Rules, Brand Brand, string BrandJson, DateTimeOffset At)> SettingsAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (_settings is { } cached && now - cached.At < Fresh)
+        {
+            return cached;
+        }
+        await using var db = database.CreateDbContext();
+        var rules = await SettingsStore.LoadAsync(db, SendingRules.Key, SendingRules.Default, ct);
+        var brand = await SettingsStore.LoadAsync(db, BrandKey, new Brand(), ct);
+        var json = JsonSerializer.Serialize(brand);
+        if (_settings is { } previous && previous.BrandJson != json)
+        {
+            _compiled.Clear(); // the layout is part of each compiled template
+        }
+        var fresh = (rules, brand, json, now);
+        _settings = fresh;
+        return fresh;
+    }
+
+    /// <summary>Forgets cached settings and broadcasts (after they were saved).</summary>
+    public void Invalidate()
+    {
+        _settings = null;
+        _compiled.Clear();
+        _broadcasts.Clear();
+    }
+
+    public async Task<MimeMessage> ComposeAsync(OutboxMessage m, Contact contact, DateTime now, CancellationToken ct)
+    {
+        var settings = await SettingsAsync(ct);
+        var brand = settings.Brand;
+        var from = new MailboxAddress(brand.FromName, brand.FromAddress);
+        var replyTo = brand.ReplyTo is { Length: > 0 } r ? MailboxAddress.Parse(r) : null;
+        var unsubscribe = m.Class == MessageClass.Marketing ? links.Unsubscribe(m.Id) : null;
+        ComposedContent content;
+        if (m.BroadcastId is { } broadcastId)
+        {
+            var compiled = await CompiledAsync(broadcastId, m.Variant, brand, ct);
+            var model = new MessageModel
+            {
+                Contact = ModelOf(contact),
+                Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
+                Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
+                OpenPixelUrl = links.OpenPixel(m.Id),
+            };
+            try
+            {
+                var rendered = compiled.Render(model, url => links.Click(m.Id, url));
+                content = new ComposedContent(rendered.Subject, rendered.Html, rendered.Text);
+            }
+            catch (TemplateRenderException ex)
+            {
+                throw new OutboxContentException(ex.Message);
+            }
+        }
+        else
+        {
+            content = new ComposedContent(m.Subject, m.HtmlBody, m.TextBody);
+        }
+        return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value);
+    }
+
+    private async Task<CompiledMessage> CompiledAsync(Guid broadcastId, string? variant, Brand brand, CancellationToken ct)
+    {
+        if (_compiled.TryGetValue((broadcastId, variant), out var compiled))
+        {
+            return compiled;
+        }
+        if (!_broadcasts.TryGetValue(broadcastId, out var broadcast))
+        {
+            await using var db = database.CreateDbContext();
+            broadcast = await db.Broadcasts.AsNoTracking().FirstOrDefaultAsync(b => b.Id == broadcastId, ct)
+                ?? throw new OutboxContentException("Its broadcast was deleted.");
+            _broadcasts[broadcastId] = broadcast;
+        }
+        try
+        {
+            compiled = MessageTemplate.Compile(BroadcastContent.Source(broadcast, variant), brand);
+        }
+        catch (TemplateCompileException ex)
+        {
+            throw new OutboxContentException(ex.Message);
+        }
+        _compiled[(broadcastId, variant)] = compiled;
+        return compiled;
+    }
+
+    public static MessageContact ModelOf(Contact c) => new()
+    {
+        Id = c.Id,
+        Email = c.Email,
+        FirstName = c.FirstName,
+        LastName = c.LastName,
+        Phone = c.Phone,
+        Birthday = c.Birthday,
+        TimeZone = c.TimeZone,
+        Locale = c.Locale,
+        Stage = c.Stage.ToString(),
+        Score = c.Score,
+        Tags = c.Tags,
+        Attributes = MessageContact.ParseAttributes(c.Attributes),
+        CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(c.CreatedAt, DateTimeKind.Utc)),
+    };
+
+    /// <summary>
+    /// DKIM signing with the business's key when <c>Clientele:Dkim:Domain</c>, <c>Selector</c> and <c>PrivateKeyPath</c>
+    /// (a PEM file) are set.
+    /// </summary>
+    private static DkimSigner? Dkim(IConfiguration config)
+    {
+        var domain = config["Clientele:Dkim:Domain"];
+        var selector = config["Clientele:Dkim:Selector"];
+        var key = config["Clientele:Dkim:PrivateKeyPath"];
+        if (string.IsNullOrEmpty(domain) || string.IsNullOrEmpty(selector) || string.IsNullOrEmpty(key))
+        {
+            return null;
+        }
+        return new DkimSigner(key, domain, selector)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            AgentOrUserIdentifier = "@" + domain,
+        };
+    }
+}

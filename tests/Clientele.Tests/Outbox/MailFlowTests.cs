@@ -1,0 +1,250 @@
+using System.Net;
+using System.Text.Json;
+using Clientele.Outbox;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+
+namespace Clientele.Tests.Outbox;
+
+/// <summary>Broadcasts, send-time rules, unsubscribe and tracking through the front door, with the local outbox transport.</summary>
+public sealed class MailFlowTests
+{
+    private static async Task<Guid> ContactAsync(HttpClient api, string email, string? first, object? consent, string? zone = null)
+    {
+        var response = await api.PostJsonAsync("/api/v1/contacts", consent is null
+            ? new { email, firstName = first, timeZone = zone }
+            : new { email, firstName = first, consent, timeZone = zone });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Waits (in real time: the senders run in the background) until the condition holds.</summary>
+    internal static async Task Until(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed.TotalSeconds > seconds)
+            {
+                Assert.Fail("Timed out waiting until " + what);
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<JsonElement> FinishedAsync(HttpClient api, Guid id)
+    {
+        JsonElement report = default;
+        await Until(async () =>
+        {
+            report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
+            return report.GetProperty("status").GetString() == "finished";
+        }, "the broadcast finished");
+        return report;
+    }
+
+    private static async Task<List<MimeMessage>> LocalMailAsync(TestApp app)
+    {
+        await using var db = app.NewDb();
+        var rows = await db.LocalMail.AsNoTracking().OrderBy(m => m.To).ToListAsync();
+        return [.. rows.Select(r => MimeMessage.Load(new MemoryStream(r.Raw)))];
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_broadcast_reaches_each_subscriber_of_its_topic_once_personalised_and_then_finishes(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        await ContactAsync(api, "ann@example.com", "Ann", new { newsletter = "subscribed" });
+        await ContactAsync(api, "bob@example.com", null, new { newsletter = "subscribed" });
+        await ContactAsync(api, "cleo@example.com", "Cleo", new { newsletter = "unsubscribed" });
+        await ContactAsync(api, "dan@example.com", "Dan", new { offers = "subscribed" });
+        await ContactAsync(api, "eve@example.com", "Eve", null);
+
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new
+        {
+            name = "June news",
+            topic = "newsletter",
+            subject = "Hello {{ contact.first_name | default: \"friend\" }}",
+            body = "Hi **{{ contact.first_name | default: \"there\" }}**,\n\nOur [summer sale](https://shop.example/sale) starts today.",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+
+        var report = await FinishedAsync(api, id);
+        var counts = report.GetProperty("counts");
+        Assert.Equal(2, counts.GetProperty("sent").GetInt32());
+        Assert.Equal(0, counts.GetProperty("failed").GetInt32());
+        Assert.Equal(2, report.GetProperty("audience").GetInt32());
+
+        var mail = await LocalMailAsync(app);
+        Assert.Equal(["ann@example.com", "bob@example.com"], mail.Select(m => m.To.Mailboxes.Single().Address));
+        Assert.Equal("Hello Ann", mail[0].Subject);
+        Assert.Equal("Hello friend", mail[1].Subject);
+        Assert.Contains("<strong>there</strong>", mail[1].HtmlBody);
+        Assert.Contains("Hi there", mail[1].TextBody!.Replace("*", ""));
+        // RFC 8058 one-click unsubscribe on every marketing message.
+        Assert.Equal("List-Unsubscribe=One-Click", mail[0].Headers["List-Unsubscribe-Post"]);
+        Assert.Matches("^<https?://[^>]+/u/[0-9a-f]{32}\\.[^>]+>, <mailto:", mail[0].Headers[HeaderId.ListUnsubscribe]);
+        // Links go through the signed click redirect.
+        Assert.DoesNotContain("href=\"https://shop.example/sale\"", mail[0].HtmlBody);
+        Assert.Contains("/t/c/", mail[0].HtmlBody);
+
+        await using var db = app.NewDb();
+        Assert.Equal(2, await db.Events.CountAsync(e => e.Type == "email.sent"));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task A_template_mistake_is_a_400_that_names_the_line_and_column(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+
+        var response = await api.PostJsonAsync("/api/v1/broadcasts", new
+        {
+            name = "Broken",
+            topic = "newsletter",
+            subject = "Hi",
+            body = "Line one\n\nHello {{ contact.first_name | nosuchfilter }}",
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("/body", problem.GetProperty("pointer").GetString());
+        Assert.Equal(3, problem.GetProperty("line").GetInt32());
+        Assert.Contains("nosuchfilter", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task One_click_unsubscribe_takes_effect_at_once_while_opening_the_link_only_asks(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        var ann = await ContactAsync(api, "ann@example.com", "Ann", new { newsletter = "subscribed", offers = "subscribed" });
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News", topic = "newsletter", subject = "News", body = "Hello" });
+        await FinishedAsync(api, (await created.ReadJsonAsync()).GetProperty("id").GetGuid());
+        var link = (await LocalMailAsync(app)).Single().Headers[HeaderId.ListUnsubscribe]!.Split('<', '>')[1];
+        var path = new Uri(link).PathAndQuery;
+        var web = app.CreateClient(new() { AllowAutoRedirect = false });
+
+        // A link scanner fetching the URL changes nothing.
+        var page = await web.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<form method=\"post\"", await page.Content.ReadAsStringAsync());
+        async Task<string?> Consent(string topic)
+        {
+            await using var db = app.NewDb();
+            return (await db.Consents.AsNoTracking().FirstOrDefaultAsync(c => c.ContactId == ann && c.Topic == topic))?.Status.ToString();
+        }
+        Assert.Equal("Subscribed", await Consent("newsletter"));
+
+        // The mail client's one-click POST (RFC 8058).
+        var post = await web.PostAsync(path, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal("Unsubscribed", await Consent("newsletter"));
+        Assert.Equal("Subscribed", await Consent("offers"));
+
+        // A forged token is refused.
+        var forged = await web.PostAsync(path[..^3] + "AAA", new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+
+        // The next newsletter skips her; the report counts the unsubscribe.
+        var again = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News 2", topic = "newsletter", subject = "More", body = "Hello" });
+        var report = await FinishedAsync(api, (await again.ReadJsonAsync()).GetProperty("id").GetGuid());
+        Assert.Equal(0, report.GetProperty("audience").GetInt32());
+        await using var data = app.NewDb();
+        Assert.Equal(1, await data.Events.CountAsync(e => e.Type == "email.unsubscribed" && e.ContactId == ann));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_signed_click_redirects_and_lands_on_the_timeline_while_a_tampered_one_is_refused(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        var ann = await ContactAsync(api, "ann@example.com", "Ann", new { newsletter = "subscribed" });
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News", topic = "newsletter", subject = "News", body = "[Shop](https://shop.example/a?x=1)" });
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await FinishedAsync(api, id);
+        var html = (await LocalMailAsync(app)).Single().HtmlBody!;
+        var click = WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "href=\"([^\"]*/t/c/[^\"]*)\"").Groups[1].Value);
+        var pixel = System.Text.RegularExpressions.Regex.Match(html, "src=\"([^\"]*/t/o/[^\"]*)\"").Groups[1].Value;
+        var web = app.CreateClient(new() { AllowAutoRedirect = false });
+        web.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Thunderbird/128.0");
+        app.Time.Advance(TimeSpan.FromMinutes(5)); // a person reads it later, not a scanner at delivery
+
+        var tampered = await web.GetAsync(new Uri(click).PathAndQuery.Replace("shop.example", "evil.example"));
+        Assert.Equal(HttpStatusCode.BadRequest, tampered.StatusCode);
+        Assert.Null(tampered.Headers.Location);
+
+        var followed = await web.GetAsync(new Uri(click).PathAndQuery);
+        Assert.Equal(HttpStatusCode.Redirect, followed.StatusCode);
+        Assert.Equal("https://shop.example/a?x=1", followed.Headers.Location!.ToString());
+
+        var image = await web.GetAsync(new Uri(pixel).PathAndQuery);
+        Assert.Equal("image/gif", image.Content.Headers.ContentType!.MediaType);
+
+        await using var db = app.NewDb();
+        var clicked = await db.Events.AsNoTracking().SingleAsync(e => e.Type == "email.clicked");
+        Assert.Equal(ann, clicked.ContactId);
+        Assert.False(JsonDocument.Parse(clicked.Properties).RootElement.GetProperty("machine").GetBoolean());
+        Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "email.opened"));
+        var report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
+        Assert.Equal(1, report.GetProperty("counts").GetProperty("clicked").GetInt32());
+        Assert.Equal(1, report.GetProperty("counts").GetProperty("opened").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Consent_is_checked_again_when_a_queued_message_is_due(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        var ann = await ContactAsync(api, "ann@example.com", "Ann", new { offers = "subscribed" });
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        await using (var db = app.NewDb())
+        {
+            await Clientele.Outbox.Outbox.EnqueueAsync(db, new OutboxMessage
+            {
+                ContactId = ann,
+                To = "ann@example.com",
+                Subject = "10% off",
+                TextBody = "Use SAVE10",
+                Kind = "journey",
+                Class = MessageClass.Marketing,
+                Topic = "offers",
+                IdempotencyKey = "test:offer:1",
+                CreatedAt = now,
+                DueAt = now.AddHours(1),
+            }, CancellationToken.None);
+            await db.SaveChangesAsync();
+        }
+        // Withdrawn through the API after the message was queued.
+        var withdrawn = await api.PostJsonAsync("/api/v1/events", new { events = new[] { new { type = "consent.withdrawn", email = "ann@example.com", properties = new { topic = "offers" } } } });
+        Assert.True(withdrawn.IsSuccessStatusCode);
+        await app.DrainAsync();
+
+        app.Time.Advance(TimeSpan.FromHours(1));
+        app.Services.GetRequiredService<OutboxSignal>().Notify();
+
+        await Until(async () =>
+        {
+            await using var db = app.NewDb();
+            return await db.OutboxMessages.AnyAsync(m => m.IdempotencyKey == "test:offer:1" && m.Status == OutboxStatus.Suppressed);
+        }, "the message was suppressed");
+        await using var check = app.NewDb();
+        var message = await check.OutboxMessages.AsNoTracking().SingleAsync();
+        Assert.Contains("unsubscribed from \"offers\"", message.LastAnswer);
+        Assert.Equal(0, await check.LocalMail.CountAsync());
+        Assert.Contains(await check.OutboxNotes.Select(n => n.Text).ToListAsync(), t => t.Contains("offers"));
+    }
+}

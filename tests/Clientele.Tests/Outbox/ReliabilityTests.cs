@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Clientele.Accounts;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Outbox;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Clientele.Tests.Outbox;
+
+/// <summary>These run thousands of messages through real servers: alone, so they neither slow nor are slowed by the rest.</summary>
+[CollectionDefinition(nameof(HeavyMail), DisableParallelization = true)]
+public sealed class HeavyMail;
+
+/// <summary>Broadcasts through a real SMTP peer: a killed server, a faulty peer, an unsubscribe mid-send.</summary>
+[Collection(nameof(HeavyMail))]
+public sealed class ReliabilityTests
+{
+    /// <summary>Sending rules without quiet hours or caps, so a test's wall-clock or fake hour does not hold mail back.</summary>
+    private static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
+
+    private static async Task SeedAsync(ClienteleDb db, int contacts, DateTime now)
+    {
+        await SettingsStore.SaveAsync(db, SendingRules.Key, Open, now, CancellationToken.None);
+        for (var start = 0; start < contacts; start += 2000)
+        {
+            for (var i = start; i < Math.Min(contacts, start + 2000); i++)
+            {
+                var id = Guid.CreateVersion7();
+                var email = $"reader{i:D5}@example.com";
+                db.Contacts.Add(new Contact
+                {
+                    Id = id,
+                    Email = email,
+                    EmailNormalized = email,
+                    FirstName = $"Reader{i}",
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                    Consents = [new ContactConsent { ContactId = id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "test" }],
+                });
+            }
+            await db.SaveChangesAsync();
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    private static object News => new
+    {
+        name = "Big news",
+        topic = "newsletter",
+        subject = "News for {{ contact.first_name }}",
+        body = "Hi {{ contact.first_name }}, read [the story](https://shop.example/story).",
+    };
+
+    private static Dictionary<string, int> Delivered(SmtpPeer peer) =>
+        peer.AcceptedMessageIds().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+
+    private static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_server_killed_during_a_10000_message_broadcast_delivers_each_message_once_after_restart(string kind)
+    {
+        await using var peer = await SmtpPeer.StartAsync();
+        string connection;
+        string? dir = null;
+        if (kind == Db.Postgres)
+        {
+            connection = await PostgresServer.CreateDatabaseAsync();
+        }
+        else
+        {
+            dir = Path.Combine(Path.GetTempPath(), "clientele-kill-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(dir);
+            connection = $"Data Source={Path.Combine(dir, "clientele.db")}";
+        }
+        try
+        {
+            string key;
+            using (var database = ClienteleDatabase.Open(connection))
+            {
+                await database.MigrateAsync(CancellationToken.None);
+                await using var db = database.CreateDbContext();
+                var now = TimeProvider.System.GetUtcNow().UtcDateTime;
+                await SeedAsync(db, 10_000, now);
+                await SettingsStore.SaveAsync(db, OutboxContent.BrandKey, new Clientele.Templates.Brand { FromAddress = "news@example.com", PostalAddress = "1 Main St" }, now, CancellationToken.None);
+                key = await ApiKeys.CreateAsync(db, "test", ApiScope.Admin, now, CancellationToken.None);
+            }
+
+            var port = SmtpPeer.FreePort();
+            var server = StartServer(connection, port, peer.Port);
+            Guid broadcast;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            try
+            {
+                await ReadyAsync(http, server);
+                var created = await http.PostJsonAsync("/api/v1/broadcasts", News);
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+                broadcast = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+                await MailFlowTests.Until(() => Task.FromResult(peer.AcceptedMessageIds().Count >= 3000), "3,000 messages arrived", 120);
+            }
+            finally
+            {
+                server.Kill(entireProcessTree: true); // SIGKILL: no shutdown, no flush
+                await server.WaitForExitAsync();
+            }
+            var beforeRestart = peer.AcceptedMessageIds().Count;
+            Assert.True(beforeRestart < 10_000, "the kill came before the end");
+
+            var again = StartServer(connection, port, peer.Port);
+            try
+            {
+                await ReadyAsync(http, again);
+                await MailFlowTests.Until(async () =>
+                    (await (await http.GetAsync($"/api/v1/broadcasts/{broadcast}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished",
+                    "the broadcast finished after the restart", 180);
+            }
+            finally
+            {
+                again.Kill(entireProcessTree: true);
+                await again.WaitForExitAsync();
+            }
+
+            using (var database = ClienteleDatabase.Open(connection))
+            {
+                await using var db = database.CreateDbContext();
+                var messages = await db.OutboxMessages.AsNoTracking().Where(m => m.BroadcastId == broadcast).ToListAsync();
+                var delivered = Delivered(peer);
+                Assert.Equal(10_000, messages.Count);
+                Assert.All(delivered, d => Assert.Equal(1, d.Value)); // nobody got a message twice
+                var ambiguous = messages.Where(m => m.Ambiguous).ToList();
+                foreach (var m in messages.Where(m => !m.Ambiguous))
+                {
+                    Assert.Equal(OutboxStatus.Sent, m.Status);
+                    Assert.True(delivered.ContainsKey(IdOf(m)), $"message {m.Id} is recorded sent and arrived");
+                }
+                // Only what was claimed at the kill can be in doubt: at most a batch per worker.
+                Assert.InRange(ambiguous.Count, 0, 4 * 20);
+                Assert.All(ambiguous, m => Assert.Equal(OutboxStatus.Failed, m.Status));
+                Assert.Equal(messages.Count - ambiguous.Count + ambiguous.Count(m => delivered.ContainsKey(IdOf(m))), delivered.Count);
+            }
+        }
+        finally
+        {
+            if (kind == Db.Postgres)
+            {
+                await PostgresServer.DropDatabaseAsync(connection);
+            }
+            else
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                try
+                {
+                    Directory.Delete(dir!, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private static Process StartServer(string connection, int port, int smtpPort)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clientele"), ["serve", "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ConnectionStrings__Clientele"] = connection;
+        start.Environment["Clientele__Smtp__Host"] = "127.0.0.1";
+        start.Environment["Clientele__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Clientele__Smtp__Security"] = "none";
+        // On PostgreSQL a claim is taken back when its lease runs out; keep that short here.
+        start.Environment["Clientele__Outbox__LeaseSeconds"] = "5";
+        start.Environment["Clientele__Scoring__Nightly"] = "false";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task ReadyAsync(HttpClient http, Process server)
+    {
+        await MailFlowTests.Until(async () =>
+        {
+            Assert.False(server.HasExited, "the server stopped during start");
+            try
+            {
+                return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "the server answered", 60);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Through_a_faulty_peer_every_retryable_message_arrives_once_and_the_broadcast_waits_for_them(string kind)
+    {
+        await using var peer = await SmtpPeer.StartAsync("--temp-fail", "0.2", "--perm-fail", "0.01", "--drop", "0.05", "--seed", "11");
+        await using var app = await TestApp.StartAsync(kind, settings: new()
+        {
+            ["Clientele:Smtp:Host"] = "127.0.0.1",
+            ["Clientele:Smtp:Port"] = peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Clientele:Smtp:Security"] = "none",
+        });
+        await using (var db = app.NewDb())
+        {
+            await SeedAsync(db, 400, app.Time.GetUtcNow().UtcDateTime);
+        }
+        var api = await app.ApiClientAsync("write");
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", News);
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        var signal = app.Services.GetRequiredService<OutboxSignal>();
+
+        var rounds = 0;
+        while (true)
+        {
+            // Let every message due now be tried, then look.
+            await MailFlowTests.Until(async () =>
+            {
+                await using var db = app.NewDb();
+                var now = app.Time.GetUtcNow().UtcDateTime;
+                return await db.OutboxMessages.AnyAsync(m => m.BroadcastId == id)
+                    && !await db.OutboxMessages.AnyAsync(m => m.BroadcastId == id
+                        && (m.Status == OutboxStatus.Sending || ((m.Status == OutboxStatus.Queued || m.Status == OutboxStatus.Deferred) && m.DueAt <= now)));
+            }, "this round's messages were tried", 60);
+            await using var db = app.NewDb();
+            var deferred = await db.OutboxMessages.CountAsync(m => m.BroadcastId == id && m.Status == OutboxStatus.Deferred);
+            var status = (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString();
+            if (deferred == 0)
+            {
+                await MailFlowTests.Until(async () =>
+                    (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished",
+                    "the broadcast finished");
+                break;
+            }
+            Assert.NotEqual("finished", status); // not while retries wait
+            Assert.True(++rounds < 12, "retries come to an end");
+            app.Time.Advance(TimeSpan.FromHours(1));
+            signal.Notify();
+        }
+        Assert.True(rounds >= 1, "some messages were deferred and retried");
+
+        await using var check = app.NewDb();
+        var messages = await check.OutboxMessages.AsNoTracking().Where(m => m.BroadcastId == id).ToListAsync();
+        var delivered = Delivered(peer);
+        Assert.Equal(400, messages.Count);
+        Assert.All(delivered, d => Assert.Equal(1, d.Value));
+        var sent = messages.Where(m => m.Status == OutboxStatus.Sent).ToList();
+        var failed = messages.Where(m => m.Status == OutboxStatus.Failed).ToList();
+        Assert.Equal(400, sent.Count + failed.Count);
+        Assert.Equal(sent.Select(IdOf).Order(), delivered.Keys.Order());
+        Assert.All(failed, m => Assert.Contains("550", m.LastAnswer));
+        Assert.Contains(messages, m => m.Attempts > 1);
+        Assert.True(await check.OutboxNotes.AnyAsync(n => n.Text.Contains("deferred")), "retries are in the messages' history");
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task An_unsubscribe_during_a_send_stops_every_later_message_to_that_contact(string kind)
+    {
+        await using var peer = await SmtpPeer.StartAsync();
+        await using var app = await TestApp.StartAsync(kind, settings: new()
+        {
+            ["Clientele:Smtp:Host"] = "127.0.0.1",
+            ["Clientele:Smtp:Port"] = peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Clientele:Smtp:Security"] = "none",
+            ["Clientele:Smtp:PerSecond"] = "300", // slow enough to unsubscribe half-way
+        });
+        await using (var db = app.NewDb())
+        {
+            await SeedAsync(db, 1500, app.Time.GetUtcNow().UtcDateTime);
+        }
+        var api = await app.ApiClientAsync("write");
+        var id = (await (await api.PostJsonAsync("/api/v1/broadcasts", News)).ReadJsonAsync()).GetProperty("id").GetGuid();
+        await MailFlowTests.Until(() => Task.FromResult(peer.AcceptedMessageIds().Count >= 100), "the send is under way");
+
+        OutboxMessage waiting;
+        await using (var db = app.NewDb())
+        {
+            waiting = await db.OutboxMessages.AsNoTracking().Where(m => m.BroadcastId == id && m.Status == OutboxStatus.Queued)
+                .OrderByDescending(m => m.Id).FirstAsync();
+        }
+        var preferences = new Uri(app.Services.GetRequiredService<MailLinks>().Preferences(waiting.ContactId)).PathAndQuery;
+        var web = app.CreateClient();
+        var saved = await web.PostAsync(preferences, new FormUrlEncodedContent([new("none", "on")]));
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        var arrivedBefore = peer.AcceptedMessageIds().Count;
+        Assert.True(arrivedBefore < 1500, "the unsubscribe came during the send");
+
+        await MailFlowTests.Until(async () =>
+            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "the broadcast finished");
+        Assert.DoesNotContain(IdOf(waiting), peer.AcceptedMessageIds());
+        await using var check = app.NewDb();
+        var message = await check.OutboxMessages.AsNoTracking().SingleAsync(m => m.Id == waiting.Id);
+        Assert.Equal(OutboxStatus.Suppressed, message.Status);
+        Assert.Equal(1499, peer.AcceptedMessageIds().Count);
+    }
+}
