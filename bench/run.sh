@@ -6,6 +6,7 @@
 #        bench/run.sh render [--messages N] [--contacts N]   message rendering on one thread (no database)
 #        bench/run.sh segments [--contacts N] [--events N] [--orders N]   segments over a generated shop (SQLite and PostgreSQL)
 #        bench/run.sh smtp [--messages N] [--size 2048]   SMTP transport into postfix's smtp-sink, beside smtp-source
+#        bench/run.sh broadcast [--messages N] [--connections 8]   a whole broadcast through the app into smtp-sink (SQLite and PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = clv ]; then
@@ -32,6 +33,13 @@ fi
 . scripts/postgres.sh
 trap pg_stop EXIT
 pg_start
+if [ "${1:-}" = broadcast ]; then
+  shift
+  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll broadcast --postgres "$PG_CONNECTION" "$@"
+  exit
+fi
 if [ "${1:-}" = segments ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly

@@ -290,7 +290,7 @@ internal static class IngestRun
         return rows.Count / sw.Elapsed.TotalSeconds;
     }
 
-    private static async Task<string> CreatePgDatabaseAsync(string admin, string prefix)
+    internal static async Task<string> CreatePgDatabaseAsync(string admin, string prefix)
     {
         var name = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
         await using var conn = new NpgsqlConnection(admin);
@@ -367,6 +367,6 @@ internal static class IngestRun
     internal static int IntArg(string[] args, string name, int fallback) =>
         Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 
-    private static string? StringArg(string[] args, string name) =>
+    internal static string? StringArg(string[] args, string name) =>
         Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }

@@ -6,6 +6,7 @@ using Clientele.Bench;
 // dotnet run -c Release --project bench/Clientele.Bench -- segments [--postgres CONN] [--contacts N] [--events N] [--orders N]
 // dotnet run -c Release --project bench/Clientele.Bench -- smtp [--messages N] [--size 2048]
 // dotnet run -c Release --project bench/Clientele.Bench -- render [--messages N] [--contacts N]
+// dotnet run -c Release --project bench/Clientele.Bench -- broadcast [--messages N] [--connections 8] [--postgres CONN]
 // dotnet run -c Release --project bench/Clientele.Bench -- micro
 // dotnet run -c Release --project bench/Clientele.Bench -- clv   (the customer-value benchmarks, see docs/benchmarks.md)
 if (args.Length > 0 && args[0] == "clv")
@@ -28,6 +29,10 @@ if (args.Length > 0 && args[0] == "smtp")
 if (args.Length > 0 && args[0] == "render")
 {
     return RenderRun.Run(args[1..]);
+}
+if (args.Length > 0 && args[0] == "broadcast")
+{
+    return await BroadcastRun.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "micro")
 {

@@ -79,7 +79,7 @@ internal static class SmtpRun
         return 0;
     }
 
-    private static Process StartSink(int port)
+    internal static Process StartSink(int port)
     {
         var start = new ProcessStartInfo(Sink) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // smtp-sink refuses to run as root unless told which user to become once the socket is open.
@@ -95,7 +95,7 @@ internal static class SmtpRun
         return process;
     }
 
-    private static async Task WaitListeningAsync(int port)
+    internal static async Task WaitListeningAsync(int port)
     {
         for (var i = 0; ; i++)
         {
@@ -113,7 +113,7 @@ internal static class SmtpRun
     }
 
     /// <summary>Seconds smtp-source takes to send <paramref name="count"/> messages over <paramref name="sessions"/> kept-open sessions.</summary>
-    private static async Task<double> SourceAsync(int port, int sessions, int count, int size)
+    internal static async Task<double> SourceAsync(int port, int sessions, int count, int size)
     {
         var start = new ProcessStartInfo(Source) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in (string[])["-d", "-s", sessions.ToString(), "-m", count.ToString(), "-l", size.ToString(), $"127.0.0.1:{port}"])

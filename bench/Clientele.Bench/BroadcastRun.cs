@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Clientele.Accounts;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Outbox;
+
+namespace Clientele.Bench;
+
+/// <summary>
+/// A whole broadcast through the running app into postfix's smtp-sink: the audience queued, each message checked
+/// (consent, suppressions, caps), rendered for its contact with tracked links, signed unsubscribe links and the brand
+/// layout, and sent over SMTP; beside smtp-source into the same sink in the same run.
+/// </summary>
+internal static class BroadcastRun
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = IngestRun.IntArg(args, "--messages", 20_000);
+        var connections = IngestRun.IntArg(args, "--connections", 8);
+        var postgres = IngestRun.StringArg(args, "--postgres");
+        var root = IngestRun.FindRoot();
+        var appDll = Path.Combine(root, "src/Clientele/bin/Release/net10.0/clientele.dll");
+        if (!File.Exists(appDll))
+        {
+            Console.Error.WriteLine($"Build the app first: dotnet build -c Release src/Clientele ({appDll} is missing)");
+            return 1;
+        }
+        var sinkPort = IngestRun.FreePort();
+        using var sink = SmtpRun.StartSink(sinkPort);
+        var dir = Path.Combine(Path.GetTempPath(), "clientele-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await SmtpRun.WaitListeningAsync(sinkPort);
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+            Console.WriteLine($"broadcast of {count:N0} personalised, tracked messages, {connections} SMTP connections, smtp-sink on 127.0.0.1:{sinkPort}");
+            await SmtpRun.SourceAsync(sinkPort, connections, 1000, 2048);
+            var baseline = count / await SmtpRun.SourceAsync(sinkPort, connections, count, 2048);
+            Console.WriteLine($"smtp-source (baseline, 2 KB, {connections} sessions): {baseline:N0} messages/s");
+            await RunOneAsync("SQLite", $"Data Source={Path.Combine(dir, "app.db")}", appDll, sinkPort, count, connections, baseline);
+            if (postgres is not null)
+            {
+                await RunOneAsync("PostgreSQL", await IngestRun.CreatePgDatabaseAsync(postgres, "bench_mail"), appDll, sinkPort, count, connections, baseline);
+            }
+        }
+        finally
+        {
+            if (!sink.HasExited)
+            {
+                sink.Kill();
+            }
+            await sink.WaitForExitAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+
+    private static async Task RunOneAsync(string name, string connection, string appDll, int sinkPort, int count, int connections, double baseline)
+    {
+        string key;
+        using (var database = ClienteleDatabase.Open(connection))
+        {
+            await database.MigrateAsync(CancellationToken.None);
+            await using var db = database.CreateDbContext();
+            var now = TimeProvider.System.GetUtcNow().UtcDateTime;
+            // No quiet hours or caps: the run measures sending, whatever the hour.
+            await SettingsStore.SaveAsync(db, SendingRules.Key, SendingRules.Default with { QuietFrom = null, QuietUntil = null, MaxMarketingPerWeek = 0, MinHoursBetweenMarketing = 0 }, now, CancellationToken.None);
+            await SettingsStore.SaveAsync(db, OutboxContent.BrandKey, new Templates.Brand { BusinessName = "Bench Shop", FromAddress = "news@bench.example", PostalAddress = "1 Main Street, Springfield" }, now, CancellationToken.None);
+            for (var start = 0; start < count; start += 5000)
+            {
+                for (var i = start; i < Math.Min(count, start + 5000); i++)
+                {
+                    var id = Guid.CreateVersion7();
+                    var email = $"reader{i}@bench.example";
+                    db.Contacts.Add(new Contact
+                    {
+                        Id = id,
+                        Email = email,
+                        EmailNormalized = email,
+                        FirstName = $"Reader{i}",
+                        LastName = "Bench",
+                        TimeZone = "Europe/Berlin",
+                        Attributes = "{\"plan\":\"gold\",\"points\":" + (i % 500) + "}",
+                        CreatedAt = now,
+                        UpdatedAt = now,
+                        Consents = [new ContactConsent { ContactId = id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "bench" }],
+                    });
+                }
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+            }
+            key = await ApiKeys.CreateAsync(db, "bench", ApiScope.Admin, now, CancellationToken.None);
+        }
+        var port = IngestRun.FreePort();
+        var server = IngestRun.StartServer(appDll, connection, port, new Dictionary<string, string>
+        {
+            ["Clientele__Smtp__Host"] = "127.0.0.1",
+            ["Clientele__Smtp__Port"] = sinkPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Clientele__Smtp__Security"] = "none",
+            ["Clientele__Smtp__MaxConnections"] = connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Clientele__Scoring__Nightly"] = "false",
+        });
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            await IngestRun.WaitHealthyAsync(http);
+            var body = string.Join("\n\n", Enumerable.Range(1, 6).Select(p =>
+                $"## Part {p}\n\nHi {{{{ contact.first_name }}}}, as a {{{{ contact.attributes.plan }}}} member with {{{{ contact.attributes.points }}}} points you get early access. "
+                + "Our new collection is in: hand-made, small batches, shipped within two days. Read [the story](https://shop.example/story) "
+                + "or [see the collection](https://shop.example/new?utm_source=newsletter), and tell us what you think."));
+            var clock = Stopwatch.StartNew();
+            var created = await http.PostAsJsonAsync("/api/v1/broadcasts", new
+            {
+                name = "Bench",
+                topic = "newsletter",
+                subject = "News for {{ contact.first_name }}",
+                body = body + "\n\n[Visit the shop](https://shop.example/) · Sent on {{ 'now' | date: '%Y-%m-%d' }}",
+            });
+            created.EnsureSuccessStatusCode();
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            JsonElement report;
+            while (true)
+            {
+                report = await http.GetFromJsonAsync<JsonElement>($"/api/v1/broadcasts/{id}");
+                if (report.GetProperty("status").GetString() == "finished")
+                {
+                    break;
+                }
+                await Task.Delay(100);
+            }
+            var seconds = clock.Elapsed.TotalSeconds;
+            var sent = report.GetProperty("counts").GetProperty("sent").GetInt32();
+            Console.WriteLine($"{name}: {sent:N0} of {count:N0} sent in {seconds:N1} s = {sent / seconds:N0} messages/s, {sent / seconds / baseline:P0} of smtp-source");
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+}
