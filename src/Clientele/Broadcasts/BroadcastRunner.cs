@@ -158,8 +158,7 @@ internal sealed class BroadcastRunner(ClienteleDatabase database, OutboxSignal o
         var queued = already.Count;
         foreach (var slice in todo.Chunk(Slice))
         {
-            await using var write = database.CreateDbContext();
-            foreach (var c in slice)
+            var messages = slice.Select(c =>
             {
                 var variant = part switch
                 {
@@ -167,7 +166,7 @@ internal sealed class BroadcastRunner(ClienteleDatabase database, OutboxSignal o
                     Part.Rest => winner ?? "A",
                     _ => null,
                 };
-                write.OutboxMessages.Add(new OutboxMessage
+                return new OutboxMessage
                 {
                     Id = Guid.CreateVersion7(),
                     ContactId = c.Id,
@@ -182,13 +181,13 @@ internal sealed class BroadcastRunner(ClienteleDatabase database, OutboxSignal o
                     BroadcastId = b.Id,
                     Variant = variant,
                     CreatedAt = now,
-                });
-            }
-            queued += slice.Length;
+                };
+            }).ToList();
+            await using var write = database.CreateDbContext();
             using (await database.EnterWriteAsync(ct))
             {
                 await using var tx = await write.Database.BeginTransactionAsync(ct);
-                await write.SaveChangesAsync(ct);
+                queued += await OutboxWriter.InsertAsync(write, messages, ct);
                 await write.Broadcasts.Where(x => x.Id == b.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Audience, queued), ct);
                 await tx.CommitAsync(ct);
             }

@@ -204,13 +204,23 @@ internal static class BroadcastsApi
     internal static async Task<BroadcastDto> ReportAsync(ClienteleDb db, Broadcast b, CancellationToken ct)
     {
         var messages = db.OutboxMessages.AsNoTracking().Where(m => m.BroadcastId == b.Id);
-        var byStatus = await messages.GroupBy(m => m.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        int Of(OutboxStatus s) => byStatus.GetValueOrDefault(s);
-        var variants = await messages.Where(m => m.Status == OutboxStatus.Sent || m.Status == OutboxStatus.Bounced)
-            .GroupBy(m => m.Variant)
-            .Select(g => new { Variant = g.Key, Sent = g.Count(), Opened = g.Count(m => m.OpenedAt != null), Clicked = g.Count(m => m.ClickedAt != null) })
+        // One pass over the broadcast's messages for every count.
+        var groups = await messages.GroupBy(m => new { m.Status, m.Variant })
+            .Select(g => new
+            {
+                g.Key.Status,
+                g.Key.Variant,
+                Count = g.Count(),
+                Opened = g.Count(m => m.OpenedAt != null),
+                Clicked = g.Count(m => m.ClickedAt != null),
+                Ambiguous = g.Count(m => m.Ambiguous),
+            })
             .ToListAsync(ct);
-        var ambiguous = await messages.CountAsync(m => m.Ambiguous, ct);
+        int Of(OutboxStatus s) => groups.Where(g => g.Status == s).Sum(g => g.Count);
+        var variants = groups.Where(g => g.Status is OutboxStatus.Sent or OutboxStatus.Bounced).GroupBy(g => g.Variant)
+            .Select(v => new { Variant = v.Key, Sent = v.Sum(g => g.Count), Opened = v.Sum(g => g.Opened), Clicked = v.Sum(g => g.Clicked) })
+            .ToList();
+        var ambiguous = groups.Sum(g => g.Ambiguous);
         var id = b.Id.ToString();
         var unsubscribed = await db.Events.AsNoTracking()
             .CountAsync(e => e.Type == "email.unsubscribed" && ClienteleDb.AttributeText(e.Properties, "broadcastId") == id, ct);

@@ -13,7 +13,7 @@ internal sealed class ActivityProjection : IEventConsumer
     public string Name => "activity";
 
     // Derived events (stage.changed, score.changed, …) are the system's doing, not the contact's.
-    public bool Wants(string eventType) => !IsDerived(eventType);
+    public bool Wants(string eventType) => !IsNotActivity(eventType);
 
     // The statement below reads the log itself; only the batch's first and last ids are needed.
     public bool ReadsProperties => false;
@@ -21,17 +21,24 @@ internal sealed class ActivityProjection : IEventConsumer
     internal static readonly string[] DerivedTypes =
         ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified"];
 
-    /// <summary>The statement below, with the derived types written in as constants.</summary>
+    /// <summary>What the business did to the contact, not what the contact did: a message sent is no sign of life.</summary>
+    internal static readonly string[] OutboundTypes = ["email.sent", "email.bounced"];
+
+    private static readonly string[] NotActivity = [.. DerivedTypes, .. OutboundTypes];
+
+    /// <summary>The statement below, with the types that are not the contact's activity written in as constants.</summary>
     private static readonly string UpdateSql = $$"""
         UPDATE contacts SET "LastActivityAt" = latest.at
         FROM (SELECT "ContactId" AS id, max("OccurredAt") AS at FROM events
               WHERE "Id" >= {0} AND "Id" <= {1} AND "CauseEventId" IS NULL
-                AND "Type" NOT IN ({{string.Join(", ", DerivedTypes.Select(t => "'" + t + "'"))}})
+                AND "Type" NOT IN ({{string.Join(", ", NotActivity.Select(t => "'" + t + "'"))}})
               GROUP BY "ContactId") AS latest
         WHERE contacts."Id" = latest.id AND (contacts."LastActivityAt" IS NULL OR contacts."LastActivityAt" < latest.at)
         """;
 
     internal static bool IsDerived(string type) => DerivedTypes.Contains(type);
+
+    internal static bool IsNotActivity(string type) => NotActivity.Contains(type);
 
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) => HandleBatchAsync(context, [e], ct);
 

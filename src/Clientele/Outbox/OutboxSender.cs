@@ -2,6 +2,7 @@ using System.Text.Json;
 using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Events;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 
@@ -11,11 +12,12 @@ namespace Clientele.Outbox;
 internal sealed class OutboxSignal : WakeSignal;
 
 /// <summary>
-/// Delivers due outbox messages. Each worker claims a small batch (state <see cref="OutboxStatus.Sending"/> with a
-/// lease, committed before anything goes out), checks consent, suppressions, caps and quiet hours again for each
-/// message, renders and hands it to the transport, then commits the outcomes with an <c>email.sent</c> event per
-/// delivered message. A crash between the transport's acceptance and that commit can leave only the claimed batch
-/// in doubt; such messages are marked <see cref="OutboxMessage.Ambiguous"/> and never sent twice.
+/// Delivers due outbox messages. One loop talks to the database: in one transaction it records what the senders
+/// finished and claims what they can take next (state <see cref="OutboxStatus.Sending"/> with a lease, committed
+/// before anything goes out), then checks consent, suppressions, caps and quiet hours for each claimed message.
+/// Senders, one per transport connection, render each message and hand it over. A crash between the transport's
+/// acceptance and the next commit can leave only the claimed messages in doubt (a few per sender); they are marked
+/// <see cref="OutboxMessage.Ambiguous"/> and never sent twice.
 /// </summary>
 internal sealed class OutboxSender(
     ClienteleDatabase database,
@@ -26,6 +28,7 @@ internal sealed class OutboxSender(
     ConsentGuard guard,
     OutboxSignal signal,
     EventSignal events,
+    Clientele.Broadcasts.BroadcastSignal broadcasts,
     TimeProvider time,
     IConfiguration config,
     ILogger<OutboxSender> log) : BackgroundService
@@ -39,13 +42,33 @@ internal sealed class OutboxSender(
 
     public const int MaxAttempts = 10;
 
-    private int BatchSize => config.GetValue("Clientele:Outbox:BatchSize", 20);
     private TimeSpan Lease => TimeSpan.FromSeconds(config.GetValue("Clientele:Outbox:LeaseSeconds", 600));
 
-    /// <summary>One worker per SMTP connection, so each keeps its connection busy; the local outbox needs one.</summary>
+    /// <summary>One sender per SMTP connection, so each keeps its connection busy; the local outbox needs one.</summary>
     private int Workers => config.GetValue("Clientele:Outbox:Workers", transport.Name == "local" ? 1 : smtp.MaxConnections);
 
+    /// <summary>Messages claimed and not yet recorded: what a crash can leave in doubt. A few per sender keep them busy.</summary>
+    private int MaxClaimed => config.GetValue("Clientele:Outbox:MaxClaimed", Workers * 4);
+
     public static TimeSpan RetryDelay(int attempts) => Backoff[Math.Clamp(attempts - 1, 0, Backoff.Length - 1)];
+
+    /// <summary>A claimed message, cleared to go, with what rendering needs.</summary>
+    private sealed record Work(OutboxMessage Message, Contact Contact);
+
+    /// <summary>What happened to a claimed message, applied to its row by the database loop.</summary>
+    private sealed record Outcome(OutboxMessage Message, OutboxStatus Status, string? Answer, DateTime? DueAt = null, DateTime? SentAt = null,
+        string? Subject = null, bool Attempted = true)
+    {
+        public List<OutboxNote> Notes { get; } = [];
+    }
+
+    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<Outcome> _done = Channel.CreateUnbounded<Outcome>();
+
+    /// <summary>Marketing messages claimed and not yet recorded, by contact: they count toward the caps already.</summary>
+    private readonly Dictionary<Guid, List<(Guid Message, DateTime At)>> _pendingMarketing = [];
+
+    private int _claimed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,28 +80,39 @@ internal sealed class OutboxSender(
         {
             await links.InitializeAsync(time.GetUtcNow().UtcDateTime, stoppingToken);
             await RecoverAsync(stoppingToken, atStart: true);
-            log.LogInformation("Sending mail through the {Transport} transport with {Workers} workers", transport.Name, Workers);
-            await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => WorkAsync(stoppingToken)));
+            log.LogInformation("Sending mail through the {Transport} transport with {Workers} senders", transport.Name, Workers);
+            var senders = Enumerable.Range(0, Workers).Select(_ => SendLoopAsync(stoppingToken)).ToList();
+            await DatabaseLoopAsync(stoppingToken);
+            await Task.WhenAll(senders);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
 
-    private async Task WorkAsync(CancellationToken ct)
+    /// <summary>Records outcomes and claims more, as the senders finish; sleeps when there is nothing to do.</summary>
+    private async Task DatabaseLoopAsync(CancellationToken ct)
     {
         var lastRecovery = time.GetUtcNow();
+        var idle = false;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var claimed = await SendBatchAsync(ct);
-                if (claimed == BatchSize)
+                if (idle)
                 {
-                    signal.Notify(); // more waiting: wake a sibling too
-                    continue;
+                    // Nothing due: wait for a queued message, an outcome, or the next poll.
+                    var wake = signal.WaitAsync(TimeSpan.FromSeconds(1), ct);
+                    var outcome = _done.Reader.WaitToReadAsync(ct).AsTask();
+                    await Task.WhenAny(wake, outcome);
                 }
-                if (time.GetUtcNow() - lastRecovery > TimeSpan.FromMinutes(1))
+                else if (_claimed >= MaxClaimed && !_done.Reader.TryPeek(out _))
+                {
+                    await _done.Reader.WaitToReadAsync(ct);
+                }
+                var (recorded, claimed) = await CycleAsync(ct);
+                idle = recorded == 0 && claimed == 0;
+                if (idle && time.GetUtcNow() - lastRecovery > TimeSpan.FromMinutes(1))
                 {
                     lastRecovery = time.GetUtcNow();
                     await RecoverAsync(ct);
@@ -86,11 +120,202 @@ internal sealed class OutboxSender(
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                log.LogError(ex, "Sending a batch of mail failed");
+                log.LogError(ex, "Recording or claiming mail failed");
+                idle = true;
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
             }
-            await signal.WaitAsync(TimeSpan.FromSeconds(1), ct);
         }
+        _work.Writer.TryComplete();
+    }
+
+    /// <summary>One transaction: the outcomes ready so far, then as many due messages as the senders have room for.</summary>
+    internal async Task<(int Recorded, int Claimed)> CycleAsync(CancellationToken ct)
+    {
+        var outcomes = new List<Outcome>();
+        while (outcomes.Count < 1000 && _done.Reader.TryRead(out var o))
+        {
+            outcomes.Add(o);
+        }
+        var room = MaxClaimed - _claimed + outcomes.Count;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (outcomes.Count == 0)
+        {
+            // Idle most of the time: look without a transaction or the write gate first.
+            await using var look = database.CreateDbContext();
+            if (room <= 0 || !await look.OutboxMessages.AnyAsync(m => (m.Status == OutboxStatus.Queued || m.Status == OutboxStatus.Deferred) && m.DueAt <= now, ct))
+            {
+                return (0, 0);
+            }
+        }
+        var rules = await content.RulesAsync(ct);
+        List<OutboxMessage> batch;
+        var sent = outcomes.Where(o => o.Status == OutboxStatus.Sent).Select(o => SentEvent(o.Message, o.SentAt!.Value)).ToList();
+        await using (var db = database.CreateDbContext())
+        {
+            using (await database.EnterWriteAsync(ct))
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                foreach (var o in outcomes)
+                {
+                    // Attached as claimed, then changed: only the columns the outcome sets are written.
+                    db.OutboxMessages.Attach(o.Message);
+                    Apply(o);
+                    db.OutboxNotes.AddRange(o.Notes);
+                }
+                await db.SaveChangesAsync(ct);
+                await EventWriter.InsertAsync(db, sent, ct);
+                batch = room > 0 ? await ClaimAsync(db, now, room, ct) : [];
+                await tx.CommitAsync(ct);
+            }
+        }
+        foreach (var o in outcomes)
+        {
+            Forget(o.Message);
+        }
+        _claimed += batch.Count - outcomes.Count;
+        if (sent.Count > 0)
+        {
+            events.Notify();
+        }
+        if (_claimed == 0 && outcomes.Any(o => o.Message.BroadcastId is not null))
+        {
+            broadcasts.Notify(); // nothing in flight: a broadcast may have just finished
+        }
+        if (batch.Count > 0)
+        {
+            await DecideAsync(batch, rules, now, ct);
+        }
+        return (outcomes.Count, batch.Count);
+    }
+
+    private static void Apply(Outcome o)
+    {
+        var m = o.Message;
+        m.Status = o.Status;
+        m.LeaseUntil = null;
+        m.LastAnswer = o.Answer;
+        if (!o.Attempted)
+        {
+            m.Attempts--; // held back by a rule: not an attempt
+        }
+        if (o.DueAt is { } due)
+        {
+            m.DueAt = due;
+        }
+        if (o.SentAt is { } at)
+        {
+            m.SentAt = at;
+        }
+        if (o.Subject is { } subject)
+        {
+            m.Subject = subject;
+        }
+    }
+
+    /// <summary>Checks each claimed message against consent, suppressions, caps and quiet hours; hands the rest to the senders.</summary>
+    private async Task DecideAsync(List<OutboxMessage> batch, SendingRules rules, DateTime now, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var facts = await LoadFactsAsync(db, batch, now, ct);
+        foreach (var m in batch)
+        {
+            var f = facts.For(m);
+            if (m.Class == MessageClass.Marketing && _pendingMarketing.TryGetValue(m.ContactId, out var pending))
+            {
+                f = f with { RecentMarketing = [.. f.RecentMarketing, .. pending.Select(p => p.At)] };
+            }
+            var decision = SendPolicy.Decide(f, rules, now);
+            switch (decision.Verdict)
+            {
+                case SendVerdict.Suppress:
+                    Finish(new Outcome(m, OutboxStatus.Suppressed, decision.Reason), now);
+                    break;
+                case SendVerdict.Delay:
+                    Finish(new Outcome(m, OutboxStatus.Queued, decision.Reason, DueAt: decision.Until, Attempted: false), now);
+                    break;
+                default:
+                    if (m.Class == MessageClass.Marketing)
+                    {
+                        if (!_pendingMarketing.TryGetValue(m.ContactId, out var list))
+                        {
+                            _pendingMarketing[m.ContactId] = list = [];
+                        }
+                        list.Add((m.Id, now));
+                    }
+                    _work.Writer.TryWrite(new Work(m, facts.Contact(m.ContactId)!));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>An outcome with a line in the message's history.</summary>
+    private void Finish(Outcome o, DateTime now)
+    {
+        if (o.Answer is { } answer)
+        {
+            o.Notes.Add(new OutboxNote { MessageId = o.Message.Id, At = now, Text = answer });
+        }
+        _done.Writer.TryWrite(o);
+    }
+
+    private void Forget(OutboxMessage m)
+    {
+        if (m.Class == MessageClass.Marketing && _pendingMarketing.TryGetValue(m.ContactId, out var list))
+        {
+            list.RemoveAll(p => p.Message == m.Id);
+            if (list.Count == 0)
+            {
+                _pendingMarketing.Remove(m.ContactId);
+            }
+        }
+    }
+
+    /// <summary>One sender: renders and hands over one message at a time.</summary>
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        await foreach (var w in _work.Reader.ReadAllAsync(ct))
+        {
+            try
+            {
+                Finish(await SendAsync(w, ct), time.GetUtcNow().UtcDateTime);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                log.LogError(ex, "Sending message {Id} failed", w.Message.Id);
+                var now = time.GetUtcNow().UtcDateTime;
+                Finish(new Outcome(w.Message, OutboxStatus.Deferred, "Could not be sent: " + ex.Message, DueAt: now + RetryDelay(w.Message.Attempts)), now);
+            }
+        }
+    }
+
+    private async Task<Outcome> SendAsync(Work w, CancellationToken ct)
+    {
+        var m = w.Message;
+        // A last look, right before it goes: an unsubscribe committed since the claim stops it.
+        if (m.Class == MessageClass.Marketing && guard.Blocks(m.ContactId, m.Topic ?? ConsentProjection.DefaultTopic))
+        {
+            return new Outcome(m, OutboxStatus.Suppressed, "The contact unsubscribed while this message was waiting.");
+        }
+        MimeMessage mime;
+        try
+        {
+            mime = await content.ComposeAsync(m, w.Contact, time.GetUtcNow().UtcDateTime, ct);
+        }
+        catch (OutboxContentException ex)
+        {
+            return new Outcome(m, OutboxStatus.Failed, "Could not render: " + ex.Message);
+        }
+        var result = await transport.SendAsync(mime, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        return result.Outcome switch
+        {
+            DeliveryOutcome.Sent => new Outcome(m, OutboxStatus.Sent, result.Answer, SentAt: now, Subject: mime.Subject ?? m.Subject),
+            DeliveryOutcome.Retry when m.Attempts < MaxAttempts => new Outcome(m, OutboxStatus.Deferred,
+                $"Attempt {m.Attempts} deferred: {result.Answer}. Next try at {now + RetryDelay(m.Attempts):yyyy-MM-dd HH:mm} UTC.",
+                DueAt: now + RetryDelay(m.Attempts)),
+            DeliveryOutcome.Retry => new Outcome(m, OutboxStatus.Failed, $"Gave up after {m.Attempts} attempts: {result.Answer}"),
+            _ => new Outcome(m, OutboxStatus.Failed, "Refused: " + result.Answer),
+        };
     }
 
     /// <summary>
@@ -123,111 +348,12 @@ internal sealed class OutboxSender(
         return ids.Count;
     }
 
-    /// <summary>Claims, sends and records one batch; returns how many messages it claimed.</summary>
-    internal async Task<int> SendBatchAsync(CancellationToken ct)
-    {
-        await using var db = database.CreateDbContext();
-        var now = time.GetUtcNow().UtcDateTime;
-        var batch = await ClaimAsync(db, now, ct);
-        if (batch.Count == 0)
-        {
-            return 0;
-        }
-        var rules = await content.RulesAsync(ct);
-        var facts = await LoadFactsAsync(db, batch, now, ct);
-        var sent = new List<Event>();
-        var notes = new List<OutboxNote>();
-        foreach (var m in batch)
-        {
-            now = time.GetUtcNow().UtcDateTime;
-            var f = facts.For(m);
-            var decision = SendPolicy.Decide(f, rules, now);
-            if (decision.Verdict == SendVerdict.Send && guard.Blocks(m.ContactId, m.Class == MessageClass.Marketing ? m.Topic ?? ConsentProjection.DefaultTopic : null)
-                && m.Class == MessageClass.Marketing)
-            {
-                decision = new SendDecision(SendVerdict.Suppress, "The contact unsubscribed while this message was waiting.");
-            }
-            switch (decision.Verdict)
-            {
-                case SendVerdict.Suppress:
-                    Finish(m, OutboxStatus.Suppressed, decision.Reason!, notes, now);
-                    continue;
-                case SendVerdict.Delay:
-                    m.Status = OutboxStatus.Queued;
-                    m.DueAt = decision.Until;
-                    m.Attempts--;
-                    m.LeaseUntil = null;
-                    m.LastAnswer = decision.Reason;
-                    notes.Add(new OutboxNote { MessageId = m.Id, At = now, Text = decision.Reason! });
-                    continue;
-            }
-            MimeMessage mime;
-            try
-            {
-                mime = await content.ComposeAsync(m, facts.Contact(m.ContactId)!, now, ct);
-            }
-            catch (OutboxContentException ex)
-            {
-                Finish(m, OutboxStatus.Failed, "Could not render: " + ex.Message, notes, now);
-                continue;
-            }
-            var result = await transport.SendAsync(mime, ct);
-            now = time.GetUtcNow().UtcDateTime;
-            switch (result.Outcome)
-            {
-                case DeliveryOutcome.Sent:
-                    m.Status = OutboxStatus.Sent;
-                    m.SentAt = now;
-                    m.LeaseUntil = null;
-                    m.LastAnswer = result.Answer;
-                    m.Subject = mime.Subject ?? m.Subject;
-                    facts.Sent(m, now);
-                    sent.Add(SentEvent(m, now));
-                    break;
-                case DeliveryOutcome.Retry when m.Attempts < MaxAttempts:
-                    m.Status = OutboxStatus.Deferred;
-                    m.DueAt = now + RetryDelay(m.Attempts);
-                    m.LeaseUntil = null;
-                    m.LastAnswer = result.Answer;
-                    notes.Add(new OutboxNote { MessageId = m.Id, At = now, Text = $"Attempt {m.Attempts} deferred: {result.Answer}. Next try at {m.DueAt:yyyy-MM-dd HH:mm} UTC." });
-                    break;
-                case DeliveryOutcome.Retry:
-                    Finish(m, OutboxStatus.Failed, $"Gave up after {m.Attempts} attempts: {result.Answer}", notes, now);
-                    break;
-                default:
-                    Finish(m, OutboxStatus.Failed, "Refused: " + result.Answer, notes, now);
-                    break;
-            }
-        }
-        using (await database.EnterWriteAsync(ct))
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.OutboxNotes.AddRange(notes);
-            await db.SaveChangesAsync(ct);
-            await EventWriter.InsertAsync(db, sent, ct);
-            await tx.CommitAsync(ct);
-        }
-        if (sent.Count > 0)
-        {
-            events.Notify();
-        }
-        return batch.Count;
-    }
-
-    private static void Finish(OutboxMessage m, OutboxStatus status, string reason, List<OutboxNote> notes, DateTime now)
-    {
-        m.Status = status;
-        m.LeaseUntil = null;
-        m.LastAnswer = reason;
-        notes.Add(new OutboxNote { MessageId = m.Id, At = now, Text = reason });
-    }
-
-    private static Event SentEvent(OutboxMessage m, DateTime now) => new()
+    private static Event SentEvent(OutboxMessage m, DateTime at) => new()
     {
         ContactId = m.ContactId,
         Type = "email.sent",
-        OccurredAt = now,
-        ReceivedAt = now,
+        OccurredAt = at,
+        ReceivedAt = at,
         Source = "outbox",
         IdempotencyKey = $"email.sent:{m.Id:N}",
         Properties = JsonSerializer.Serialize(new
@@ -241,36 +367,43 @@ internal sealed class OutboxSender(
         }, EventJson.Options),
     };
 
-    private async Task<List<OutboxMessage>> ClaimAsync(ClienteleDb db, DateTime now, CancellationToken ct)
+    /// <summary>Claims up to <paramref name="size"/> due messages in the current transaction.</summary>
+    private async Task<List<OutboxMessage>> ClaimAsync(ClienteleDb db, DateTime now, int size, CancellationToken ct)
     {
-        var size = BatchSize;
-        using var gate = await database.EnterWriteAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        List<OutboxMessage> batch;
-        if (db.Kind == DatabaseKind.Postgres)
+        // One status at a time, in due order: each reads the (Status, DueAt) index from its start and stops after
+        // the batch, however long the queue. (Both statuses in one ORDER BY would sort every due message first.)
+        var batch = await DueAsync(db, OutboxStatus.Queued, now, size, ct);
+        if (batch.Count < size)
         {
-            // Several app instances share the queue: each skips the rows another has locked.
-            batch = await db.OutboxMessages.FromSqlInterpolated($"""
-                SELECT * FROM outbox WHERE "Status" IN (0, 4) AND "DueAt" <= {now}
-                ORDER BY "DueAt", "Id" LIMIT {size} FOR UPDATE SKIP LOCKED
-                """).ToListAsync(ct);
+            batch.AddRange(await DueAsync(db, OutboxStatus.Deferred, now, size - batch.Count, ct));
         }
-        else
+        if (batch.Count == 0)
         {
-            batch = await db.OutboxMessages
-                .Where(m => (m.Status == OutboxStatus.Queued || m.Status == OutboxStatus.Deferred) && m.DueAt <= now)
-                .OrderBy(m => m.DueAt).ThenBy(m => m.Id).Take(size).ToListAsync(ct);
+            return batch;
         }
+        var ids = batch.Select(m => m.Id).ToList();
+        var lease = now + Lease;
+        await db.OutboxMessages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Status, OutboxStatus.Sending)
+            .SetProperty(m => m.LeaseUntil, lease)
+            .SetProperty(m => m.Attempts, m => m.Attempts + 1), ct);
         foreach (var m in batch)
         {
             m.Status = OutboxStatus.Sending;
-            m.LeaseUntil = now + Lease;
+            m.LeaseUntil = lease;
             m.Attempts++;
         }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return batch;
     }
+
+    private static Task<List<OutboxMessage>> DueAsync(ClienteleDb db, OutboxStatus status, DateTime now, int size, CancellationToken ct) =>
+        db.Kind == DatabaseKind.Postgres
+            // Several app instances share the queue: each skips the rows another has locked.
+            ? db.OutboxMessages.FromSqlInterpolated($"""
+                SELECT * FROM outbox WHERE "Status" = {(int)status} AND "DueAt" <= {now}
+                ORDER BY "DueAt" LIMIT {size} FOR UPDATE SKIP LOCKED
+                """).AsNoTracking().ToListAsync(ct)
+            : db.OutboxMessages.AsNoTracking().Where(m => m.Status == status && m.DueAt <= now).OrderBy(m => m.DueAt).Take(size).ToListAsync(ct);
 
     private static async Task<BatchFacts> LoadFactsAsync(ClienteleDb db, List<OutboxMessage> batch, DateTime now, CancellationToken ct)
     {
@@ -314,20 +447,6 @@ internal sealed class OutboxSender(
                 RecentMarketing = recent.GetValueOrDefault(m.ContactId) ?? [],
                 QueuedAt = m.CreatedAt,
             };
-        }
-
-        /// <summary>Counts a message just sent toward the caps of the rest of the batch.</summary>
-        public void Sent(OutboxMessage m, DateTime at)
-        {
-            if (m.Class != MessageClass.Marketing)
-            {
-                return;
-            }
-            if (!recent.TryGetValue(m.ContactId, out var list))
-            {
-                recent[m.ContactId] = list = [];
-            }
-            list.Add(at);
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class QualificationProjection : IEventConsumer
 
     public string Name => "qualification";
 
-    public bool Wants(string eventType) => !ActivityProjection.IsDerived(eventType) && eventType != "contact.disqualified";
+    public bool Wants(string eventType) => !ActivityProjection.IsNotActivity(eventType) && eventType != "contact.disqualified";
 
     public static Task<QualificationSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
         SettingsStore.LoadAsync(db, SettingsKey, QualificationSettings.Default, ct);

@@ -13,6 +13,7 @@ using MimeKit;
 namespace Clientele.Tests.Outbox;
 
 /// <summary>The SMTP transport against real servers on loopback: aiosmtpd (which can misbehave) and postfix's smtp-sink.</summary>
+[Collection(nameof(HeavyMail))]
 public sealed class SmtpTransportTests
 {
     private static SmtpTransport Transport(int port, TimeProvider? time = null, int maxConnections = 4, int perSecond = 0, int perHour = 0,

@@ -1,0 +1,93 @@
+using System.Data.Common;
+using Clientele.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Clientele.Outbox;
+
+/// <summary>
+/// Queues many messages at once (a broadcast's audience) with the driver directly, in the current transaction: change
+/// tracking would cost more than the insert. A message whose idempotency key is queued already is left as it is.
+/// </summary>
+internal static class OutboxWriter
+{
+    private const string Columns = "\"Id\", \"ContactId\", \"To\", \"Subject\", \"TextBody\", \"Kind\", \"Class\", \"Topic\", \"IdempotencyKey\", "
+        + "\"Status\", \"DueAt\", \"Attempts\", \"Ambiguous\", \"BroadcastId\", \"Variant\", \"CreatedAt\"";
+
+    private static readonly string[] Names = ["id", "contact", "to", "subject", "text", "kind", "class", "topic", "key", "status", "due", "attempts", "ambiguous", "broadcast", "variant", "created"];
+
+    private static readonly string Sql = $"INSERT INTO outbox ({Columns}) VALUES ({string.Join(", ", Names.Select(n => "@" + n))}) ON CONFLICT (\"IdempotencyKey\") DO NOTHING";
+
+    /// <summary>Inserts <paramref name="messages"/>; returns how many were new.</summary>
+    public static async Task<int> InsertAsync(ClienteleDb db, IReadOnlyList<OutboxMessage> messages, CancellationToken ct)
+    {
+        if (messages.Count == 0)
+        {
+            return 0;
+        }
+        var connection = db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Messages are queued inside a transaction.");
+        var sqlite = db.Kind == DatabaseKind.Sqlite;
+        if (!sqlite)
+        {
+            // One round trip for the whole slice.
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+            foreach (var m in messages)
+            {
+                var command = new NpgsqlBatchCommand(Sql);
+                foreach (var (name, value) in Values(m, sqlite))
+                {
+                    command.Parameters.AddWithValue(name, value);
+                }
+                batch.BatchCommands.Add(command);
+            }
+            return await batch.ExecuteNonQueryAsync(ct);
+        }
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = Sql;
+        var parameters = Names.Select(n =>
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@" + n;
+            cmd.Parameters.Add(p);
+            return p;
+        }).ToArray();
+        await cmd.PrepareAsync(ct);
+        var inserted = 0;
+        foreach (var m in messages)
+        {
+            var i = 0;
+            foreach (var (_, value) in Values(m, sqlite))
+            {
+                parameters[i++].Value = value;
+            }
+            inserted += await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return inserted;
+    }
+
+    private static IEnumerable<(string Name, object Value)> Values(OutboxMessage m, bool sqlite)
+    {
+        // SQLite keeps Guids as the model's Guid-to-bytes conversion stores them.
+        object Id(Guid g) => sqlite ? g.ToByteArray() : g;
+        yield return ("id", Id(m.Id));
+        yield return ("contact", Id(m.ContactId));
+        yield return ("to", m.To);
+        yield return ("subject", m.Subject);
+        yield return ("text", m.TextBody);
+        yield return ("kind", m.Kind);
+        yield return ("class", (int)m.Class);
+        yield return ("topic", (object?)m.Topic ?? DBNull.Value);
+        yield return ("key", m.IdempotencyKey);
+        yield return ("status", (int)m.Status);
+        yield return ("due", m.DueAt);
+        yield return ("attempts", m.Attempts);
+        yield return ("ambiguous", m.Ambiguous);
+        yield return ("broadcast", m.BroadcastId is { } b ? Id(b) : DBNull.Value);
+        yield return ("variant", (object?)m.Variant ?? DBNull.Value);
+        yield return ("created", m.CreatedAt);
+    }
+}
