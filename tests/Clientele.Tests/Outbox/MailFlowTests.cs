@@ -64,6 +64,7 @@ public sealed class MailFlowTests
         await ContactAsync(api, "cleo@example.com", "Cleo", new { newsletter = "unsubscribed" });
         await ContactAsync(api, "dan@example.com", "Dan", new { offers = "subscribed" });
         await ContactAsync(api, "eve@example.com", "Eve", null);
+        app.Time.Advance(TimeSpan.FromHours(1));
 
         var created = await api.PostJsonAsync("/api/v1/broadcasts", new
         {
@@ -96,6 +97,11 @@ public sealed class MailFlowTests
 
         await using var db = app.NewDb();
         Assert.Equal(2, await db.Events.CountAsync(e => e.Type == "email.sent"));
+        // A message sent is not a sign of life from the contact: the last activity stays at sign-up, an hour before.
+        await app.DrainAsync();
+        await using var after = app.NewDb();
+        var last = await after.Contacts.AsNoTracking().Where(c => c.Email == "ann@example.com").Select(c => c.LastActivityAt).SingleAsync();
+        Assert.True(last is null || last < app.Time.GetUtcNow().UtcDateTime.AddMinutes(-30), $"last activity {last}");
     }
 
     [Theory]
@@ -246,5 +252,129 @@ public sealed class MailFlowTests
         Assert.Contains("unsubscribed from \"offers\"", message.LastAnswer);
         Assert.Equal(0, await check.LocalMail.CountAsync());
         Assert.Contains(await check.OutboxNotes.Select(n => n.Text).ToListAsync(), t => t.Contains("offers"));
+    }
+}
+
+/// <summary>Bounce and complaint reports posted to the API, as a mail provider's webhook or a forwarding rule would.</summary>
+public sealed class BounceApiTests
+{
+    private static string Dsn(Guid messageId, string recipient, string status, string action) => $"""
+        From: MAILER-DAEMON@mx.shop.example (Mail Delivery System)
+        To: bounces@shop.example
+        Subject: Undelivered Mail Returned to Sender
+        Date: Mon, 1 Jun 2026 12:05:00 +0000
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+        --b1
+        Content-Type: text/plain
+
+        Your message could not be delivered.
+
+        --b1
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; mx.shop.example
+
+        Final-Recipient: rfc822; {recipient}
+        Action: {action}
+        Status: {status}
+        Diagnostic-Code: smtp; 550 {status} mailbox unknown
+
+        --b1
+        Content-Type: text/rfc822-headers
+
+        From: news@example.com
+        To: {recipient}
+        Subject: News
+        Message-ID: <{messageId:N}@example.com>
+        X-Clientele-Id: {messageId:N}
+
+        --b1--
+        """;
+
+    private static async Task<(TestApp App, HttpClient Api, OutboxMessage Message)> SentAsync(string kind)
+    {
+        var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@example.com", firstName = "Ann", consent = new { newsletter = "subscribed" } });
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News", topic = "newsletter", subject = "News", body = "Hello" });
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await MailFlowTests.Until(async () =>
+            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "sent");
+        await using var db = app.NewDb();
+        return (app, api, await db.OutboxMessages.AsNoTracking().SingleAsync());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_hard_bounce_report_marks_the_message_bounced_and_suppresses_the_address_for_all_mail(string kind)
+    {
+        var (app, api, message) = await SentAsync(kind);
+        await using var _ = app;
+
+        var response = await api.PostAsync("/api/v1/bounces",
+            new StringContent(Dsn(message.Id, "ann@example.com", "5.1.1", "failed").Replace("\n", "\r\n"), System.Text.Encoding.UTF8, "message/rfc822"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var outcome = await response.ReadJsonAsync();
+        Assert.Equal("hard", outcome.GetProperty("kind").GetString());
+        Assert.True(outcome.GetProperty("applied").GetBoolean());
+        await using var db = app.NewDb();
+        Assert.Equal(OutboxStatus.Bounced, (await db.OutboxMessages.AsNoTracking().SingleAsync()).Status);
+        var suppression = await db.Suppressions.AsNoTracking().SingleAsync();
+        Assert.Equal(("ann@example.com", SuppressionReason.HardBounce), (suppression.Email, suppression.Reason));
+        Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "email.bounced"));
+        var report = await (await api.GetAsync($"/api/v1/broadcasts/{message.BroadcastId}")).ReadJsonAsync();
+        Assert.Equal(1, report.GetProperty("counts").GetProperty("bounced").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task Soft_bounces_count_up_to_the_limit_and_an_auto_reply_changes_nothing(string kind)
+    {
+        var (app, api, message) = await SentAsync(kind);
+        await using var _ = app;
+        var autoReply = "From: ann@example.com\r\nTo: news@example.com\r\nSubject: Automatic reply: News\r\nAuto-Submitted: auto-replied\r\n\r\nI am away until Monday.\r\n";
+
+        var ignored = await (await api.PostAsync("/api/v1/bounces", new StringContent(autoReply, System.Text.Encoding.UTF8, "message/rfc822"))).ReadJsonAsync();
+        Assert.False(ignored.GetProperty("applied").GetBoolean());
+        for (var i = 0; i < 2; i++)
+        {
+            await api.PostAsync("/api/v1/bounces", new StringContent(Dsn(message.Id, "ann@example.com", "4.2.2", "delayed").Replace("\n", "\r\n"), System.Text.Encoding.UTF8, "message/rfc822"));
+        }
+        await using (var db = app.NewDb())
+        {
+            Assert.Equal(0, await db.Suppressions.CountAsync()); // two of three
+        }
+        await api.PostAsync("/api/v1/bounces", new StringContent(Dsn(message.Id, "ann@example.com", "4.2.2", "delayed").Replace("\n", "\r\n"), System.Text.Encoding.UTF8, "message/rfc822"));
+        await using var check = app.NewDb();
+        Assert.Equal(SuppressionReason.SoftBounces, (await check.Suppressions.AsNoTracking().SingleAsync()).Reason);
+        Assert.Equal(OutboxStatus.Sent, (await check.OutboxMessages.AsNoTracking().SingleAsync()).Status);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_complaint_stops_all_marketing_mail_to_the_contact(string kind)
+    {
+        var (app, api, _) = await SentAsync(kind);
+        await using var __ = app;
+
+        var response = await api.PostJsonAsync("/api/v1/bounces", new { email = "Ann@Example.com", type = "complaint" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bad = await api.PostJsonAsync("/api/v1/bounces", new { email = "ann@example.com", type = "angry" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("/type", (await bad.ReadJsonAsync()).GetProperty("errors").EnumerateObject().First().Name);
+
+        var again = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News 2", topic = "newsletter", subject = "More", body = "Hello" });
+        var id = (await again.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await MailFlowTests.Until(async () =>
+            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "the second one finished");
+        await using var db = app.NewDb();
+        Assert.Equal(SuppressionReason.Complaint, (await db.Suppressions.AsNoTracking().SingleAsync()).Reason);
+        Assert.Equal(1, await db.LocalMail.CountAsync()); // the first only
+        Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "email.complained"));
     }
 }
