@@ -34,6 +34,10 @@ if (args.Length > 0 && args[0] == "broadcast")
 {
     return await BroadcastRun.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "compose")
+{
+    return ComposeRun.Run(args[1..]);
+}
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(IngestRun).Assembly).Run(args[1..]);
