@@ -66,6 +66,20 @@ internal static class JsonBody
         }
     }
 
+    /// <summary>Reads the body and binds it to <typeparamref name="T"/>: the value, or the problem to answer with.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken ct)
+    {
+        var (doc, problem) = await ReadAsync(request, ct);
+        if (problem is not null)
+        {
+            return (default, problem);
+        }
+        using (doc)
+        {
+            return Bind<T>(doc!.RootElement);
+        }
+    }
+
     /// <summary>Binds a JSON value to <typeparamref name="T"/>; a wrong type is reported with its path.</summary>
     public static (T? Value, IResult? Problem) Bind<T>(JsonElement element, string pointerPrefix = "")
     {

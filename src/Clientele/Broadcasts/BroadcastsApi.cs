@@ -131,16 +131,7 @@ internal static class BroadcastsApi
 
     internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDb db, ClienteleDatabase database, BroadcastSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var (doc, problem) = await JsonBody.ReadAsync(request, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        BroadcastInput? input;
-        using (doc)
-        {
-            (input, problem) = JsonBody.Bind<BroadcastInput>(doc!.RootElement);
-        }
+        var (input, problem) = await JsonBody.ReadAsync<BroadcastInput>(request, ct);
         if (problem is not null)
         {
             return problem;

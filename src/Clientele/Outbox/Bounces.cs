@@ -121,16 +121,7 @@ internal static class Bounces
         BounceReport report;
         if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
         {
-            var (doc, problem) = await JsonBody.ReadAsync(request, ct);
-            if (problem is not null)
-            {
-                return problem;
-            }
-            BounceInput? input;
-            using (doc)
-            {
-                (input, problem) = JsonBody.Bind<BounceInput>(doc!.RootElement);
-            }
+            var (input, problem) = await JsonBody.ReadAsync<BounceInput>(request, ct);
             if (problem is not null)
             {
                 return problem;

@@ -61,18 +61,8 @@ internal static class SegmentsApi
             [.. series.Select((members, i) => new TrendPoint(first.AddDays(i), members))]));
     }
 
-    private static async Task<(SegmentInput? Input, IResult? Problem)> ReadInputAsync(HttpRequest request, CancellationToken ct)
-    {
-        var (doc, problem) = await JsonBody.ReadAsync(request, ct);
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
-        using (doc)
-        {
-            return JsonBody.Bind<SegmentInput>(doc!.RootElement);
-        }
-    }
+    private static Task<(SegmentInput? Input, IResult? Problem)> ReadInputAsync(HttpRequest request, CancellationToken ct) =>
+        JsonBody.ReadAsync<SegmentInput>(request, ct);
 
     /// <summary>A query's problem as a 400 pointing at /query with line and column.</summary>
     private static IResult QueryProblem(SegmentQueryException ex) =>

@@ -92,8 +92,7 @@ public sealed class BroadcastTests
 
         app.Time.Advance(TimeSpan.FromHours(4));
         app.Services.GetRequiredService<BroadcastSignal>().Notify();
-        await MailFlowTests.Until(async () =>
-            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "the rest was sent");
+        await MailFlowTests.FinishedAsync(api, id);
 
         report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
         Assert.Equal("B", report.GetProperty("winner").GetString());

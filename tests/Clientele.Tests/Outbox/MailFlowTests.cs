@@ -34,14 +34,15 @@ public sealed class MailFlowTests
         }
     }
 
-    private static async Task<JsonElement> FinishedAsync(HttpClient api, Guid id)
+    /// <summary>Waits until the broadcast is finished; returns its report.</summary>
+    internal static async Task<JsonElement> FinishedAsync(HttpClient api, Guid id, int seconds = 30)
     {
         JsonElement report = default;
         await Until(async () =>
         {
             report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
             return report.GetProperty("status").GetString() == "finished";
-        }, "the broadcast finished");
+        }, "the broadcast finished", seconds);
         return report;
     }
 
@@ -300,8 +301,7 @@ public sealed class BounceApiTests
         await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@example.com", firstName = "Ann", consent = new { newsletter = "subscribed" } });
         var created = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News", topic = "newsletter", subject = "News", body = "Hello" });
         var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
-        await MailFlowTests.Until(async () =>
-            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "sent");
+        await MailFlowTests.FinishedAsync(api, id);
         await using var db = app.NewDb();
         return (app, api, await db.OutboxMessages.AsNoTracking().SingleAsync());
     }
@@ -370,8 +370,7 @@ public sealed class BounceApiTests
 
         var again = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News 2", topic = "newsletter", subject = "More", body = "Hello" });
         var id = (await again.ReadJsonAsync()).GetProperty("id").GetGuid();
-        await MailFlowTests.Until(async () =>
-            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "the second one finished");
+        await MailFlowTests.FinishedAsync(api, id);
         await using var db = app.NewDb();
         Assert.Equal(SuppressionReason.Complaint, (await db.Suppressions.AsNoTracking().SingleAsync()).Reason);
         Assert.Equal(1, await db.LocalMail.CountAsync()); // the first only

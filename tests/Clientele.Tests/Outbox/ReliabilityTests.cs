@@ -117,9 +117,7 @@ public sealed class ReliabilityTests
             try
             {
                 await ReadyAsync(http, again);
-                await MailFlowTests.Until(async () =>
-                    (await (await http.GetAsync($"/api/v1/broadcasts/{broadcast}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished",
-                    "the broadcast finished after the restart", 180);
+                await MailFlowTests.FinishedAsync(http, broadcast, 180);
             }
             finally
             {
@@ -244,9 +242,7 @@ public sealed class ReliabilityTests
             var status = (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString();
             if (deferred == 0)
             {
-                await MailFlowTests.Until(async () =>
-                    (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished",
-                    "the broadcast finished");
+                await MailFlowTests.FinishedAsync(api, id);
                 break;
             }
             Assert.NotEqual("finished", status); // not while retries wait
@@ -304,8 +300,7 @@ public sealed class ReliabilityTests
         var arrivedBefore = peer.AcceptedMessageIds().Count;
         Assert.True(arrivedBefore < 1500, "the unsubscribe came during the send");
 
-        await MailFlowTests.Until(async () =>
-            (await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync()).GetProperty("status").GetString() == "finished", "the broadcast finished");
+        await MailFlowTests.FinishedAsync(api, id);
         Assert.DoesNotContain(IdOf(waiting), peer.AcceptedMessageIds());
         await using var check = app.NewDb();
         var message = await check.OutboxMessages.AsNoTracking().SingleAsync(m => m.Id == waiting.Id);
