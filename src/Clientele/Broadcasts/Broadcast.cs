@@ -41,6 +41,9 @@ internal sealed class Broadcast
 
     public string? Preheader { get; set; }
 
+    /// <summary>The saved template the content was taken from, for its report.</summary>
+    public Guid? TemplateId { get; set; }
+
     /// <summary>Variant B for an A/B test; null when there is no test.</summary>
     public string? SubjectB { get; set; }
 

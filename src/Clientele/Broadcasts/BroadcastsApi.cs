@@ -26,13 +26,28 @@ internal static class BroadcastsApi
     internal sealed record AbTestInput(string? Subject, string? Body, int? Percent, string? Metric, int? Hours);
 
     internal sealed record BroadcastInput(string? Name, string? Segment, string? Topic, string? Subject, string? Body, string? Format,
-        string? Preheader, DateTime? SendAt, bool? LocalTime, AbTestInput? AbTest, int? RevenueDays);
+        string? Preheader, DateTime? SendAt, bool? LocalTime, AbTestInput? AbTest, int? RevenueDays, Guid? TemplateId = null);
 
     internal sealed record Created(Guid Id);
 
     /// <summary>Builds a broadcast from the input, or says what is wrong and where.</summary>
     internal static (Broadcast? Broadcast, IResult? Problem) Validate(BroadcastInput input, ClienteleDb db, DateTime now)
     {
+        if (input.TemplateId is { } templateId)
+        {
+            // The saved template's content, unless the request gives its own.
+            if (db.Templates.AsNoTracking().FirstOrDefault(t => t.Id == templateId) is not { } template)
+            {
+                return (null, ApiProblems.Invalid("/templateId", $"There is no template {templateId}."));
+            }
+            input = input with
+            {
+                Subject = input.Subject ?? template.Subject,
+                Body = input.Body ?? template.Body,
+                Format = input.Format ?? template.Format,
+                Preheader = input.Preheader ?? template.Preheader,
+            };
+        }
         var errors = new List<FieldError>();
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
@@ -110,6 +125,7 @@ internal static class BroadcastsApi
             SendAt = input.SendAt is { } at ? DateTime.SpecifyKind(input.LocalTime == true ? at : at.ToUniversalTime(), DateTimeKind.Utc) : null,
             LocalTime = input.LocalTime ?? false,
             RevenueDays = input.RevenueDays ?? 5,
+            TemplateId = input.TemplateId,
             CreatedAt = now,
             Status = BroadcastStatus.Scheduled,
         };

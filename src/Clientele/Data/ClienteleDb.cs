@@ -37,6 +37,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Outbox.LocalMail> LocalMail => Set<Clientele.Outbox.LocalMail>();
     public DbSet<Clientele.Outbox.Suppression> Suppressions => Set<Clientele.Outbox.Suppression>();
     public DbSet<Clientele.Broadcasts.Broadcast> Broadcasts => Set<Clientele.Broadcasts.Broadcast>();
+    public DbSet<Clientele.Templates.Template> Templates => Set<Clientele.Templates.Template>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -256,6 +257,14 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Email).HasMaxLength(320);
             e.HasIndex(x => x.At);
         });
+        b.Entity<Clientele.Templates.Template>(e =>
+        {
+            e.ToTable("templates");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Format).HasMaxLength(10);
+        });
         b.Entity<Clientele.Broadcasts.Broadcast>(e =>
         {
             e.ToTable("broadcasts");
@@ -267,6 +276,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Format).HasMaxLength(10);
             e.Property(x => x.TestMetric).HasMaxLength(10);
             e.Property(x => x.Winner).HasMaxLength(10);
+            e.HasIndex(x => x.TemplateId);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -154,6 +154,7 @@ internal static class AppHost
         Clientele.Qualification.QualificationApi.MapQualification(api);
         Clientele.Segments.SegmentsApi.MapSegments(api);
         Clientele.Broadcasts.BroadcastsApi.MapBroadcasts(api);
+        Clientele.Templates.TemplatesApi.MapTemplates(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));

@@ -198,6 +198,9 @@ namespace Clientele.Data.Migrations.Postgres
                     b.Property<string>("SubjectB")
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("TemplateId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTime?>("TestEndsAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -224,6 +227,8 @@ namespace Clientele.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("TemplateId");
 
                     b.HasIndex("Status", "SendAt");
 
@@ -1073,6 +1078,47 @@ namespace Clientele.Data.Migrations.Postgres
                     b.HasIndex("ContactId");
 
                     b.ToTable("segment_members", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Templates.Template", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Preheader")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("templates", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>

@@ -192,6 +192,9 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<string>("SubjectB")
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("TemplateId")
+                        .HasColumnType("BLOB");
+
                     b.Property<DateTime?>("TestEndsAt")
                         .HasColumnType("TEXT");
 
@@ -218,6 +221,8 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("TemplateId");
 
                     b.HasIndex("Status", "SendAt");
 
@@ -1069,6 +1074,47 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasIndex("ContactId");
 
                     b.ToTable("segment_members", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Templates.Template", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Preheader")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("templates", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Value.ScoringRun", b =>
