@@ -3,6 +3,7 @@ using Clientele.Api;
 using Clientele.Data;
 using Clientele.Outbox;
 using Clientele.Segments;
+using Clientele.Templates;
 using Microsoft.EntityFrameworkCore;
 
 namespace Clientele.Broadcasts;
@@ -59,19 +60,7 @@ internal static class BroadcastsApi
         {
             errors.Add(new("/topic", "Say which consent topic this is for (newsletter, offers, …): only its subscribers receive it."));
         }
-        if (string.IsNullOrWhiteSpace(input.Subject))
-        {
-            errors.Add(new("/subject", "A subject is needed."));
-        }
-        if (string.IsNullOrWhiteSpace(input.Body))
-        {
-            errors.Add(new("/body", "A body is needed."));
-        }
-        var format = (input.Format ?? "markdown").Trim().ToLowerInvariant();
-        if (format is not ("markdown" or "html"))
-        {
-            errors.Add(new("/format", "Format is \"markdown\" or \"html\"."));
-        }
+        var format = Template.CheckContent(input.Subject, input.Body, input.Format, errors);
         var ab = input.AbTest;
         if (ab is not null)
         {

@@ -15,5 +15,24 @@ internal sealed class Template
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
+    /// <summary>Adds what is missing or wrong in a message's subject, body and format to <paramref name="errors"/>; returns the format.</summary>
+    public static string CheckContent(string? subject, string? body, string? format, List<Api.FieldError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(subject))
+        {
+            errors.Add(new("/subject", "A subject is needed."));
+        }
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            errors.Add(new("/body", "A body is needed."));
+        }
+        var normalized = (format ?? "markdown").Trim().ToLowerInvariant();
+        if (normalized is not ("markdown" or "html"))
+        {
+            errors.Add(new("/format", "Format is \"markdown\" or \"html\"."));
+        }
+        return normalized;
+    }
+
     public TemplateSource Source() => new(Subject, Body, Format == "html" ? BodyFormat.Html : BodyFormat.Markdown, Preheader);
 }

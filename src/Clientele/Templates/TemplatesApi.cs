@@ -43,19 +43,7 @@ internal static class TemplatesApi
         {
             errors.Add(new("/name", "Give the template a name."));
         }
-        if (string.IsNullOrWhiteSpace(input.Subject))
-        {
-            errors.Add(new("/subject", "A subject is needed."));
-        }
-        if (string.IsNullOrWhiteSpace(input.Body))
-        {
-            errors.Add(new("/body", "A body is needed."));
-        }
-        var format = (input.Format ?? "markdown").Trim().ToLowerInvariant();
-        if (format is not ("markdown" or "html"))
-        {
-            errors.Add(new("/format", "Format is \"markdown\" or \"html\"."));
-        }
+        var format = Template.CheckContent(input.Subject, input.Body, input.Format, errors);
         if (errors.Count > 0)
         {
             return (null, ApiProblems.Invalid(errors));
