@@ -34,6 +34,14 @@ internal static class ApiProblems
 
     public static ValidationProblem Invalid(string field, string message) => Invalid([new FieldError(field, message)]);
 
+    /// <summary>A problem's words, for a page that shares the API's checks.</summary>
+    public static string Describe(IResult? problem) => problem switch
+    {
+        ValidationProblem v => string.Join(" ", v.ProblemDetails.Errors.SelectMany(e => e.Value)),
+        ProblemHttpResult p => p.ProblemDetails.Detail ?? "Not valid.",
+        _ => "Not valid.",
+    };
+
     /// <summary>400 from a settings validator's messages by field name (each becomes the pointer /name).</summary>
     public static ValidationProblem Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         Invalid(errors.SelectMany(e => e.Value.Select(m => new FieldError("/" + e.Key, m))));

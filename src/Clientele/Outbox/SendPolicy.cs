@@ -107,7 +107,7 @@ internal static class SendPolicy
             return new(SendVerdict.Suppress, "The contact unsubscribed from all marketing e-mail.");
         }
         var topic = f.Topic ?? ConsentProjection.DefaultTopic;
-        if (f.TopicConsent != ConsentStatus.Subscribed && !(topic == ConsentProjection.DefaultTopic && f.MarketingConsent == ConsentStatus.Subscribed))
+        if (f.TopicConsent != ConsentStatus.Subscribed)
         {
             return new(SendVerdict.Suppress, f.TopicConsent switch
             {

@@ -160,9 +160,9 @@ internal static class TemplatesApi
     }
 
     /// <summary>Renders a template for one contact with the brand; links point at <paramref name="messageId"/> when given.</summary>
-    internal static async Task<RenderedMessage> RenderAsync(Template t, Contact contact, OutboxContent content, MailLinks links, Guid? messageId, DateTime now, CancellationToken ct)
+    internal static async Task<RenderedMessage> RenderAsync(TemplateSource source, Contact contact, OutboxContent content, MailLinks links, Guid? messageId, DateTime now, CancellationToken ct)
     {
-        var compiled = MessageTemplate.Compile(t.Source(), await content.BrandAsync(ct));
+        var compiled = MessageTemplate.Compile(source, await content.BrandAsync(ct));
         return compiled.Render(new MessageModel
         {
             Contact = OutboxContent.ModelOf(contact),
@@ -188,7 +188,7 @@ internal static class TemplatesApi
         }
         try
         {
-            return TypedResults.Ok(await RenderAsync(t, contact!, content, links, null, time.GetUtcNow().UtcDateTime, ct));
+            return TypedResults.Ok(await RenderAsync(t.Source(), contact!, content, links, null, time.GetUtcNow().UtcDateTime, ct));
         }
         catch (TemplateRenderException ex)
         {
@@ -203,7 +203,7 @@ internal static class TemplatesApi
         DateTime now, CancellationToken ct)
     {
         var messageId = Guid.CreateVersion7();
-        var rendered = await RenderAsync(t, contact, content, links, messageId, now, ct);
+        var rendered = await RenderAsync(t.Source(), contact, content, links, messageId, now, ct);
         db.OutboxMessages.Add(new OutboxMessage
         {
             Id = messageId,

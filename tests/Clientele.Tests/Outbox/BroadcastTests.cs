@@ -18,24 +18,7 @@ public sealed class BroadcastTests
     private static async Task SeedAsync(TestApp app, int count, Func<int, string?>? zone = null)
     {
         await using var db = app.NewDb();
-        var now = app.Time.GetUtcNow().UtcDateTime;
-        await SettingsStore.SaveAsync(db, SendingRules.Key, SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 }, now, CancellationToken.None);
-        for (var i = 0; i < count; i++)
-        {
-            var id = Guid.CreateVersion7();
-            db.Contacts.Add(new Contact
-            {
-                Id = id,
-                Email = $"r{i:D3}@example.com",
-                EmailNormalized = $"r{i:D3}@example.com",
-                FirstName = $"R{i}",
-                TimeZone = zone?.Invoke(i),
-                CreatedAt = now,
-                UpdatedAt = now,
-                Consents = [new ContactConsent { ContactId = id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "test" }],
-            });
-        }
-        await db.SaveChangesAsync();
+        await ReliabilityTests.SeedAsync(db, count, app.Time.GetUtcNow().UtcDateTime, zone);
     }
 
     private static async Task<int> CountAsync(TestApp app, Func<ClienteleDb, Task<int>> count)

@@ -23,21 +23,26 @@ public sealed class ReliabilityTests
     /// <summary>Sending rules without quiet hours or caps, so a test's wall-clock or fake hour does not hold mail back.</summary>
     private static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
 
-    private static async Task SeedAsync(ClienteleDb db, int contacts, DateTime now)
+    /// <summary>
+    /// <paramref name="count"/> contacts subscribed to the newsletter (r000@example.com, …), in the zones
+    /// <paramref name="zone"/> gives, with sending rules that hold nothing back.
+    /// </summary>
+    internal static async Task SeedAsync(ClienteleDb db, int count, DateTime now, Func<int, string?>? zone = null)
     {
         await SettingsStore.SaveAsync(db, SendingRules.Key, Open, now, CancellationToken.None);
-        for (var start = 0; start < contacts; start += 2000)
+        for (var start = 0; start < count; start += 2000)
         {
-            for (var i = start; i < Math.Min(contacts, start + 2000); i++)
+            for (var i = start; i < Math.Min(count, start + 2000); i++)
             {
                 var id = Guid.CreateVersion7();
-                var email = $"reader{i:D5}@example.com";
+                var email = $"r{i:D3}@example.com";
                 db.Contacts.Add(new Contact
                 {
                     Id = id,
                     Email = email,
                     EmailNormalized = email,
-                    FirstName = $"Reader{i}",
+                    FirstName = $"R{i}",
+                    TimeZone = zone?.Invoke(i),
                     CreatedAt = now,
                     UpdatedAt = now,
                     Consents = [new ContactConsent { ContactId = id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = now, Source = "test" }],
