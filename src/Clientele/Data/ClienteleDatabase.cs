@@ -166,15 +166,22 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
 
     /// <summary>
     /// Statements the app runs again and again (membership checks, consumer reads) are prepared on the server after a
-    /// few uses, so PostgreSQL plans them once per connection; a connection string that sets this itself wins.
+    /// few uses, so PostgreSQL plans them once per connection; and a pooled connection is not reset when returned (the
+    /// app sets no session state, and its advisory locks end with their transaction). A connection string that sets
+    /// either itself wins.
     /// </summary>
     private static string PostgresDefaults(string connectionString)
     {
-        if (HasKey(connectionString, "Max Auto Prepare") || HasKey(connectionString, "MaxAutoPrepare"))
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!HasKey(connectionString, "Max Auto Prepare") && !HasKey(connectionString, "MaxAutoPrepare"))
         {
-            return connectionString;
+            b.MaxAutoPrepare = 200;
         }
-        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 200 }.ToString();
+        if (!HasKey(connectionString, "No Reset On Close") && !HasKey(connectionString, "NoResetOnClose"))
+        {
+            b.NoResetOnClose = true;
+        }
+        return b.ToString();
     }
 
     private static bool HasKey(string connectionString, string key) =>

@@ -38,14 +38,19 @@ internal static class MailComposer
         {
             message.Headers.Add("Auto-Submitted", "auto-generated");
         }
-        var text = new TextPart("plain") { Text = content.Text };
+        // Quoted-printable suits every message (long lines, any script) and spares scanning each part for the best encoding.
+        var text = new TextPart("plain") { Text = content.Text, ContentTransferEncoding = ContentEncoding.QuotedPrintable };
         if (content.Html is null)
         {
             message.Body = text;
         }
         else
         {
-            message.Body = new MultipartAlternative { text, new TextPart("html") { Text = content.Html } };
+            message.Body = new MultipartAlternative
+            {
+                text,
+                new TextPart("html") { Text = content.Html, ContentTransferEncoding = ContentEncoding.QuotedPrintable },
+            };
         }
         if (dkim is not null)
         {

@@ -47,8 +47,11 @@ internal sealed class OutboxSender(
     /// <summary>One sender per SMTP connection, so each keeps its connection busy; the local outbox needs one.</summary>
     private int Workers => config.GetValue("Clientele:Outbox:Workers", transport.Name == "local" ? 1 : smtp.MaxConnections);
 
-    /// <summary>Messages claimed and not yet recorded: what a crash can leave in doubt. A few per sender keep them busy.</summary>
-    private int MaxClaimed => config.GetValue("Clientele:Outbox:MaxClaimed", Workers * 4);
+    /// <summary>
+    /// Messages claimed and not yet recorded: what a crash can leave in doubt. Several per sender keep them busy and let
+    /// one transaction record and claim many.
+    /// </summary>
+    private int MaxClaimed => config.GetValue("Clientele:Outbox:MaxClaimed", Workers * 8);
 
     public static TimeSpan RetryDelay(int attempts) => Backoff[Math.Clamp(attempts - 1, 0, Backoff.Length - 1)];
 
@@ -63,9 +66,11 @@ internal sealed class OutboxSender(
     }
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<(List<OutboxMessage> Batch, SendingRules Rules, DateTime Now)> _claims =
+        Channel.CreateUnbounded<(List<OutboxMessage>, SendingRules, DateTime)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Channel<Outcome> _done = Channel.CreateUnbounded<Outcome>();
 
-    /// <summary>Marketing messages claimed and not yet recorded, by contact: they count toward the caps already.</summary>
+    /// <summary>Marketing messages claimed and not yet recorded, by contact: they count toward the caps already. Guarded by itself.</summary>
     private readonly Dictionary<Guid, List<(Guid Message, DateTime At)>> _pendingMarketing = [];
 
     private int _claimed;
@@ -82,7 +87,11 @@ internal sealed class OutboxSender(
             await RecoverAsync(stoppingToken, atStart: true);
             log.LogInformation("Sending mail through the {Transport} transport with {Workers} senders", transport.Name, Workers);
             var senders = Enumerable.Range(0, Workers).Select(_ => SendLoopAsync(stoppingToken)).ToList();
+            var decider = DecideLoopAsync(stoppingToken);
             await DatabaseLoopAsync(stoppingToken);
+            _claims.Writer.TryComplete();
+            await decider;
+            _work.Writer.TryComplete();
             await Task.WhenAll(senders);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -106,9 +115,9 @@ internal sealed class OutboxSender(
                     var outcome = _done.Reader.WaitToReadAsync(ct).AsTask();
                     await Task.WhenAny(wake, outcome);
                 }
-                else if (_claimed >= MaxClaimed && !_done.Reader.TryPeek(out _))
+                else if (_claimed >= MaxClaimed)
                 {
-                    await _done.Reader.WaitToReadAsync(ct);
+                    await GatherAsync(ct);
                 }
                 var (recorded, claimed) = await CycleAsync(ct);
                 idle = recorded == 0 && claimed == 0;
@@ -125,7 +134,22 @@ internal sealed class OutboxSender(
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
             }
         }
-        _work.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// The senders are busy: waits for an outcome, then a few milliseconds more until a sender's worth of outcomes are
+    /// in, so one transaction records several and claims as many (a transaction per message would make the database
+    /// the bottleneck). Wall-clock waiting: it paces work, it decides nothing.
+    /// </summary>
+    private async Task GatherAsync(CancellationToken ct)
+    {
+        await _done.Reader.WaitToReadAsync(ct);
+        var enough = Math.Max(1, MaxClaimed / 4);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_done.Reader.Count < enough && waited.ElapsedMilliseconds < 5)
+        {
+            await Task.Delay(1, ct);
+        }
     }
 
     /// <summary>One transaction: the outcomes ready so far, then as many due messages as the senders have room for.</summary>
@@ -183,7 +207,8 @@ internal sealed class OutboxSender(
         }
         if (batch.Count > 0)
         {
-            await DecideAsync(batch, rules, now, ct);
+            // Checked on the side, so the next cycle can record and claim meanwhile.
+            _claims.Writer.TryWrite((batch, rules, now));
         }
         return (outcomes.Count, batch.Count);
     }
@@ -212,6 +237,28 @@ internal sealed class OutboxSender(
         }
     }
 
+    /// <summary>Checks claimed batches in the order they were claimed, so each sees the marketing mail claimed before it.</summary>
+    private async Task DecideLoopAsync(CancellationToken ct)
+    {
+        await foreach (var (batch, rules, now) in _claims.Reader.ReadAllAsync(ct))
+        {
+            try
+            {
+                await DecideAsync(batch, rules, now, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // Claimed but unchecked: back in the queue for a later cycle, so none is stuck as being sent.
+                log.LogError(ex, "Checking {Count} claimed messages failed", batch.Count);
+                foreach (var m in batch)
+                {
+                    Finish(new Outcome(m, OutboxStatus.Queued, "Could not be checked before sending: " + ex.Message,
+                        DueAt: now + TimeSpan.FromMinutes(1), Attempted: false), now);
+                }
+            }
+        }
+    }
+
     /// <summary>Checks each claimed message against consent, suppressions, caps and quiet hours; hands the rest to the senders.</summary>
     private async Task DecideAsync(List<OutboxMessage> batch, SendingRules rules, DateTime now, CancellationToken ct)
     {
@@ -220,9 +267,9 @@ internal sealed class OutboxSender(
         foreach (var m in batch)
         {
             var f = facts.For(m);
-            if (m.Class == MessageClass.Marketing && _pendingMarketing.TryGetValue(m.ContactId, out var pending))
+            if (m.Class == MessageClass.Marketing && PendingMarketing(m.ContactId) is { Count: > 0 } pending)
             {
-                f = f with { RecentMarketing = [.. f.RecentMarketing, .. pending.Select(p => p.At)] };
+                f = f with { RecentMarketing = [.. f.RecentMarketing, .. pending] };
             }
             var decision = SendPolicy.Decide(f, rules, now);
             switch (decision.Verdict)
@@ -236,11 +283,14 @@ internal sealed class OutboxSender(
                 default:
                     if (m.Class == MessageClass.Marketing)
                     {
-                        if (!_pendingMarketing.TryGetValue(m.ContactId, out var list))
+                        lock (_pendingMarketing)
                         {
-                            _pendingMarketing[m.ContactId] = list = [];
+                            if (!_pendingMarketing.TryGetValue(m.ContactId, out var list))
+                            {
+                                _pendingMarketing[m.ContactId] = list = [];
+                            }
+                            list.Add((m.Id, now));
                         }
-                        list.Add((m.Id, now));
                     }
                     _work.Writer.TryWrite(new Work(m, facts.Contact(m.ContactId)!));
                     break;
@@ -248,24 +298,39 @@ internal sealed class OutboxSender(
         }
     }
 
-    /// <summary>An outcome with a line in the message's history.</summary>
+    /// <summary>An outcome with a line in the message's history (a sent message's answer is shown with its sending time).</summary>
     private void Finish(Outcome o, DateTime now)
     {
-        if (o.Answer is { } answer)
+        if (o.Answer is { } answer && o.Status != OutboxStatus.Sent)
         {
             o.Notes.Add(new OutboxNote { MessageId = o.Message.Id, At = now, Text = answer });
         }
         _done.Writer.TryWrite(o);
     }
 
+    private List<DateTime>? PendingMarketing(Guid contactId)
+    {
+        lock (_pendingMarketing)
+        {
+            return _pendingMarketing.TryGetValue(contactId, out var list) ? list.Select(p => p.At).ToList() : null;
+        }
+    }
+
     private void Forget(OutboxMessage m)
     {
-        if (m.Class == MessageClass.Marketing && _pendingMarketing.TryGetValue(m.ContactId, out var list))
+        if (m.Class != MessageClass.Marketing)
         {
-            list.RemoveAll(p => p.Message == m.Id);
-            if (list.Count == 0)
+            return;
+        }
+        lock (_pendingMarketing)
+        {
+            if (_pendingMarketing.TryGetValue(m.ContactId, out var list))
             {
-                _pendingMarketing.Remove(m.ContactId);
+                list.RemoveAll(p => p.Message == m.Id);
+                if (list.Count == 0)
+                {
+                    _pendingMarketing.Remove(m.ContactId);
+                }
             }
         }
     }

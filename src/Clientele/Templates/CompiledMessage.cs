@@ -58,9 +58,9 @@ internal sealed class CompiledMessage
         try
         {
             RenderContext Context(bool html) => new(root, MessageTemplate.Options, Limits, deadline, html, model.Now, zone, culture, _currency);
-            var subject = Run(_subject, Context(false), html: false);
-            var html = Run(_html, Context(true), html: true);
-            var text = Run(_text, Context(false), html: false);
+            var subject = Run(_subject, Context(false), html: false, ref _sizes[0]);
+            var html = Run(_html, Context(true), html: true, ref _sizes[1]);
+            var text = Run(_text, Context(false), html: false, ref _sizes[2]);
             var links = new LinkFixer(model.Links, rewrite);
             return new RenderedMessage(
                 OneLine(subject),
@@ -87,15 +87,20 @@ internal sealed class CompiledMessage
         }
     }
 
-    private string Run(IFluidTemplate template, RenderContext context, bool html)
+    /// <summary>The length of each part's last render (subject, HTML, text): the next one starts with room for about as much.</summary>
+    private readonly int[] _sizes = [64, 4096, 2048];
+
+    private string Run(IFluidTemplate template, RenderContext context, bool html, ref int size)
     {
-        using var writer = new BudgetWriter(context);
+        using var writer = new BudgetWriter(context, Math.Min(size + size / 8, context.Limits.MaxOutputChars));
         var rendering = template.RenderAsync(writer, html ? LiquidFilters.Html : NullEncoder.Default, context);
         if (!rendering.IsCompletedSuccessfully)
         {
             rendering.AsTask().GetAwaiter().GetResult();
         }
-        return writer.ToString();
+        var output = writer.ToString();
+        Volatile.Write(ref size, output.Length); // a hint only: a race between senders costs nothing
+        return output;
     }
 
     /// <summary>Replaces each marked address with its checked (and maybe rewritten) form and fills the pixel slot.</summary>
@@ -172,9 +177,14 @@ internal sealed class CompiledMessage
     {
         var tidy = new StringBuilder(text.Length);
         var blank = 0;
-        foreach (var raw in text.Split('\n'))
+        var rest = text.AsSpan();
+        var more = true;
+        while (more)
         {
-            var line = raw.TrimEnd();
+            var newline = rest.IndexOf('\n');
+            more = newline >= 0;
+            var line = (more ? rest[..newline] : rest).TrimEnd();
+            rest = more ? rest[(newline + 1)..] : [];
             if (line.Length == 0)
             {
                 blank++;
@@ -251,9 +261,9 @@ internal sealed class CompiledMessage
     }
 
     /// <summary>Collects output and stops the render when it grows past the limit or its time is up.</summary>
-    private sealed class BudgetWriter(RenderContext context) : TextWriter
+    private sealed class BudgetWriter(RenderContext context, int capacity) : TextWriter
     {
-        private readonly StringBuilder _text = new(4096);
+        private readonly StringBuilder _text = new(capacity);
         private readonly int _max = context.Limits.MaxOutputChars;
 
         public override Encoding Encoding => Encoding.UTF8;

@@ -16,4 +16,11 @@ public sealed class DatabaseResolveTests
         Assert.Equal(200, new NpgsqlConnectionStringBuilder(resolved).MaxAutoPrepare);
         Assert.Equal(10, new NpgsqlConnectionStringBuilder(ClienteleDatabase.Resolve("Host=db;Max Auto Prepare=10").ConnectionString).MaxAutoPrepare);
     }
+
+    [Fact]
+    public void PostgreSQL_connections_go_back_to_the_pool_without_a_reset_unless_the_connection_string_asks_for_one()
+    {
+        Assert.True(new NpgsqlConnectionStringBuilder(ClienteleDatabase.Resolve("Host=db;Database=shop").ConnectionString).NoResetOnClose);
+        Assert.False(new NpgsqlConnectionStringBuilder(ClienteleDatabase.Resolve("Host=db;No Reset On Close=false").ConnectionString).NoResetOnClose);
+    }
 }
