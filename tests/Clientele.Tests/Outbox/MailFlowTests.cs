@@ -212,6 +212,49 @@ public sealed class MailFlowTests
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
+    public async Task Opens_and_clicks_by_scanners_at_delivery_are_kept_on_the_timeline_as_machine_activity_and_not_counted(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync("write");
+        var ann = await ContactAsync(api, "ann@example.com", "Ann", new { newsletter = "subscribed" });
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "News", topic = "newsletter", subject = "News", body = "[Shop](https://shop.example/a)" });
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await FinishedAsync(api, id);
+        var html = (await LocalMailAsync(app)).Single().HtmlBody!;
+        var click = new Uri(WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "href=\"([^\"]*/t/c/[^\"]*)\"").Groups[1].Value)).PathAndQuery;
+        var pixel = new Uri(System.Text.RegularExpressions.Regex.Match(html, "src=\"([^\"]*/t/o/[^\"]*)\"").Groups[1].Value).PathAndQuery;
+
+        // A gateway scanner follows the link and fetches the image the moment the message arrives.
+        var scanner = app.CreateClient(new() { AllowAutoRedirect = false });
+        scanner.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (compatible; Mimecast URL Protect)");
+        Assert.Equal(HttpStatusCode.Redirect, (await scanner.GetAsync(click)).StatusCode); // the scanner still gets the page
+        await scanner.GetAsync(pixel);
+        // A mail client without an agent name, right at delivery, looks no different.
+        await app.CreateClient().GetAsync(pixel);
+
+        var report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
+        Assert.Equal(0, report.GetProperty("counts").GetProperty("opened").GetInt32());
+        Assert.Equal(0, report.GetProperty("counts").GetProperty("clicked").GetInt32());
+        await using (var db = app.NewDb())
+        {
+            var seen = await db.Events.AsNoTracking().Where(e => e.ContactId == ann && (e.Type == "email.opened" || e.Type == "email.clicked")).ToListAsync();
+            Assert.Equal(2, seen.Count); // the two opens in the same minute are one entry
+            Assert.All(seen, e => Assert.True(JsonDocument.Parse(e.Properties).RootElement.GetProperty("machine").GetBoolean()));
+        }
+
+        // Ann reads it an hour later: that one counts.
+        app.Time.Advance(TimeSpan.FromHours(1));
+        var reader = app.CreateClient(new() { AllowAutoRedirect = false });
+        reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Thunderbird/128.0");
+        await reader.GetAsync(pixel);
+        report = await (await api.GetAsync($"/api/v1/broadcasts/{id}")).ReadJsonAsync();
+        Assert.Equal(1, report.GetProperty("counts").GetProperty("opened").GetInt32());
+        Assert.Equal(0, report.GetProperty("counts").GetProperty("clicked").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
     public async Task Consent_is_checked_again_when_a_queued_message_is_due(string kind)
     {
         await using var app = await TestApp.StartAsync(kind);
