@@ -38,6 +38,9 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Outbox.Suppression> Suppressions => Set<Clientele.Outbox.Suppression>();
     public DbSet<Clientele.Broadcasts.Broadcast> Broadcasts => Set<Clientele.Broadcasts.Broadcast>();
     public DbSet<Clientele.Templates.Template> Templates => Set<Clientele.Templates.Template>();
+    public DbSet<Clientele.Journeys.Journey> Journeys => Set<Clientele.Journeys.Journey>();
+    public DbSet<Clientele.Journeys.JourneyVersion> JourneyVersions => Set<Clientele.Journeys.JourneyVersion>();
+    public DbSet<Clientele.Journeys.JourneyRun> JourneyRuns => Set<Clientele.Journeys.JourneyRun>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -231,6 +234,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             // Frequency caps read a contact's recent sends.
             e.HasIndex(x => new { x.ContactId, x.SentAt });
             e.HasIndex(x => new { x.BroadcastId, x.Status });
+            e.HasIndex(x => new { x.JourneyId, x.StepId });
+            e.Property(x => x.StepId).HasMaxLength(100);
             e.Property(x => x.To).HasMaxLength(320);
             e.Property(x => x.IdempotencyKey).HasMaxLength(200);
             e.Property(x => x.Kind).HasMaxLength(50);
@@ -277,6 +282,34 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.TestMetric).HasMaxLength(10);
             e.Property(x => x.Winner).HasMaxLength(10);
             e.HasIndex(x => x.TemplateId);
+        });
+        b.Entity<Clientele.Journeys.Journey>(e =>
+        {
+            e.ToTable("journeys");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.Status);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Draft).HasColumnType(JsonColumnType);
+            e.Property(x => x.TriggerEvent).HasMaxLength(100);
+            e.Property(x => x.Playbook).HasMaxLength(100);
+        });
+        b.Entity<Clientele.Journeys.JourneyVersion>(e =>
+        {
+            e.ToTable("journey_versions");
+            e.HasKey(x => new { x.JourneyId, x.Version });
+            e.Property(x => x.Definition).HasColumnType(JsonColumnType);
+        });
+        b.Entity<Clientele.Journeys.JourneyRun>(e =>
+        {
+            e.ToTable("journey_runs");
+            e.HasKey(x => x.Id);
+            // The entry rule, enforced by the database: a run key is used once per journey.
+            e.HasIndex(x => new { x.JourneyId, x.EnrollKey }).IsUnique();
+            e.HasIndex(x => new { x.Status, x.DueAt });
+            e.HasIndex(x => new { x.ContactId, x.JourneyId });
+            e.Property(x => x.EnrollKey).HasMaxLength(300);
+            e.Property(x => x.StepId).HasMaxLength(100);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -26,6 +26,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
     private (SendingRules Rules, Brand Brand, string BrandJson, DateTimeOffset At)? _settings;
     private readonly ConcurrentDictionary<(Guid, string?), CompiledMessage> _compiled = new();
     private readonly ConcurrentDictionary<Guid, Broadcast> _broadcasts = new();
+    private readonly ConcurrentDictionary<Guid, (CompiledMessage Compiled, DateTimeOffset At)> _templates = new();
     private readonly Lazy<DkimSigner?> _dkim = new(() => Dkim(config));
 
     public async Task<SendingRules> RulesAsync(CancellationToken ct) => (await SettingsAsync(ct)).Rules;
@@ -46,6 +47,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         if (_settings is { } previous && previous.BrandJson != json)
         {
             _compiled.Clear(); // the layout is part of each compiled template
+            _templates.Clear();
         }
         var fresh = (rules, brand, json, now);
         _settings = fresh;
@@ -58,6 +60,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         _settings = null;
         _compiled.Clear();
         _broadcasts.Clear();
+        _templates.Clear();
     }
 
     public async Task<MimeMessage> ComposeAsync(OutboxMessage m, Contact contact, DateTime now, CancellationToken ct)
@@ -68,9 +71,11 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         var replyTo = brand.ReplyTo is { Length: > 0 } r ? MailboxAddress.Parse(r) : null;
         var unsubscribe = m.Class == MessageClass.Marketing ? links.Unsubscribe(m.Id) : null;
         ComposedContent content;
-        if (m.BroadcastId is { } broadcastId)
+        var source = m.BroadcastId is { } broadcastId ? await CompiledAsync(broadcastId, m.Variant, brand, ct)
+            : m.TemplateId is { } templateId ? await TemplateAsync(templateId, brand, ct)
+            : null;
+        if (source is { } compiled)
         {
-            var compiled = await CompiledAsync(broadcastId, m.Variant, brand, ct);
             var model = new MessageModel
             {
                 Contact = ModelOf(contact),
@@ -93,6 +98,30 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
             content = new ComposedContent(m.Subject, m.HtmlBody, m.TextBody);
         }
         return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value);
+    }
+
+    /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>
+    private async Task<CompiledMessage> TemplateAsync(Guid templateId, Brand brand, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (_templates.TryGetValue(templateId, out var cached) && now - cached.At < Fresh)
+        {
+            return cached.Compiled;
+        }
+        await using var db = database.CreateDbContext();
+        var template = await db.Templates.AsNoTracking().FirstOrDefaultAsync(t => t.Id == templateId, ct)
+            ?? throw new OutboxContentException("Its template was deleted.");
+        CompiledMessage compiled;
+        try
+        {
+            compiled = MessageTemplate.Compile(template.Source(), brand);
+        }
+        catch (TemplateCompileException ex)
+        {
+            throw new OutboxContentException(ex.Message);
+        }
+        _templates[templateId] = (compiled, now);
+        return compiled;
     }
 
     private async Task<CompiledMessage> CompiledAsync(Guid broadcastId, string? variant, Brand brand, CancellationToken ct)

@@ -90,6 +90,14 @@ internal sealed class OutboxMessage
     /// <summary>A/B variant ("A" or "B") of a broadcast.</summary>
     public string? Variant { get; set; }
 
+    /// <summary>Content source for messages rendered at send time from a saved template (journey e-mails).</summary>
+    public Guid? TemplateId { get; set; }
+
+    /// <summary>The journey and step that queued it, for the journey's report.</summary>
+    public Guid? JourneyId { get; set; }
+
+    public string? StepId { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? OpenedAt { get; set; }

@@ -7,15 +7,15 @@ using Npgsql;
 namespace Clientele.Outbox;
 
 /// <summary>
-/// Queues many messages at once (a broadcast's audience) with the driver directly, in the current transaction: change
+/// Queues many messages at once (a broadcast's audience, a batch of journey steps) with the driver directly, in the current transaction: change
 /// tracking would cost more than the insert. A message whose idempotency key is queued already is left as it is.
 /// </summary>
 internal static class OutboxWriter
 {
     private const string Columns = "\"Id\", \"ContactId\", \"To\", \"Subject\", \"TextBody\", \"Kind\", \"Class\", \"Topic\", \"IdempotencyKey\", "
-        + "\"Status\", \"DueAt\", \"Attempts\", \"Ambiguous\", \"BroadcastId\", \"Variant\", \"CreatedAt\"";
+        + "\"Status\", \"DueAt\", \"Attempts\", \"Ambiguous\", \"BroadcastId\", \"Variant\", \"CreatedAt\", \"TemplateId\", \"JourneyId\", \"StepId\"";
 
-    private static readonly string[] Names = ["id", "contact", "to", "subject", "text", "kind", "class", "topic", "key", "status", "due", "attempts", "ambiguous", "broadcast", "variant", "created"];
+    private static readonly string[] Names = ["id", "contact", "to", "subject", "text", "kind", "class", "topic", "key", "status", "due", "attempts", "ambiguous", "broadcast", "variant", "created", "template", "journey", "step"];
 
     private static readonly string Sql = $"INSERT INTO outbox ({Columns}) VALUES ({string.Join(", ", Names.Select(n => "@" + n))}) ON CONFLICT (\"IdempotencyKey\") DO NOTHING";
 
@@ -89,5 +89,8 @@ internal static class OutboxWriter
         yield return ("broadcast", m.BroadcastId is { } b ? Id(b) : DBNull.Value);
         yield return ("variant", (object?)m.Variant ?? DBNull.Value);
         yield return ("created", m.CreatedAt);
+        yield return ("template", m.TemplateId is { } t ? Id(t) : DBNull.Value);
+        yield return ("journey", m.JourneyId is { } j ? Id(j) : DBNull.Value);
+        yield return ("step", (object?)m.StepId ?? DBNull.Value);
     }
 }

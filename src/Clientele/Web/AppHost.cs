@@ -118,6 +118,11 @@ internal static class AppHost
         services.AddSingleton<Clientele.Broadcasts.BroadcastSignal>();
         services.AddSingleton<Clientele.Broadcasts.BroadcastRunner>();
         services.AddHostedService<Clientele.Broadcasts.BroadcastService>();
+        services.AddSingleton<Clientele.Journeys.JourneySignal>();
+        services.AddSingleton<Clientele.Journeys.JourneyRunner>();
+        services.AddHostedService<Clientele.Journeys.JourneyService>();
+        services.AddSingleton<Clientele.Journeys.JourneyEntry>();
+        services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Journeys.JourneyEntry>());
         Clientele.Forms.PublicForms.AddPublicForms(services, config);
         WebFeatures.AddServices(services, config);
     }
@@ -155,6 +160,7 @@ internal static class AppHost
         Clientele.Segments.SegmentsApi.MapSegments(api);
         Clientele.Broadcasts.BroadcastsApi.MapBroadcasts(api);
         Clientele.Templates.TemplatesApi.MapTemplates(api);
+        Clientele.Journeys.JourneysApi.MapJourneys(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));

@@ -815,6 +815,136 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("landing_variants", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Journeys.Journey", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Draft")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Playbook")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TriggerEvent")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("journeys", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Journeys.JourneyRun", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("CauseEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ContactId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EnrollKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EnteredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Holdout")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("JourneyId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StepId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Steps")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "JourneyId");
+
+                    b.HasIndex("JourneyId", "EnrollKey")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "DueAt");
+
+                    b.ToTable("journey_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Journeys.JourneyVersion", b =>
+                {
+                    b.Property<byte[]>("JourneyId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("PublishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("JourneyId", "Version");
+
+                    b.ToTable("journey_versions", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
                 {
                     b.Property<byte[]>("ContactId")
@@ -901,6 +1031,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("JourneyId")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(50)
@@ -921,9 +1054,16 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("StepId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("TemplateId")
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("TextBody")
                         .IsRequired()
@@ -952,6 +1092,8 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasIndex("BroadcastId", "Status");
 
                     b.HasIndex("ContactId", "SentAt");
+
+                    b.HasIndex("JourneyId", "StepId");
 
                     b.HasIndex("Status", "DueAt");
 

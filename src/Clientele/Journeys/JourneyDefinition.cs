@@ -1,0 +1,379 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Clientele.Api;
+using Clientele.Lifecycle;
+using Clientele.Segments;
+
+namespace Clientele.Journeys;
+
+/// <summary>What starts a run: exactly one of an event (with property filters), entering a segment, or reaching a stage.</summary>
+internal sealed record JourneyTrigger
+{
+    /// <summary>An event type, e.g. <c>order.placed</c>.</summary>
+    public string? Event { get; init; }
+
+    /// <summary>Top-level event properties that must equal these values (compared as text, ignoring case).</summary>
+    public Dictionary<string, string>? Where { get; init; }
+
+    /// <summary>A segment's name: entering it starts a run.</summary>
+    public string? Segment { get; init; }
+
+    /// <summary>A lifecycle stage (lead … retention): reaching it starts a run.</summary>
+    public string? Stage { get; init; }
+
+    /// <summary>The event type on the log that this trigger listens for.</summary>
+    public string? EventType => Event ?? (Segment is not null ? "segment.entered" : Stage is not null ? "stage.changed" : null);
+}
+
+/// <summary>Who may enter, and how often.</summary>
+internal sealed record EntryRule
+{
+    /// <summary><c>once</c> (ever, the default), <c>period</c> (once per <see cref="PeriodDays"/>) or <c>always</c>.</summary>
+    public string Repeat { get; init; } = "once";
+
+    public int? PeriodDays { get; init; }
+
+    /// <summary>An event property: one run per contact and value (e.g. per order id) instead of per contact.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>At most this many runs of the journey at once per contact (default one).</summary>
+    public int MaxActive { get; init; } = 1;
+}
+
+/// <summary>
+/// One step. <c>next</c> defaults to the step listed after it; a step with nothing after it ends the run.
+/// Types: <c>email</c> (template, topic, class), <c>wait</c> (days, hours, minutes), <c>waitUntil</c> (time of day
+/// in the contact's zone, <c>HH:mm</c>), <c>branch</c> (condition in the segment language; then / else),
+/// <c>tag</c> (add, remove), <c>exit</c>.
+/// </summary>
+internal sealed record JourneyStep
+{
+    public string Id { get; init; } = "";
+    public string Type { get; init; } = "";
+    public string? Next { get; init; }
+
+    public string? Template { get; init; }
+    public string? Topic { get; init; }
+
+    /// <summary><c>marketing</c> (the default: needs consent to the topic) or <c>transactional</c>.</summary>
+    public string? Class { get; init; }
+
+    public int? Days { get; init; }
+    public int? Hours { get; init; }
+    public int? Minutes { get; init; }
+    public string? Time { get; init; }
+
+    public string? Condition { get; init; }
+    public string? Then { get; init; }
+    public string? Else { get; init; }
+
+    public List<string>? Add { get; init; }
+    public List<string>? Remove { get; init; }
+
+    public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
+
+    public bool Waits => Type is "wait" or "waitUntil";
+}
+
+/// <summary>A journey's definition: stored as JSON, checked before it is published.</summary>
+internal sealed record JourneyDefinition
+{
+    public JourneyTrigger Trigger { get; init; } = new();
+    public EntryRule Entry { get; init; } = new();
+
+    /// <summary>Per cent of entrants kept in a control group that receives nothing (0–50).</summary>
+    public int Holdout { get; init; }
+
+    /// <summary>A condition in the segment language: a contact who meets it leaves with the goal reached.</summary>
+    public string? Goal { get; init; }
+
+    public List<JourneyStep> Steps { get; init; } = [];
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "branch", "tag", "exit"];
+
+    /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
+    public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
+    {
+        try
+        {
+            return (JsonSerializer.Deserialize<JourneyDefinition>(json, Json) ?? new JourneyDefinition(), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, new FieldError("/definition", $"The definition is not valid JSON here: {ex.Message}"));
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public JourneyStep? Step(string? id) => id is null ? null : Steps.Find(s => s.Id == id);
+
+    /// <summary>Where a step goes next when it does not branch: its <c>next</c>, else the step listed after it.</summary>
+    public string? NextOf(JourneyStep step)
+    {
+        if (step.Next is { Length: > 0 } next)
+        {
+            return next;
+        }
+        var at = Steps.IndexOf(step);
+        return at >= 0 && at + 1 < Steps.Count ? Steps[at + 1].Id : null;
+    }
+
+    /// <summary>The steps a step can lead to.</summary>
+    public IEnumerable<string> Successors(JourneyStep step) => step.Type switch
+    {
+        "exit" => [],
+        "branch" => new[] { step.Then, step.Else }.OfType<string>(),
+        _ => NextOf(step) is { } next ? [next] : [],
+    };
+
+    /// <summary>
+    /// Everything wrong with the definition, each with the JSON pointer of its place: unknown or missing steps,
+    /// unreachable steps, loops that never wait, templates, segments and conditions that do not exist or do not read.
+    /// </summary>
+    /// <param name="check">Compiles a condition against the database, throwing <see cref="SegmentQueryException"/> for a field
+    /// or segment that does not exist; without it, conditions are only parsed.</param>
+    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null)
+    {
+        var errors = new List<FieldError>();
+        _check = check;
+        CheckTrigger(errors, segments);
+        CheckEntry(errors);
+        if (Holdout is < 0 or > 50)
+        {
+            errors.Add(new("/holdout", "The control group is 0 to 50 per cent of entrants."));
+        }
+        if (Goal is not null)
+        {
+            CheckCondition(Goal, "/goal", errors);
+        }
+        if (Steps.Count == 0)
+        {
+            errors.Add(new("/steps", "A journey needs at least one step."));
+            return errors;
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Steps.Count; i++)
+        {
+            var s = Steps[i];
+            var at = $"/steps/{i}";
+            if (string.IsNullOrWhiteSpace(s.Id))
+            {
+                errors.Add(new(at + "/id", "Every step needs an id."));
+            }
+            else if (!ids.Add(s.Id))
+            {
+                errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
+            }
+            CheckStep(s, at, errors, templates);
+        }
+        var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
+        for (var i = 0; i < Steps.Count; i++)
+        {
+            var s = Steps[i];
+            foreach (var (field, target) in new[] { ("next", s.Next), ("then", s.Then), ("else", s.Else) })
+            {
+                if (target is { Length: > 0 } && !ids.Contains(target))
+                {
+                    errors.Add(new($"/steps/{i}/{field}", $"There is no step \"{target}\"."));
+                    broken++;
+                }
+            }
+        }
+        if (broken > 0)
+        {
+            return errors; // the flow cannot be followed until its links are mended
+        }
+        var reachable = Reachable();
+        for (var i = 0; i < Steps.Count; i++)
+        {
+            if (!reachable.Contains(Steps[i].Id))
+            {
+                errors.Add(new($"/steps/{i}", $"Step \"{Steps[i].Id}\" cannot be reached from the first step."));
+            }
+        }
+        if (LoopWithoutWait() is { } loop)
+        {
+            errors.Add(new($"/steps/{Steps.FindIndex(s => s.Id == loop[0])}",
+                $"The steps {string.Join(" → ", loop)} → {loop[0]} form a loop with no wait: a contact would go round it without end."));
+        }
+        return errors;
+    }
+
+    private void CheckTrigger(List<FieldError> errors, IReadOnlySet<string> segments)
+    {
+        var t = Trigger;
+        var given = new[] { t.Event, t.Segment, t.Stage }.Count(v => !string.IsNullOrWhiteSpace(v));
+        if (given != 1)
+        {
+            errors.Add(new("/trigger", "The trigger is one of: an event (\"event\"), entering a segment (\"segment\") or reaching a stage (\"stage\")."));
+            return;
+        }
+        if (t.Segment is { } segment && !segments.Contains(segment))
+        {
+            errors.Add(new("/trigger/segment", $"There is no segment \"{segment}\"."));
+        }
+        if (t.Stage is { } stage && !StageNames.TryParse(stage, out _))
+        {
+            errors.Add(new("/trigger/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(s => s.ToApi()))}."));
+        }
+        if (t.Where is not null && t.Event is null)
+        {
+            errors.Add(new("/trigger/where", "Property filters apply to an event trigger."));
+        }
+    }
+
+    private void CheckEntry(List<FieldError> errors)
+    {
+        if (Entry.Repeat is not ("once" or "period" or "always"))
+        {
+            errors.Add(new("/entry/repeat", "Entry is \"once\", \"period\" (once per periodDays) or \"always\"."));
+        }
+        if (Entry.Repeat == "period" && Entry.PeriodDays is not > 0)
+        {
+            errors.Add(new("/entry/periodDays", "Once per period needs the period in days."));
+        }
+        if (Entry.MaxActive < 1)
+        {
+            errors.Add(new("/entry/maxActive", "At least one run at a time."));
+        }
+    }
+
+    private void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates)
+    {
+        switch (s.Type)
+        {
+            case "email":
+                if (string.IsNullOrWhiteSpace(s.Template))
+                {
+                    errors.Add(new(at + "/template", "An e-mail step names the template it sends."));
+                }
+                else if (!templates.Contains(s.Template))
+                {
+                    errors.Add(new(at + "/template", $"There is no template \"{s.Template}\"."));
+                }
+                if (s.Class is not (null or "marketing" or "transactional"))
+                {
+                    errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
+                }
+                break;
+            case "wait":
+                if (s.Duration <= TimeSpan.Zero)
+                {
+                    errors.Add(new(at, "A wait needs days, hours or minutes."));
+                }
+                break;
+            case "waitUntil":
+                if (!TryTimeOfDay(s.Time, out _))
+                {
+                    errors.Add(new(at + "/time", "The time of day is HH:mm, e.g. 09:30."));
+                }
+                break;
+            case "branch":
+                if (string.IsNullOrWhiteSpace(s.Condition))
+                {
+                    errors.Add(new(at + "/condition", "A branch needs a condition."));
+                }
+                else
+                {
+                    CheckCondition(s.Condition, at + "/condition", errors);
+                }
+                if (s.Then is null && s.Else is null)
+                {
+                    errors.Add(new(at, "A branch says where to go: \"then\", \"else\" or both (a missing one ends the run)."));
+                }
+                break;
+            case "tag":
+                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) == 0)
+                {
+                    errors.Add(new(at, "A tag step adds or removes at least one tag."));
+                }
+                break;
+            case "exit":
+                break;
+            default:
+                errors.Add(new(at + "/type", $"\"{s.Type}\" is not a step type: {string.Join(", ", StepTypes)}."));
+                break;
+        }
+    }
+
+    [JsonIgnore]
+    private Action<SegmentNode>? _check;
+
+    private void CheckCondition(string condition, string at, List<FieldError> errors)
+    {
+        try
+        {
+            var node = SegmentParser.Parse(condition);
+            _check?.Invoke(node);
+        }
+        catch (SegmentQueryException ex)
+        {
+            errors.Add(new(at, $"Line {ex.Line}, column {ex.Column}: {ex.Message}"));
+        }
+    }
+
+    public static bool TryTimeOfDay(string? text, out TimeOnly time) =>
+        TimeOnly.TryParseExact(text, ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
+
+    private HashSet<string> Reachable()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var todo = new Stack<string>([Steps[0].Id]);
+        while (todo.TryPop(out var id))
+        {
+            if (seen.Add(id) && Step(id) is { } step)
+            {
+                foreach (var next in Successors(step))
+                {
+                    todo.Push(next);
+                }
+            }
+        }
+        return seen;
+    }
+
+    /// <summary>A cycle made only of steps that do not wait, as the list of its steps; null when there is none.</summary>
+    private List<string>? LoopWithoutWait()
+    {
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 on the path, 2 done
+        var path = new List<string>();
+        List<string>? Visit(string id)
+        {
+            state[id] = 1;
+            path.Add(id);
+            var step = Step(id)!;
+            if (!step.Waits)
+            {
+                foreach (var next in Successors(step))
+                {
+                    if (state.GetValueOrDefault(next) == 1 && !Step(next)!.Waits)
+                    {
+                        return path[path.IndexOf(next)..];
+                    }
+                    if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } found)
+                    {
+                        return found;
+                    }
+                }
+            }
+            path.RemoveAt(path.Count - 1);
+            state[id] = 2;
+            return null;
+        }
+        foreach (var s in Steps)
+        {
+            if (state.GetValueOrDefault(s.Id) == 0 && Visit(s.Id) is { } loop)
+            {
+                return loop;
+            }
+        }
+        return null;
+    }
+}

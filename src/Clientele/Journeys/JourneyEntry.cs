@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Clientele.Data;
+using Clientele.Events;
+using Clientele.Lifecycle;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Journeys;
+
+/// <summary>
+/// Starts runs: each event on the log that matches an active journey's trigger enrolls its contact, within the
+/// entry rules, in the same transaction as the consumer's checkpoint (so a crash enrolls nobody twice), due at once.
+/// Runs after the segment and stage consumers, whose segment.entered and stage.changed events it also reads.
+/// </summary>
+internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal signal, TimeProvider time) : IEventConsumer
+{
+    public string Name => "journeys";
+
+    public IReadOnlyList<string> After => ["commerce", "consent", "segments", "stages"];
+
+    private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(2);
+    private (List<Active> Journeys, DateTimeOffset At)? _active;
+
+    /// <summary>A published, active journey: what its trigger listens for.</summary>
+    private sealed record Active(Guid Id, int Version, JourneyDefinition Definition);
+
+    public bool Wants(string eventType) => Journeys().Any(j => j.Definition.Trigger.EventType == eventType);
+
+    /// <summary>Forgets the cached journeys (one was published, paused, resumed or archived).</summary>
+    public void Invalidate() => _active = null;
+
+    private List<Active> Journeys()
+    {
+        var now = time.GetUtcNow();
+        if (_active is { } cached && now - cached.At < Fresh)
+        {
+            return cached.Journeys;
+        }
+        using var db = database.CreateDbContext();
+        var list = db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
+            .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new { j.Id, j.Version, v.Definition })
+            .ToList()
+            .Select(x => new Active(x.Id, x.Version, JourneyDefinition.Parse(x.Definition).Definition ?? new JourneyDefinition()))
+            .ToList();
+        _active = (list, now);
+        return list;
+    }
+
+    public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) => HandleBatchAsync(context, [e], ct);
+
+    public async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
+    {
+        var journeys = Journeys();
+        var matches = new List<(Active Journey, Event Event)>();
+        foreach (var e in events)
+        {
+            foreach (var j in journeys)
+            {
+                if (Matches(j.Definition.Trigger, e))
+                {
+                    matches.Add((j, e));
+                }
+            }
+        }
+        if (matches.Count == 0)
+        {
+            return;
+        }
+        var db = context.Db;
+        var journeyIds = matches.Select(m => m.Journey.Id).Distinct().ToList();
+        var contactIds = matches.Select(m => m.Event.ContactId).Distinct().ToList();
+        // What each contact already has in these journeys: the entry rules are checked against it.
+        var existing = await db.JourneyRuns.AsNoTracking()
+            .Where(r => journeyIds.Contains(r.JourneyId) && contactIds.Contains(r.ContactId))
+            .Select(r => new { r.JourneyId, r.ContactId, r.EnrollKey, r.Status, r.EnteredAt })
+            .ToListAsync(ct);
+        var runs = existing.Select(r => new Seen(r.JourneyId, r.ContactId, r.EnrollKey, r.Status, r.EnteredAt)).ToList();
+        var added = 0;
+        foreach (var (journey, e) in matches)
+        {
+            if (EnrollKey(journey.Definition.Entry, e, runs.Where(r => r.Journey == journey.Id && r.Contact == e.ContactId).ToList(), context.Now) is not { } key)
+            {
+                continue;
+            }
+            var run = new JourneyRun
+            {
+                Id = Guid.CreateVersion7(),
+                JourneyId = journey.Id,
+                Version = journey.Version,
+                ContactId = e.ContactId,
+                EnrollKey = key,
+                Status = RunStatus.Active,
+                StepId = journey.Definition.Steps.FirstOrDefault()?.Id,
+                DueAt = context.Now,
+                EnteredAt = context.Now,
+                CauseEventId = e.Id,
+            };
+            run.Holdout = InControlGroup(run.Id, journey.Definition.Holdout);
+            db.JourneyRuns.Add(run);
+            runs.Add(new Seen(journey.Id, e.ContactId, key, RunStatus.Active, context.Now));
+            context.Emit(e, "journey.entered", new { journeyId = journey.Id, runId = run.Id, version = journey.Version, holdout = run.Holdout });
+            added++;
+        }
+        if (added > 0)
+        {
+            signal.Notify(); // the runs are due now; the worker looks again once this batch commits
+        }
+    }
+
+    private sealed record Seen(Guid Journey, Guid Contact, string Key, RunStatus Status, DateTime EnteredAt);
+
+    /// <summary>The run's unique key under the entry rule, or null when the rule keeps the contact out.</summary>
+    private static string? EnrollKey(EntryRule rule, Event e, List<Seen> mine, DateTime now)
+    {
+        if (mine.Count(r => r.Status == RunStatus.Active) >= rule.MaxActive)
+        {
+            return null;
+        }
+        var keyValue = rule.Key is { } property ? PropertyText(e, property) : null;
+        var scope = keyValue is null ? $"{e.ContactId:N}" : $"{e.ContactId:N}:{keyValue}";
+        switch (rule.Repeat)
+        {
+            case "always":
+                return $"event:{e.Id}";
+            case "period":
+                var since = now - TimeSpan.FromDays(rule.PeriodDays ?? 365);
+                if (mine.Any(r => r.Key.StartsWith($"period:{scope}:", StringComparison.Ordinal) && r.EnteredAt > since))
+                {
+                    return null;
+                }
+                return $"period:{scope}:{e.Id}";
+            default:
+                var once = $"once:{scope}";
+                return mine.Any(r => r.Key == once) ? null : once;
+        }
+    }
+
+    /// <summary>Whether the trigger fires for the event.</summary>
+    internal static bool Matches(JourneyTrigger trigger, Event e)
+    {
+        if (trigger.EventType != e.Type)
+        {
+            return false;
+        }
+        if (trigger.Segment is { } segment)
+        {
+            return string.Equals(PropertyText(e, "segment"), segment, StringComparison.OrdinalIgnoreCase);
+        }
+        if (trigger.Stage is { } stage)
+        {
+            return StageNames.TryParse(stage, out var wanted) && StageNames.TryParse(PropertyText(e, "to"), out var reached) && wanted == reached;
+        }
+        foreach (var (name, value) in trigger.Where ?? [])
+        {
+            if (!string.Equals(PropertyText(e, name), value, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string? PropertyText(Event e, string name)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(e.Properties);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var value)
+                ? value.ValueKind switch
+                {
+                    JsonValueKind.String => value.GetString(),
+                    JsonValueKind.Null or JsonValueKind.Undefined => null,
+                    _ => value.GetRawText(),
+                }
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The control group, decided from the run's id: the same run always lands on the same side.</summary>
+    internal static bool InControlGroup(Guid runId, int percent)
+    {
+        if (percent <= 0)
+        {
+            return false;
+        }
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(runId.ToByteArray(), hash);
+        return BitConverter.ToUInt32(hash) % 100 < percent;
+    }
+}

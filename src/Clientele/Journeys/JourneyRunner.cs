@@ -1,0 +1,286 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Clientele.Contacts;
+using Clientele.Data;
+using Clientele.Events;
+using Clientele.Outbox;
+using Clientele.Segments;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Journeys;
+
+/// <summary>Wakes the journey worker when runs become due now (a contact entered, a journey was resumed).</summary>
+internal sealed class JourneySignal : WakeSignal;
+
+/// <summary>
+/// Moves due runs along. In one transaction it takes a batch of due runs (on PostgreSQL skipping rows another
+/// instance holds), walks each through its steps until it waits or ends, and writes every effect — queued e-mails
+/// keyed by run and step count, tag changes, the runs' new positions, journey.ended events — before committing.
+/// A crash before the commit leaves nothing behind, so the batch runs again from the same places with the same keys
+/// and no e-mail is queued twice.
+/// </summary>
+internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, TimeProvider time, ILogger<JourneyRunner> log)
+{
+    public const int Batch = 500;
+
+    /// <summary>Steps one run may take in one go before it is stopped as a runaway (validation forbids loops without waits).</summary>
+    private const int MaxStepsAtOnce = 100;
+
+    private readonly ConcurrentDictionary<(Guid, int), JourneyDefinition> _versions = new();
+
+    /// <summary>Runs one batch of due runs; returns how many it moved.</summary>
+    public async Task<int> StepAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = database.CreateDbContext();
+        using var gate = await database.EnterWriteAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var runs = await DueAsync(db, now, ct);
+        if (runs.Count == 0)
+        {
+            return 0;
+        }
+        var definitions = new Dictionary<(Guid, int), JourneyDefinition>();
+        foreach (var key in runs.Select(r => (r.JourneyId, r.Version)).Distinct())
+        {
+            definitions[key] = await DefinitionAsync(db, key.JourneyId, key.Version, ct);
+        }
+        var contactIds = runs.Select(r => r.ContactId).Distinct().ToList();
+        var contacts = await db.Contacts.Include(c => c.Consents).Where(c => contactIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var rules = await SettingsStore.LoadAsync(db, SendingRules.Key, SendingRules.Default, ct);
+        var templates = await db.Templates.AsNoTracking().Select(t => new { t.Name, t.Id }).ToDictionaryAsync(t => t.Name, t => t.Id, ct);
+        var work = new Work(db, now, rules, templates, contacts);
+        foreach (var group in runs.GroupBy(r => (r.JourneyId, r.Version)))
+        {
+            var definition = definitions[group.Key];
+            var goal = definition.Goal is { } g ? await work.MeetingAsync(g, group.Select(r => r.ContactId), ct) : null;
+            foreach (var run in group)
+            {
+                await AdvanceAsync(run, definition, goal, work, ct);
+            }
+        }
+        await OutboxWriter.InsertAsync(db, work.Mail, ct);
+        await db.SaveChangesAsync(ct);
+        await EventWriter.InsertAsync(db, work.Events, ct);
+        await tx.CommitAsync(ct);
+        if (work.Mail.Count > 0)
+        {
+            outbox.Notify();
+        }
+        return runs.Count;
+    }
+
+    /// <summary>What one batch shares: its context, clock, rules and what it has produced so far.</summary>
+    private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts)
+    {
+        public ClienteleDb Db { get; } = db;
+        public DateTime Now { get; } = now;
+        public SendingRules Rules { get; } = rules;
+        public Dictionary<string, Guid> Templates { get; } = templates;
+        public Dictionary<Guid, Contact> Contacts { get; } = contacts;
+        public List<OutboxMessage> Mail { get; } = [];
+        public List<Event> Events { get; } = [];
+
+        /// <summary>The contacts among <paramref name="ids"/> who meet a segment-language condition now.</summary>
+        public async Task<HashSet<Guid>> MeetingAsync(string condition, IEnumerable<Guid> ids, CancellationToken ct)
+        {
+            var list = ids.Distinct().ToList();
+            var test = SegmentCompiler.Compile(SegmentParser.Parse(condition), Db, Now, few: list.Count <= 4);
+            return (await Db.Contacts.AsNoTracking().Where(c => list.Contains(c.Id)).Where(test).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+        }
+    }
+
+    private async Task AdvanceAsync(JourneyRun run, JourneyDefinition definition, HashSet<Guid>? goal, Work work, CancellationToken ct)
+    {
+        if (!work.Contacts.TryGetValue(run.ContactId, out var contact) || contact.DeletedAt is not null)
+        {
+            End(run, RunStatus.Exited, "The contact was erased.", work);
+            return;
+        }
+        if (goal?.Contains(run.ContactId) == true)
+        {
+            End(run, RunStatus.GoalReached, "Reached the goal.", work);
+            return;
+        }
+        for (var taken = 0; taken < MaxStepsAtOnce; taken++)
+        {
+            if (definition.Step(run.StepId) is not { } step)
+            {
+                End(run, RunStatus.Completed, run.StepId is null ? "Went through every step." : $"Its step \"{run.StepId}\" no longer exists.", work);
+                return;
+            }
+            run.Steps++;
+            switch (step.Type)
+            {
+                case "email":
+                    if (!Email(run, step, contact, work))
+                    {
+                        return;
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "wait":
+                    run.StepId = definition.NextOf(step);
+                    run.DueAt = work.Now + step.Duration;
+                    return;
+                case "waitUntil":
+                    JourneyDefinition.TryTimeOfDay(step.Time, out var at);
+                    run.StepId = definition.NextOf(step);
+                    run.DueAt = JourneyClock.NextLocal(work.Now, at, SendPolicy.ZoneOf(contact.TimeZone, work.Rules));
+                    return;
+                case "branch":
+                    var meets = (await work.MeetingAsync(step.Condition!, [contact.Id], ct)).Contains(contact.Id);
+                    run.StepId = meets ? step.Then : step.Else;
+                    if (run.StepId is null)
+                    {
+                        End(run, RunStatus.Completed, $"Branch \"{step.Id}\" had nowhere to go {(meets ? "when its condition held" : "otherwise")}.", work);
+                        return;
+                    }
+                    break;
+                case "tag":
+                    if (!run.Holdout)
+                    {
+                        var tags = contact.Tags.Concat(step.Add ?? []).Except(step.Remove ?? [], StringComparer.OrdinalIgnoreCase)
+                            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+                        if (!tags.SequenceEqual(contact.Tags))
+                        {
+                            contact.Tags = tags;
+                            contact.UpdatedAt = work.Now;
+                        }
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "exit":
+                    End(run, RunStatus.Exited, $"Left at the exit step \"{step.Id}\".", work);
+                    return;
+                default:
+                    End(run, RunStatus.Exited, $"Step \"{step.Id}\" has an unknown type \"{step.Type}\".", work);
+                    return;
+            }
+        }
+        log.LogWarning("Journey run {Run} took {Steps} steps without waiting; stopped", run.Id, MaxStepsAtOnce);
+        End(run, RunStatus.Exited, $"Took {MaxStepsAtOnce} steps without waiting.", work);
+    }
+
+    /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>
+    private static bool Email(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    {
+        var marketing = step.Class != "transactional";
+        var topic = step.Topic ?? ConsentProjection.DefaultTopic;
+        // Consent is checked again when the message goes; a contact who left the topic leaves the journey now.
+        if (marketing && contact.Consents.FirstOrDefault(c => c.Topic == topic)?.Status == ConsentStatus.Unsubscribed)
+        {
+            End(run, RunStatus.Exited, $"The contact unsubscribed from {topic}.", work);
+            return false;
+        }
+        if (run.Holdout || contact.Email is not { Length: > 0 } email)
+        {
+            return true;
+        }
+        if (!work.Templates.TryGetValue(step.Template ?? "", out var templateId))
+        {
+            End(run, RunStatus.Exited, $"Its template \"{step.Template}\" was deleted.", work);
+            return false;
+        }
+        work.Mail.Add(new OutboxMessage
+        {
+            Id = Guid.CreateVersion7(),
+            ContactId = contact.Id,
+            To = email,
+            Kind = "journey",
+            Class = marketing ? MessageClass.Marketing : MessageClass.Transactional,
+            Topic = marketing ? topic : null,
+            // The run's step count is part of its saved state: after a crash the same step makes the same key.
+            IdempotencyKey = $"journey:{run.Id:N}:{run.Steps}",
+            Status = OutboxStatus.Queued,
+            DueAt = work.Now,
+            CreatedAt = work.Now,
+            TemplateId = templateId,
+            JourneyId = run.JourneyId,
+            StepId = step.Id,
+        });
+        return true;
+    }
+
+    private static void End(JourneyRun run, RunStatus status, string reason, Work work)
+    {
+        run.Status = status;
+        run.StepId = null;
+        run.DueAt = null;
+        run.EndedAt = work.Now;
+        run.Reason = reason;
+        work.Events.Add(new Event
+        {
+            ContactId = run.ContactId,
+            Type = "journey.ended",
+            OccurredAt = work.Now,
+            ReceivedAt = work.Now,
+            Source = "journeys",
+            CauseEventId = run.CauseEventId,
+            IdempotencyKey = $"journey.ended:{run.Id:N}",
+            Properties = JsonSerializer.Serialize(new { journeyId = run.JourneyId, runId = run.Id, outcome = Outcome(status), reason, holdout = run.Holdout }, EventJson.Options),
+        });
+    }
+
+    public static string Outcome(RunStatus status) => status switch
+    {
+        RunStatus.GoalReached => "goal",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private async Task<JourneyDefinition> DefinitionAsync(ClienteleDb db, Guid journeyId, int version, CancellationToken ct)
+    {
+        if (_versions.TryGetValue((journeyId, version), out var cached))
+        {
+            return cached;
+        }
+        var json = await db.JourneyVersions.AsNoTracking().Where(v => v.JourneyId == journeyId && v.Version == version).Select(v => v.Definition).FirstAsync(ct);
+        var definition = JourneyDefinition.Parse(json).Definition ?? new JourneyDefinition();
+        _versions[(journeyId, version)] = definition; // published versions never change
+        return definition;
+    }
+
+    /// <summary>Due runs of active journeys, oldest first; on PostgreSQL locked for this transaction, skipping rows another instance holds.</summary>
+    private static Task<List<JourneyRun>> DueAsync(ClienteleDb db, DateTime now, CancellationToken ct) =>
+        db.Kind == DatabaseKind.Postgres
+            ? db.JourneyRuns.FromSqlInterpolated($"""
+                SELECT * FROM journey_runs
+                WHERE "Status" = {(int)RunStatus.Active} AND "DueAt" <= {now}
+                  AND "JourneyId" IN (SELECT "Id" FROM journeys WHERE "Status" = {(int)JourneyStatus.Active})
+                ORDER BY "DueAt" LIMIT {Batch} FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct)
+            : db.JourneyRuns
+                .Where(r => r.Status == RunStatus.Active && r.DueAt <= now && db.Journeys.Any(j => j.Id == r.JourneyId && j.Status == JourneyStatus.Active))
+                .OrderBy(r => r.DueAt).Take(Batch).ToListAsync(ct);
+}
+
+/// <summary>Runs the journey worker: as soon as runs are due, and at least every few seconds for waits that end.</summary>
+internal sealed class JourneyService(JourneyRunner runner, JourneySignal signal, IConfiguration config, ILogger<JourneyService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!config.GetValue("Clientele:Journeys:Enabled", true))
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await runner.StepAsync(stoppingToken) < JourneyRunner.Batch)
+                {
+                    await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "Journey step failed");
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+using System.Text.Json;
+using Clientele.Accounts;
+using Clientele.Api;
+using Clientele.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Clientele.Journeys;
+
+/// <summary><c>/api/v1/journeys</c>: definitions, publishing, pause / resume / archive, and each journey's report.</summary>
+internal static class JourneysApi
+{
+    public static RouteGroupBuilder MapJourneys(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/journeys").WithTags("Journeys");
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("Journeys with their status and how many contacts are in them");
+        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("One journey: its draft, what stops it from being published, and its report");
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<JourneyInput>("application/json")
+            .WithSummary("Save a journey as a draft: {\"name\", \"description\", \"definition\": {\"trigger\", \"entry\", \"holdout\", \"goal\", \"steps\"}}");
+        group.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<JourneyInput>("application/json")
+            .WithSummary("Change the draft; running contacts stay on the version they entered with");
+        group.MapPost("/{id:guid}/publish", PublishAsync).RequireAuthorization(ApiKeys.WritePolicy)
+            .WithSummary("Check the draft and publish it as the next version: contacts enter from now on");
+        group.MapPost("/{id:guid}/pause", (Guid id, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal, TimeProvider time, CancellationToken ct) =>
+            SetStatusAsync(id, JourneyStatus.Paused, database, entry, signal, time, ct)).RequireAuthorization(ApiKeys.WritePolicy)
+            .WithSummary("Nobody enters or moves until it is resumed");
+        group.MapPost("/{id:guid}/resume", (Guid id, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal, TimeProvider time, CancellationToken ct) =>
+            SetStatusAsync(id, JourneyStatus.Active, database, entry, signal, time, ct)).RequireAuthorization(ApiKeys.WritePolicy)
+            .WithSummary("Contacts enter and move again; steps that fell due meanwhile run now");
+        group.MapPost("/{id:guid}/archive", (Guid id, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal, TimeProvider time, CancellationToken ct) =>
+            SetStatusAsync(id, JourneyStatus.Archived, database, entry, signal, time, ct)).RequireAuthorization(ApiKeys.WritePolicy)
+            .WithSummary("Ends the journey: nobody enters, running contacts leave");
+        return api;
+    }
+
+    internal sealed record JourneyInput(string? Name, string? Description, JsonElement? Definition);
+
+    internal sealed record Counts(int Entered, int Active, int Completed, int Goal, int Exited, int Holdout);
+
+    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked);
+
+    internal sealed record JourneyDto(Guid Id, string Name, string? Description, string Status, int Version, JsonElement Definition,
+        List<FieldError> Problems, Counts Counts, List<StepReport> Steps, DateTime CreatedAt, DateTime UpdatedAt);
+
+    internal sealed record JourneySummary(Guid Id, string Name, string Status, int Version, string? Trigger, Counts Counts, DateTime UpdatedAt);
+
+    public static string ToApi(this JourneyStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>What stops a definition from being published, with the names of the templates and segments that exist now.</summary>
+    internal static async Task<List<FieldError>> ProblemsAsync(ClienteleDb db, JourneyDefinition definition, DateTime now, CancellationToken ct)
+    {
+        var templates = (await db.Templates.AsNoTracking().Select(t => t.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now));
+    }
+
+    private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)
+    {
+        var errors = new List<FieldError>();
+        if (into is null && string.IsNullOrWhiteSpace(input.Name))
+        {
+            errors.Add(new("/name", "Give the journey a name."));
+        }
+        JourneyDefinition? definition = null;
+        if (input.Definition is { } json)
+        {
+            var (parsed, error) = json.ValueKind == JsonValueKind.Object
+                ? JourneyDefinition.Parse(json.GetRawText())
+                : (null, new FieldError("/definition", "The definition is a JSON object with trigger, entry, holdout, goal and steps."));
+            if (error is not null)
+            {
+                errors.Add(error);
+            }
+            definition = parsed;
+        }
+        else if (into is null)
+        {
+            definition = new JourneyDefinition();
+        }
+        if (errors.Count > 0)
+        {
+            return (null, null, ApiProblems.Invalid(errors));
+        }
+        var journey = into ?? new Journey { Id = Guid.CreateVersion7(), CreatedAt = now, Status = JourneyStatus.Draft };
+        if (!string.IsNullOrWhiteSpace(input.Name))
+        {
+            journey.Name = input.Name.Trim();
+        }
+        if (input.Description is not null)
+        {
+            journey.Description = input.Description.Trim() is { Length: > 0 } d ? d : null;
+        }
+        if (definition is not null)
+        {
+            journey.Draft = definition.ToJson();
+        }
+        journey.UpdatedAt = now;
+        return (journey, definition ?? JourneyDefinition.Parse(journey.Draft).Definition, null);
+    }
+
+    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var (journey, _, invalid) = Read(input!, null, time.GetUtcNow().UtcDateTime);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(ct))
+        {
+            if (await db.Journeys.AnyAsync(j => j.Name == journey!.Name, ct))
+            {
+                return ApiProblems.Conflict($"A journey named \"{journey!.Name}\" exists already.", "/name");
+            }
+            db.Journeys.Add(journey!);
+            await db.SaveChangesAsync(ct);
+        }
+        return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct));
+    }
+
+    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(ct))
+        {
+            if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == id, ct) is not { } existing)
+            {
+                return ApiProblems.NotFound($"There is no journey {id}.");
+            }
+            var (journey, _, invalid) = Read(input!, existing, time.GetUtcNow().UtcDateTime);
+            if (invalid is not null)
+            {
+                return invalid;
+            }
+            if (await db.Journeys.AnyAsync(j => j.Name == journey!.Name && j.Id != id, ct))
+            {
+                return ApiProblems.Conflict($"A journey named \"{journey!.Name}\" exists already.", "/name");
+            }
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(await DtoAsync(db, journey!, ct));
+        }
+    }
+
+    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = database.CreateDbContext();
+        int version;
+        using (await database.EnterWriteAsync(ct))
+        {
+            if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == id, ct) is not { } journey)
+            {
+                return ApiProblems.NotFound($"There is no journey {id}.");
+            }
+            if (journey.Status == JourneyStatus.Archived)
+            {
+                return ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again.");
+            }
+            var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
+            var problems = await ProblemsAsync(db, definition, now, ct);
+            if (problems.Count > 0)
+            {
+                return ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message)));
+            }
+            version = journey.Version + 1;
+            db.JourneyVersions.Add(new JourneyVersion { JourneyId = id, Version = version, Definition = definition.ToJson(), PublishedAt = now });
+            journey.Version = version;
+            journey.TriggerEvent = definition.Trigger.EventType;
+            journey.Status = journey.Status == JourneyStatus.Paused ? JourneyStatus.Paused : JourneyStatus.Active;
+            journey.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+        }
+        entry.Invalidate();
+        return TypedResults.Ok(new { version });
+    }
+
+    private static async Task<IResult> SetStatusAsync(Guid id, JourneyStatus status, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal,
+        TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(ct))
+        {
+            if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == id, ct) is not { } journey)
+            {
+                return ApiProblems.NotFound($"There is no journey {id}.");
+            }
+            if (journey.Version == 0 && status != JourneyStatus.Archived)
+            {
+                return ApiProblems.Conflict($"\"{journey.Name}\" has not been published yet.");
+            }
+            if (journey.Status == JourneyStatus.Archived)
+            {
+                return ApiProblems.Conflict($"\"{journey.Name}\" is archived.");
+            }
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            journey.Status = status;
+            journey.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+            if (status == JourneyStatus.Archived)
+            {
+                await db.JourneyRuns.Where(r => r.JourneyId == id && r.Status == RunStatus.Active).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, RunStatus.Exited)
+                    .SetProperty(r => r.StepId, (string?)null)
+                    .SetProperty(r => r.DueAt, (DateTime?)null)
+                    .SetProperty(r => r.EndedAt, now)
+                    .SetProperty(r => r.Reason, "The journey was archived."), ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        entry.Invalidate();
+        signal.Notify();
+        return TypedResults.Ok(new { status = status.ToApi() });
+    }
+
+    internal static async Task<Counts> CountsAsync(ClienteleDb db, Guid id, CancellationToken ct)
+    {
+        var rows = await db.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == id)
+            .GroupBy(r => new { r.Status, r.Holdout }).Select(g => new { g.Key.Status, g.Key.Holdout, Count = g.Count() }).ToListAsync(ct);
+        int Of(RunStatus s) => rows.Where(r => r.Status == s).Sum(r => r.Count);
+        return new Counts(rows.Sum(r => r.Count), Of(RunStatus.Active), Of(RunStatus.Completed), Of(RunStatus.GoalReached), Of(RunStatus.Exited),
+            rows.Where(r => r.Holdout).Sum(r => r.Count));
+    }
+
+    private static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct)
+    {
+        var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
+        var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
+            .GroupBy(m => m.StepId).Select(g => new
+            {
+                Step = g.Key!,
+                Sent = g.Count(m => m.SentAt != null),
+                Opened = g.Count(m => m.OpenedAt != null),
+                Clicked = g.Count(m => m.ClickedAt != null),
+            }).ToListAsync(ct);
+        var steps = definition.Steps.Select(s => mail.FirstOrDefault(m => m.Step == s.Id) is { } m
+            ? new StepReport(s.Id, s.Type, m.Sent, m.Opened, m.Clicked)
+            : new StepReport(s.Id, s.Type, 0, 0, 0)).ToList();
+        using var doc = JsonDocument.Parse(j.Draft);
+        return new JourneyDto(j.Id, j.Name, j.Description, j.Status.ToApi(), j.Version, doc.RootElement.Clone(),
+            await ProblemsAsync(db, definition, j.UpdatedAt, ct), await CountsAsync(db, j.Id, ct), steps, j.CreatedAt, j.UpdatedAt);
+    }
+
+    internal static async Task<IResult> GetAsync(Guid id, ClienteleDb db, CancellationToken ct) =>
+        await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } j
+            ? TypedResults.Ok(await DtoAsync(db, j, ct))
+            : ApiProblems.NotFound($"There is no journey {id}.");
+
+    internal static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct)
+    {
+        var list = new List<JourneySummary>();
+        foreach (var j in await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct))
+        {
+            list.Add(new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent, await CountsAsync(db, j.Id, ct), j.UpdatedAt));
+        }
+        return TypedResults.Ok(list);
+    }
+}
