@@ -314,6 +314,13 @@ public sealed class JourneyFlowTests
         await using var db = app.NewDb();
         Assert.All(await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == journey).ToListAsync(),
             m => Assert.Equal(MessageClass.Transactional, m.Class));
+        // The sender renders the saved template for the contact when the message goes.
+        await Clientele.Tests.Outbox.MailFlowTests.Until(async () =>
+        {
+            await using var check = app.NewDb();
+            return await check.LocalMail.CountAsync() == 2;
+        }, "both thank-you messages were sent");
+        Assert.All(await db.LocalMail.AsNoTracking().ToListAsync(), m => Assert.Equal("Thanks for ann", m.Subject));
     }
 
     [Theory]
