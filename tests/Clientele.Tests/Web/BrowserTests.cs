@@ -12,7 +12,7 @@ namespace Clientele.Tests.Web;
 /// <summary>The back office in Debian's chromium, against the app on a real Kestrel port.</summary>
 public sealed class BrowserTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
+    internal const string Chromium = "/usr/bin/chromium";
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "clientele-browser-" + Guid.NewGuid().ToString("N")[..12]);
     private WebApplication? _app;
@@ -196,14 +196,14 @@ public sealed class BrowserTests : IAsyncLifetime
         await Expect(page.Locator("[data-test=segments] tbody tr").First.Locator("td[data-label=Members]")).ToHaveTextAsync("1");
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
+    internal static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
     {
         ExecutablePath = Chromium,
         Headless = true,
         Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     });
 
-    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    internal static async Task<IPage> NewPageAsync(IBrowser browser)
     {
         var page = await browser.NewPageAsync();
         page.SetDefaultTimeout(20_000);
@@ -212,13 +212,17 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     /// <summary>Signs the owner in through the login page, landing on <paramref name="path"/>.</summary>
-    private async Task SignInAsync(IPage page, string path)
+    private Task SignInAsync(IPage page, string path) => SignInAsync(page, _url, path);
+
+    /// <summary>Signs owner@shop.test (password owner-password-1) in to the app at <paramref name="url"/>, landing on
+    /// <paramref name="path"/>.</summary>
+    internal static async Task SignInAsync(IPage page, string url, string path)
     {
-        await page.GotoAsync(_url + "/login?ReturnUrl=" + Uri.EscapeDataString(path));
+        await page.GotoAsync(url + "/login?ReturnUrl=" + Uri.EscapeDataString(path));
         await page.FillAsync("#email", "owner@shop.test");
         await page.FillAsync("#password", "owner-password-1");
         await page.ClickAsync("button[type=submit]");
-        await Expect(page).ToHaveURLAsync(_url + path);
+        await Expect(page).ToHaveURLAsync(url + path);
     }
 
     public async ValueTask DisposeAsync()
