@@ -46,7 +46,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             definitions[key] = await DefinitionAsync(db, key.JourneyId, key.Version, ct);
         }
         var contactIds = runs.Select(r => r.ContactId).Distinct().ToList();
-        var contacts = await db.Contacts.Include(c => c.Consents).Where(c => contactIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var contacts = await db.Contacts.AsNoTracking().Include(c => c.Consents).Where(c => contactIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         var rules = await SettingsStore.LoadAsync(db, SendingRules.Key, SendingRules.Default, ct);
         var templates = await db.Templates.AsNoTracking().Select(t => new { t.Name, t.Id }).ToDictionaryAsync(t => t.Name, t => t.Id, ct);
         var work = new Work(db, now, rules, templates, contacts);
@@ -60,7 +60,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             }
         }
         await OutboxWriter.InsertAsync(db, work.Mail, ct);
-        await db.SaveChangesAsync(ct);
+        await BulkStatements.ExecuteAsync(db, UpdateSql, UpdateNames, runs, UpdateValues, ct);
+        await db.SaveChangesAsync(ct); // tag changes
         await EventWriter.InsertAsync(db, work.Events, ct);
         await tx.CommitAsync(ct);
         if (work.Mail.Count > 0)
@@ -144,8 +145,11 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
                         if (!tags.SequenceEqual(contact.Tags))
                         {
+                            var entry = work.Db.Contacts.Attach(contact);
                             contact.Tags = tags;
                             contact.UpdatedAt = work.Now;
+                            entry.Property(c => c.Tags).IsModified = true;
+                            entry.Property(c => c.UpdatedAt).IsModified = true;
                         }
                     }
                     run.StepId = definition.NextOf(step);
@@ -240,6 +244,17 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         return definition;
     }
 
+    private const string UpdateSql = "UPDATE journey_runs SET \"Status\" = @status, \"StepId\" = @step, \"DueAt\" = @due, \"Steps\" = @steps, "
+        + "\"EndedAt\" = @ended, \"Reason\" = @reason WHERE \"Id\" = @id";
+
+    private static readonly string[] UpdateNames = ["status", "step", "due", "steps", "ended", "reason", "id"];
+
+    private static IEnumerable<object> UpdateValues(JourneyRun r, bool sqlite) =>
+    [
+        (int)r.Status, BulkStatements.OrNull(r.StepId), BulkStatements.OrNull(r.DueAt), r.Steps, BulkStatements.OrNull(r.EndedAt),
+        BulkStatements.OrNull(r.Reason), BulkStatements.Id(r.Id, sqlite),
+    ];
+
     /// <summary>Due runs of active journeys, oldest first; on PostgreSQL locked for this transaction, skipping rows another instance holds.</summary>
     private static Task<List<JourneyRun>> DueAsync(ClienteleDb db, DateTime now, CancellationToken ct) =>
         db.Kind == DatabaseKind.Postgres
@@ -248,8 +263,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                 WHERE "Status" = {(int)RunStatus.Active} AND "DueAt" <= {now}
                   AND "JourneyId" IN (SELECT "Id" FROM journeys WHERE "Status" = {(int)JourneyStatus.Active})
                 ORDER BY "DueAt" LIMIT {Batch} FOR UPDATE SKIP LOCKED
-                """).ToListAsync(ct)
-            : db.JourneyRuns
+                """).AsNoTracking().ToListAsync(ct)
+            : db.JourneyRuns.AsNoTracking()
                 .Where(r => r.Status == RunStatus.Active && r.DueAt <= now && db.Journeys.Any(j => j.Id == r.JourneyId && j.Status == JourneyStatus.Active))
                 .OrderBy(r => r.DueAt).Take(Batch).ToListAsync(ct);
 }

@@ -1,8 +1,4 @@
-using System.Data.Common;
 using Clientele.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
 
 namespace Clientele.Outbox;
 
@@ -20,59 +16,12 @@ internal static class OutboxWriter
     private static readonly string Sql = $"INSERT INTO outbox ({Columns}) VALUES ({string.Join(", ", Names.Select(n => "@" + n))}) ON CONFLICT (\"IdempotencyKey\") DO NOTHING";
 
     /// <summary>Inserts <paramref name="messages"/>; returns how many were new.</summary>
-    public static async Task<int> InsertAsync(ClienteleDb db, IReadOnlyList<OutboxMessage> messages, CancellationToken ct)
-    {
-        if (messages.Count == 0)
-        {
-            return 0;
-        }
-        var connection = db.Database.GetDbConnection();
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Messages are queued inside a transaction.");
-        var sqlite = db.Kind == DatabaseKind.Sqlite;
-        if (!sqlite)
-        {
-            // One round trip for the whole slice.
-            await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
-            foreach (var m in messages)
-            {
-                var command = new NpgsqlBatchCommand(Sql);
-                foreach (var (name, value) in Values(m, sqlite))
-                {
-                    command.Parameters.AddWithValue(name, value);
-                }
-                batch.BatchCommands.Add(command);
-            }
-            return await batch.ExecuteNonQueryAsync(ct);
-        }
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = transaction;
-        cmd.CommandText = Sql;
-        var parameters = Names.Select(n =>
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@" + n;
-            cmd.Parameters.Add(p);
-            return p;
-        }).ToArray();
-        await cmd.PrepareAsync(ct);
-        var inserted = 0;
-        foreach (var m in messages)
-        {
-            var i = 0;
-            foreach (var (_, value) in Values(m, sqlite))
-            {
-                parameters[i++].Value = value;
-            }
-            inserted += await cmd.ExecuteNonQueryAsync(ct);
-        }
-        return inserted;
-    }
+    public static Task<int> InsertAsync(ClienteleDb db, IReadOnlyList<OutboxMessage> messages, CancellationToken ct) =>
+        BulkStatements.ExecuteAsync(db, Sql, Names, messages, (m, sqlite) => Values(m, sqlite).Select(v => v.Value), ct);
 
     private static IEnumerable<(string Name, object Value)> Values(OutboxMessage m, bool sqlite)
     {
-        // SQLite keeps Guids as the model's Guid-to-bytes conversion stores them.
-        object Id(Guid g) => sqlite ? g.ToByteArray() : g;
+        object Id(Guid g) => BulkStatements.Id(g, sqlite);
         yield return ("id", Id(m.Id));
         yield return ("contact", Id(m.ContactId));
         yield return ("to", m.To);
