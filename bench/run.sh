@@ -7,6 +7,8 @@
 #        bench/run.sh segments [--contacts N] [--events N] [--orders N]   segments over a generated shop (SQLite and PostgreSQL)
 #        bench/run.sh smtp [--messages N] [--size 2048]   SMTP transport into postfix's smtp-sink, beside smtp-source
 #        bench/run.sh broadcast [--messages N] [--connections 8]   a whole broadcast through the app into smtp-sink (SQLite and PostgreSQL)
+#        bench/run.sh journeys [--runs N]   many journey runs due at once through the journey worker (SQLite; PostgreSQL with two workers)
+#        bench/run.sh journey-latency [--rate 1000] [--seconds 20]   event to the journey's first e-mail queued, at a steady rate (SQLite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = clv ]; then
@@ -25,6 +27,12 @@ if [ "${1:-}" = smtp ]; then
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll smtp "$@"
 fi
+if [ "${1:-}" = journey-latency ]; then
+  shift
+  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  exec dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll journey-latency "$@"
+fi
 if [ "${1:-}" = render ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
@@ -38,6 +46,12 @@ if [ "${1:-}" = broadcast ]; then
   dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll broadcast --postgres "$PG_CONNECTION" "$@"
+  exit
+fi
+if [ "${1:-}" = journeys ]; then
+  shift
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll journeys --postgres "$PG_CONNECTION" "$@"
   exit
 fi
 if [ "${1:-}" = segments ]; then

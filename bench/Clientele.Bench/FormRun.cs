@@ -72,10 +72,10 @@ internal static partial class FormRun
             ["_t"] = token,
         }));
 
-    private sealed record Result(List<double> Latencies, int Failures, double Seconds);
+    internal sealed record Result(List<double> Latencies, int Failures, double Seconds);
 
     /// <summary>Starts request i at i / rate seconds (open loop: a slow answer does not delay the next request).</summary>
-    private static async Task<Result> PacedAsync(HttpClient http, int rate, int seconds, Func<int, Task<HttpResponseMessage>> send)
+    internal static async Task<Result> PacedAsync(HttpClient http, int rate, int seconds, Func<int, Task<HttpResponseMessage>> send)
     {
         var total = rate * seconds;
         var latencies = new double[total];
@@ -110,7 +110,7 @@ internal static partial class FormRun
     private static void Report(string name, Result r) =>
         Console.WriteLine($"{name,-26} {r.Latencies.Count / r.Seconds,6:N0} req/s  p50 {Percentile(r.Latencies, 0.5),6:N1} ms  p95 {Percentile(r.Latencies, 0.95),6:N1} ms  p99 {Percentile(r.Latencies, 0.99),6:N1} ms  failures {r.Failures}");
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

@@ -34,6 +34,10 @@ if (args.Length > 0 && args[0] == "broadcast")
 {
     return await BroadcastRun.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "journey-latency")
+{
+    return await JourneyLatencyRun.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "journeys")
 {
     return await JourneyWorkerRun.RunAsync(args[1..]);

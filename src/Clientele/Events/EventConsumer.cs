@@ -27,6 +27,11 @@ internal interface IEventConsumer
 
     Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct);
 
+    /// <summary>Called after the transaction with this consumer's work has committed: the moment to wake whoever reads it.</summary>
+    void Committed()
+    {
+    }
+
     /// <summary>Handles the wanted events of one batch, in log order. Override to load what they need at once.</summary>
     async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {

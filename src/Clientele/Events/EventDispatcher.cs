@@ -141,6 +141,10 @@ internal sealed class EventDispatcher(
                 Advance(checkpoint, end, read, now);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
+                if (wanted.Count > 0)
+                {
+                    consumer.Committed();
+                }
                 return read;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -197,6 +201,7 @@ internal sealed class EventDispatcher(
         Advance(checkpoint, e.Id, 0, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        consumer.Committed();
     }
 
     private async Task RetryOrParkAsync(IEventConsumer consumer, Event e, Exception firstError, CancellationToken ct)

@@ -101,9 +101,18 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
             context.Emit(e, "journey.entered", new { journeyId = journey.Id, runId = run.Id, version = journey.Version, holdout = run.Holdout });
             added++;
         }
-        if (added > 0)
+        _enrolled |= added > 0;
+    }
+
+    private bool _enrolled;
+
+    /// <summary>The new runs are due now: the worker is woken once they are committed, so it finds them.</summary>
+    public void Committed()
+    {
+        if (_enrolled)
         {
-            signal.Notify(); // the runs are due now; the worker looks again once this batch commits
+            _enrolled = false;
+            signal.Notify();
         }
     }
 

@@ -229,6 +229,12 @@ internal sealed class BounceMailbox(ClienteleDatabase database, ConsentGuard gua
                 // Not a mail message at all: read past it rather than stumble on it every time.
                 log.LogWarning("Bounce mailbox: message {Uid} is not readable mail ({Problem})", uid, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException and not MailKit.ServiceNotConnectedException and not IOException)
+            {
+                // Applying it failed (the database, say): left unread for the next poll, and the rest are read meanwhile.
+                log.LogError(ex, "Bounce mailbox: message {Uid} could not be applied; it is tried again at the next poll", uid);
+                continue;
+            }
             await folder.AddFlagsAsync(uid, MessageFlags.Seen, true, ct);
         }
         await imap.DisconnectAsync(true, ct);
