@@ -310,6 +310,9 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.ContactId, x.JourneyId });
             e.Property(x => x.EnrollKey).HasMaxLength(300);
             e.Property(x => x.StepId).HasMaxLength(100);
+            e.Property(x => x.WaitingFor).HasMaxLength(100);
+            // Who waits for an event: found when the event arrives.
+            e.HasIndex(x => new { x.ContactId, x.WaitingFor });
         });
         b.Entity<ContactStageFacts>(e =>
         {

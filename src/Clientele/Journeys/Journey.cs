@@ -98,6 +98,12 @@ internal sealed class JourneyRun
     /// <summary>Why it ended, in words for the owner.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>The event type a <c>waitForEvent</c> step is waiting for; null otherwise.</summary>
+    public string? WaitingFor { get; set; }
+
+    /// <summary>The awaited event came: the wait ends on its <c>then</c> path.</summary>
+    public bool Heard { get; set; }
+
     /// <summary>The event that started it.</summary>
     public long? CauseEventId { get; set; }
 }

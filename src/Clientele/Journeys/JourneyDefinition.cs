@@ -41,11 +41,19 @@ internal sealed record EntryRule
     public int MaxActive { get; init; } = 1;
 }
 
+/// <summary>One way out of a random split: a share of the runs and where they go.</summary>
+internal sealed record SplitPath
+{
+    public int Percent { get; init; }
+    public string? Next { get; init; }
+}
+
 /// <summary>
 /// One step. <c>next</c> defaults to the step listed after it; a step with nothing after it ends the run.
 /// Types: <c>email</c> (template, topic, class), <c>wait</c> (days, hours, minutes), <c>waitUntil</c> (time of day
-/// in the contact's zone, <c>HH:mm</c>), <c>branch</c> (condition in the segment language; then / else),
-/// <c>tag</c> (add, remove), <c>exit</c>.
+/// in the contact's zone, <c>HH:mm</c>), <c>waitForEvent</c> (event; days / hours / minutes until the timeout; then /
+/// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
+/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -68,12 +76,23 @@ internal sealed record JourneyStep
     public string? Then { get; init; }
     public string? Else { get; init; }
 
+    /// <summary>For <c>waitForEvent</c>: the event type that ends the wait early.</summary>
+    public string? Event { get; init; }
+
+    /// <summary>For <c>waitForEvent</c>: where to go when the event did not come in time.</summary>
+    public string? Timeout { get; init; }
+
+    public List<SplitPath>? Paths { get; init; }
+
     public List<string>? Add { get; init; }
     public List<string>? Remove { get; init; }
 
+    /// <summary>Custom attributes to set (null removes one).</summary>
+    public Dictionary<string, JsonElement>? Set { get; init; }
+
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
-    public bool Waits => Type is "wait" or "waitUntil";
+    public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
 }
 
 /// <summary>A journey's definition: stored as JSON, checked before it is published.</summary>
@@ -95,7 +114,7 @@ internal sealed record JourneyDefinition
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "branch", "tag", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -130,6 +149,8 @@ internal sealed record JourneyDefinition
     {
         "exit" => [],
         "branch" => new[] { step.Then, step.Else }.OfType<string>(),
+        "waitForEvent" => new[] { step.Then, step.Timeout }.OfType<string>(),
+        "split" => (step.Paths ?? []).Select(p => p.Next).OfType<string>(),
         _ => NextOf(step) is { } next ? [next] : [],
     };
 
@@ -177,7 +198,9 @@ internal sealed record JourneyDefinition
         for (var i = 0; i < Steps.Count; i++)
         {
             var s = Steps[i];
-            foreach (var (field, target) in new[] { ("next", s.Next), ("then", s.Then), ("else", s.Else) })
+            var links = new[] { ("next", s.Next), ("then", s.Then), ("else", s.Else), ("timeout", s.Timeout) }
+                .Concat((s.Paths ?? []).Select((p, k) => ($"paths/{k}/next", p.Next)));
+            foreach (var (field, target) in links)
             {
                 if (target is { Length: > 0 } && !ids.Contains(target))
                 {
@@ -289,10 +312,34 @@ internal sealed record JourneyDefinition
                     errors.Add(new(at, "A branch says where to go: \"then\", \"else\" or both (a missing one ends the run)."));
                 }
                 break;
-            case "tag":
-                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) == 0)
+            case "waitForEvent":
+                if (string.IsNullOrWhiteSpace(s.Event))
                 {
-                    errors.Add(new(at, "A tag step adds or removes at least one tag."));
+                    errors.Add(new(at + "/event", "Name the event to wait for, e.g. order.placed."));
+                }
+                if (s.Duration <= TimeSpan.Zero)
+                {
+                    errors.Add(new(at, "Say how long to wait for it (days, hours or minutes) before the timeout."));
+                }
+                if (s.Then is null && s.Timeout is null)
+                {
+                    errors.Add(new(at, "Say where to go: \"then\" when the event comes, \"timeout\" when it does not (a missing one ends the run)."));
+                }
+                break;
+            case "split":
+                if (s.Paths is not { Count: >= 2 } paths)
+                {
+                    errors.Add(new(at + "/paths", "A split has at least two paths."));
+                }
+                else if (paths.Any(p => p.Percent <= 0) || paths.Sum(p => p.Percent) != 100)
+                {
+                    errors.Add(new(at + "/paths", $"Each path takes a share above 0 and the shares add up to 100 (they add up to {paths.Sum(p => p.Percent)})."));
+                }
+                break;
+            case "update" or "tag":
+                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0)
+                {
+                    errors.Add(new(at, "An update adds or removes a tag or sets an attribute."));
                 }
                 break;
             case "exit":

@@ -19,22 +19,27 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
     public IReadOnlyList<string> After => ["commerce", "consent", "segments", "stages"];
 
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(2);
-    private (List<Active> Journeys, DateTimeOffset At)? _active;
+    private (List<Active> Journeys, HashSet<string> Awaited, DateTimeOffset At)? _active;
 
     /// <summary>A published, active journey: what its trigger listens for.</summary>
     private sealed record Active(Guid Id, int Version, JourneyDefinition Definition);
 
-    public bool Wants(string eventType) => Journeys().Any(j => j.Definition.Trigger.EventType == eventType);
+    public bool Wants(string eventType) => Journeys().Any(j => j.Definition.Trigger.EventType == eventType) || Awaited().Contains(eventType);
 
     /// <summary>Forgets the cached journeys (one was published, paused, resumed or archived).</summary>
     public void Invalidate() => _active = null;
 
-    private List<Active> Journeys()
+    private List<Active> Journeys() => Load().Journeys;
+
+    /// <summary>The event types that running contacts wait for (a <c>waitForEvent</c> step).</summary>
+    private HashSet<string> Awaited() => Load().Awaited;
+
+    private (List<Active> Journeys, HashSet<string> Awaited, DateTimeOffset At) Load()
     {
         var now = time.GetUtcNow();
         if (_active is { } cached && now - cached.At < Fresh)
         {
-            return cached.Journeys;
+            return cached;
         }
         using var db = database.CreateDbContext();
         var list = db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
@@ -42,8 +47,13 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
             .ToList()
             .Select(x => new Active(x.Id, x.Version, JourneyDefinition.Parse(x.Definition).Definition ?? new JourneyDefinition()))
             .ToList();
-        _active = (list, now);
-        return list;
+        // Steps that wait for an event, in any version a contact may still be on.
+        var awaited = list.SelectMany(j => j.Definition.Steps).Where(s => s.Type == "waitForEvent" && s.Event is not null).Select(s => s.Event!)
+            .Concat(db.JourneyRuns.AsNoTracking().Where(r => r.Status == RunStatus.Active && r.WaitingFor != null).Select(r => r.WaitingFor!).Distinct().ToList())
+            .ToHashSet(StringComparer.Ordinal);
+        var fresh = (list, awaited, now);
+        _active = fresh;
+        return fresh;
     }
 
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) => HandleBatchAsync(context, [e], ct);
@@ -51,6 +61,7 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
     public async Task HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
         var journeys = Journeys();
+        await HearAsync(context, events, ct);
         var matches = new List<(Active Journey, Event Event)>();
         foreach (var e in events)
         {
@@ -113,6 +124,20 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
         {
             _enrolled = false;
             signal.Notify();
+        }
+    }
+
+    /// <summary>Ends the waits of running contacts for whom an awaited event arrived: due now, on the <c>then</c> path.</summary>
+    private async Task HearAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
+    {
+        var awaited = Awaited();
+        foreach (var (contact, type) in events.Where(e => awaited.Contains(e.Type)).Select(e => (e.ContactId, e.Type)).Distinct())
+        {
+            var now = context.Now;
+            var heard = await context.Db.JourneyRuns
+                .Where(r => r.ContactId == contact && r.WaitingFor == type && r.Status == RunStatus.Active && !r.Heard)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Heard, true).SetProperty(r => r.DueAt, now), ct);
+            _enrolled |= heard > 0;
         }
     }
 

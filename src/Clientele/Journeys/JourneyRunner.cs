@@ -129,6 +129,26 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     run.StepId = definition.NextOf(step);
                     run.DueAt = JourneyClock.NextLocal(work.Now, at, SendPolicy.ZoneOf(contact.TimeZone, work.Rules));
                     return;
+                case "waitForEvent" when run.WaitingFor is null:
+                    // Arriving: wait for the event, or until the timeout.
+                    run.WaitingFor = step.Event;
+                    run.Heard = false;
+                    run.DueAt = work.Now + step.Duration;
+                    return;
+                case "waitForEvent":
+                    var heard = run.Heard;
+                    run.WaitingFor = null;
+                    run.Heard = false;
+                    run.StepId = heard ? step.Then : step.Timeout;
+                    if (run.StepId is null)
+                    {
+                        End(run, RunStatus.Completed, heard ? $"The awaited {step.Event} came." : $"No {step.Event} came in time.", work);
+                        return;
+                    }
+                    break;
+                case "split":
+                    run.StepId = Pick(run.Id, step);
+                    break;
                 case "branch":
                     var meets = (await work.MeetingAsync(step.Condition!, [contact.Id], ct)).Contains(contact.Id);
                     run.StepId = meets ? step.Then : step.Else;
@@ -138,19 +158,10 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                         return;
                     }
                     break;
-                case "tag":
+                case "update" or "tag":
                     if (!run.Holdout)
                     {
-                        var tags = contact.Tags.Concat(step.Add ?? []).Except(step.Remove ?? [], StringComparer.OrdinalIgnoreCase)
-                            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
-                        if (!tags.SequenceEqual(contact.Tags))
-                        {
-                            var entry = work.Db.Contacts.Attach(contact);
-                            contact.Tags = tags;
-                            contact.UpdatedAt = work.Now;
-                            entry.Property(c => c.Tags).IsModified = true;
-                            entry.Property(c => c.UpdatedAt).IsModified = true;
-                        }
+                        Update(contact, step, work);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -164,6 +175,47 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         }
         log.LogWarning("Journey run {Run} took {Steps} steps without waiting; stopped", run.Id, MaxStepsAtOnce);
         End(run, RunStatus.Exited, $"Took {MaxStepsAtOnce} steps without waiting.", work);
+    }
+
+    /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
+    internal static string? Pick(Guid runId, JourneyStep step)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{runId:N}:{step.Id}"), hash);
+        var roll = (int)(BitConverter.ToUInt32(hash) % 100);
+        var paths = step.Paths ?? [];
+        foreach (var path in paths)
+        {
+            if (roll < path.Percent)
+            {
+                return path.Next;
+            }
+            roll -= path.Percent;
+        }
+        return paths.LastOrDefault()?.Next;
+    }
+
+    /// <summary>Adds and removes tags and sets attributes on the contact, saved with the batch.</summary>
+    private static void Update(Contact contact, JourneyStep step, Work work)
+    {
+        var tags = contact.Tags.Concat(step.Add ?? []).Except(step.Remove ?? [], StringComparer.OrdinalIgnoreCase)
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+        var changes = new ContactChanges
+        {
+            Attributes = step.Set?.ToDictionary(kv => kv.Key, kv => kv.Value.ValueKind == JsonValueKind.Null ? null : System.Text.Json.Nodes.JsonNode.Parse(kv.Value.GetRawText())),
+        };
+        var before = contact.Attributes;
+        changes.ApplyTo(contact);
+        if (tags.SequenceEqual(contact.Tags) && before == contact.Attributes)
+        {
+            return;
+        }
+        var entry = work.Db.Entry(contact).State == EntityState.Detached ? work.Db.Contacts.Attach(contact) : work.Db.Entry(contact);
+        contact.Tags = tags;
+        contact.UpdatedAt = work.Now;
+        entry.Property(c => c.Tags).IsModified = true;
+        entry.Property(c => c.Attributes).IsModified = true;
+        entry.Property(c => c.UpdatedAt).IsModified = true;
     }
 
     /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>
@@ -210,6 +262,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     {
         run.Status = status;
         run.StepId = null;
+        run.WaitingFor = null;
+        run.Heard = false;
         run.DueAt = null;
         run.EndedAt = work.Now;
         run.Reason = reason;
@@ -245,14 +299,14 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     }
 
     private const string UpdateSql = "UPDATE journey_runs SET \"Status\" = @status, \"StepId\" = @step, \"DueAt\" = @due, \"Steps\" = @steps, "
-        + "\"EndedAt\" = @ended, \"Reason\" = @reason WHERE \"Id\" = @id";
+        + "\"EndedAt\" = @ended, \"Reason\" = @reason, \"WaitingFor\" = @waiting, \"Heard\" = @heard WHERE \"Id\" = @id";
 
-    private static readonly string[] UpdateNames = ["status", "step", "due", "steps", "ended", "reason", "id"];
+    private static readonly string[] UpdateNames = ["status", "step", "due", "steps", "ended", "reason", "waiting", "heard", "id"];
 
     private static IEnumerable<object> UpdateValues(JourneyRun r, bool sqlite) =>
     [
         (int)r.Status, BulkStatements.OrNull(r.StepId), BulkStatements.OrNull(r.DueAt), r.Steps, BulkStatements.OrNull(r.EndedAt),
-        BulkStatements.OrNull(r.Reason), BulkStatements.Id(r.Id, sqlite),
+        BulkStatements.OrNull(r.Reason), BulkStatements.OrNull(r.WaitingFor), r.Heard, BulkStatements.Id(r.Id, sqlite),
     ];
 
     /// <summary>Due runs of active journeys, oldest first; on PostgreSQL locked for this transaction, skipping rows another instance holds.</summary>

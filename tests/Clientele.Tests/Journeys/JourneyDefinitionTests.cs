@@ -93,6 +93,12 @@ public sealed class JourneyDefinitionTests
     [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "teleport"}]}""", "/steps/0/type")]
     [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "exit"}, {"id": "a", "type": "exit"}]}""", "/steps/1/id")]
     [InlineData("""{"trigger": {"event": "x"}, "holdout": 80, "steps": [{"id": "a", "type": "exit"}]}""", "/holdout")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "waitForEvent", "days": 3, "then": "a"}]}""", "/steps/0/event")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "waitForEvent", "event": "order.placed", "then": "a"}]}""", "/steps/0")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "waitForEvent", "event": "o", "days": 1, "timeout": "b"}]}""", "/steps/0/timeout")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "split", "paths": [{"percent": 60, "next": "a"}, {"percent": 30}]}]}""", "/steps/0/paths")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "split", "paths": [{"percent": 50, "next": "zz"}, {"percent": 50}]}]}""", "/steps/0/paths/0/next")]
+    [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "update"}]}""", "/steps/0")]
     [InlineData("""{"trigger": {"event": "x"}, "entry": {"repeat": "period"}, "steps": [{"id": "a", "type": "exit"}]}""", "/entry/periodDays")]
     public void Each_mistake_points_at_its_place(string json, string field) =>
         Assert.Contains(Problems(json), p => p.Field == field);

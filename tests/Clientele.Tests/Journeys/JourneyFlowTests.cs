@@ -11,11 +11,11 @@ namespace Clientele.Tests.Journeys;
 /// <summary>Journeys end to end on the fake clock: the worker is driven by the test, so six weeks pass in milliseconds.</summary>
 public sealed class JourneyFlowTests
 {
-    private static Task<TestApp> StartAsync(string kind) =>
+    internal static Task<TestApp> StartAsync(string kind) =>
         TestApp.StartAsync(kind, settings: new() { ["Clientele:Journeys:Enabled"] = "false" });
 
     /// <summary>Hands new events to the consumers, then runs every due step.</summary>
-    private static async Task<int> RunDueAsync(TestApp app)
+    internal static async Task<int> RunDueAsync(TestApp app)
     {
         await app.DrainAsync();
         var runner = app.Services.GetRequiredService<JourneyRunner>();
@@ -29,20 +29,20 @@ public sealed class JourneyFlowTests
         return moved;
     }
 
-    private static async Task TemplateAsync(HttpClient api, string name)
+    internal static async Task TemplateAsync(HttpClient api, string name)
     {
         var created = await api.PostJsonAsync("/api/v1/templates", new { name, subject = name + " for {{ contact.first_name }}", body = "Hello {{ contact.first_name }}." });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
     }
 
-    private static async Task<Guid> ContactAsync(HttpClient api, string email, string zone = "Europe/Berlin")
+    internal static async Task<Guid> ContactAsync(HttpClient api, string email, string zone = "Europe/Berlin")
     {
         var response = await api.PostJsonAsync("/api/v1/contacts", new { email, firstName = email.Split('@')[0], timeZone = zone, consent = new { newsletter = "subscribed" } });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
     }
 
-    private static async Task<Guid> JourneyAsync(HttpClient api, string name, object definition, bool publish = true)
+    internal static async Task<Guid> JourneyAsync(HttpClient api, string name, object definition, bool publish = true)
     {
         var created = await api.PostJsonAsync("/api/v1/journeys", new { name, definition });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -55,10 +55,10 @@ public sealed class JourneyFlowTests
         return id;
     }
 
-    private static Task SignalAsync(HttpClient api, string email, string type = "account.created", object? properties = null) =>
+    internal static Task SignalAsync(HttpClient api, string email, string type = "account.created", object? properties = null) =>
         api.PostJsonAsync("/api/v1/events", new { events = new[] { new { type, email, properties = properties ?? new { } } } });
 
-    private static async Task<List<(string To, string Step)>> JourneyMailAsync(TestApp app, Guid journey)
+    internal static async Task<List<(string To, string Step)>> JourneyMailAsync(TestApp app, Guid journey)
     {
         await using var db = app.NewDb();
         var rows = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == journey).OrderBy(m => m.CreatedAt).ThenBy(m => m.To)

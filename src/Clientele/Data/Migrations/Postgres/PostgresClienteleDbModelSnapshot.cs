@@ -893,6 +893,9 @@ namespace Clientele.Data.Migrations.Postgres
                     b.Property<DateTime>("EnteredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("Heard")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("Holdout")
                         .HasColumnType("boolean");
 
@@ -915,9 +918,15 @@ namespace Clientele.Data.Migrations.Postgres
                     b.Property<int>("Version")
                         .HasColumnType("integer");
 
+                    b.Property<string>("WaitingFor")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ContactId", "JourneyId");
+
+                    b.HasIndex("ContactId", "WaitingFor");
 
                     b.HasIndex("JourneyId", "EnrollKey")
                         .IsUnique();

@@ -890,6 +890,9 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<DateTime>("EnteredAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Heard")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Holdout")
                         .HasColumnType("INTEGER");
 
@@ -913,9 +916,15 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("WaitingFor")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ContactId", "JourneyId");
+
+                    b.HasIndex("ContactId", "WaitingFor");
 
                     b.HasIndex("JourneyId", "EnrollKey")
                         .IsUnique();

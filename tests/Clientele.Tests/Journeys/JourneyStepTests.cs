@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Clientele.Journeys;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Clientele.Tests.Journeys;
+
+/// <summary>The steps that react and decide: waiting for an event, random splits, contact updates; and two workers at once.</summary>
+public sealed class JourneyStepTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Waiting_for_an_order_thanks_whoever_buys_at_once_and_nudges_the_rest_after_the_timeout(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        foreach (var t in new[] { "Welcome", "Thanks", "Nudge" })
+        {
+            await JourneyFlowTests.TemplateAsync(api, t);
+        }
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        await JourneyFlowTests.ContactAsync(api, "bob@example.com");
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Trial", new
+        {
+            trigger = new { @event = "trial.started" },
+            steps = new object[]
+            {
+                new { id = "welcome", type = "email", template = "Welcome", topic = "newsletter" },
+                new { id = "bought?", type = "waitForEvent", @event = "order.placed", days = 3, then = "thanks", timeout = "nudge" },
+                new { id = "thanks", type = "email", template = "Thanks", @class = "transactional", next = "done" },
+                new { id = "nudge", type = "email", template = "Nudge", topic = "newsletter" },
+                new { id = "done", type = "exit" },
+            },
+        });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "trial.started");
+        await JourneyFlowTests.SignalAsync(api, "bob@example.com", "trial.started");
+        await JourneyFlowTests.RunDueAsync(app);
+
+        app.Time.Advance(TimeSpan.FromDays(1));
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A1", total = 30, currency = "EUR" });
+        await JourneyFlowTests.RunDueAsync(app);
+        var mail = await JourneyFlowTests.JourneyMailAsync(app, journey);
+        Assert.Contains(("ann@example.com", "thanks"), mail); // the same day, not after three
+        Assert.DoesNotContain(mail, m => m.To == "bob@example.com" && m.Step != "welcome");
+
+        app.Time.Advance(TimeSpan.FromDays(2));
+        await JourneyFlowTests.RunDueAsync(app);
+        mail = await JourneyFlowTests.JourneyMailAsync(app, journey);
+        Assert.Contains(("bob@example.com", "nudge"), mail);
+        Assert.DoesNotContain(("ann@example.com", "nudge"), mail);
+        Assert.DoesNotContain(("bob@example.com", "thanks"), mail);
+        Assert.Equal(4, mail.Count);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task A_random_split_sends_each_contact_down_one_path_and_updates_change_tags_and_attributes(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Split", new
+        {
+            trigger = new { @event = "account.created" },
+            steps = new object[]
+            {
+                new { id = "coin", type = "split", paths = new[] { new { percent = 50, next = "heads" }, new { percent = 50, next = "tails" } } },
+                new { id = "heads", type = "update", add = new[] { "heads" }, remove = new[] { "new" }, set = new Dictionary<string, object?> { ["plan"] = "gold", ["trial"] = null }, next = "end" },
+                new { id = "tails", type = "tag", add = new[] { "tails" } },
+                new { id = "end", type = "exit" },
+            },
+        });
+        for (var i = 0; i < 40; i++)
+        {
+            var created = await api.PostJsonAsync("/api/v1/contacts", new { email = $"c{i}@example.com", tags = new[] { "new" }, attributes = new { trial = true } });
+            Assert.True(created.IsSuccessStatusCode);
+            await JourneyFlowTests.SignalAsync(api, $"c{i}@example.com");
+        }
+        await JourneyFlowTests.RunDueAsync(app);
+
+        await using var db = app.NewDb();
+        var contacts = await db.Contacts.AsNoTracking().ToListAsync();
+        Assert.Equal(40, contacts.Count);
+        var heads = contacts.Where(c => c.Tags.Contains("heads")).ToList();
+        var tails = contacts.Where(c => c.Tags.Contains("tails")).ToList();
+        Assert.Equal(40, heads.Count + tails.Count);
+        Assert.InRange(heads.Count, 8, 32);
+        Assert.All(heads, c =>
+        {
+            Assert.DoesNotContain("new", c.Tags);
+            var attributes = JsonDocument.Parse(c.Attributes).RootElement;
+            Assert.Equal("gold", attributes.GetProperty("plan").GetString());
+            Assert.False(attributes.TryGetProperty("trial", out _));
+        });
+        Assert.All(tails, c => Assert.Contains("new", c.Tags));
+        var runs = await db.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == journey).ToListAsync();
+        Assert.All(runs, r => Assert.Equal(RunStatus.Exited, r.Status));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Two_workers_on_the_same_runs_queue_each_email_once(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Welcome");
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Busy", new
+        {
+            trigger = new { @event = "account.created" },
+            steps = new object[]
+            {
+                new { id = "welcome", type = "email", template = "Welcome", @class = "transactional" },
+                new { id = "wait", type = "wait", hours = 1 },
+                new { id = "again", type = "email", template = "Welcome", @class = "transactional" },
+            },
+        });
+        var events = Enumerable.Range(0, 1200).Select(i => new { type = "account.created", email = $"p{i}@example.com", properties = new { } }).ToList();
+        foreach (var chunk in events.Chunk(400))
+        {
+            Assert.True((await api.PostJsonAsync("/api/v1/events", new { events = chunk })).IsSuccessStatusCode);
+        }
+        await app.DrainAsync();
+
+        // A second app instance: its own connection pool, the same database.
+        var signal = app.Services.GetRequiredService<Clientele.Outbox.OutboxSignal>();
+        var time = app.Time;
+        async Task<int> WorkAsync()
+        {
+            var runner = new JourneyRunner(app.Database, signal, time, NullLogger<JourneyRunner>.Instance);
+            var moved = 0;
+            int step;
+            while ((step = await runner.StepAsync(CancellationToken.None)) > 0)
+            {
+                moved += step;
+            }
+            return moved;
+        }
+        var first = await Task.WhenAll(WorkAsync(), WorkAsync());
+        Assert.Equal(1200, first.Sum()); // each run taken by one of them
+        time.Advance(TimeSpan.FromHours(1));
+        var second = await Task.WhenAll(WorkAsync(), WorkAsync());
+        Assert.Equal(1200, second.Sum());
+
+        await using var db = app.NewDb();
+        var queued = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == journey).Select(m => new { m.ContactId, m.StepId }).ToListAsync();
+        Assert.Equal(2400, queued.Count);
+        Assert.Equal(2400, queued.Distinct().Count());
+    }
+}
