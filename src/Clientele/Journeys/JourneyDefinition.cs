@@ -7,7 +7,17 @@ using Clientele.Segments;
 
 namespace Clientele.Journeys;
 
-/// <summary>What starts a run: exactly one of an event (with property filters), entering a segment, or reaching a stage.</summary>
+/// <summary>A cadence per contact: a run every so many days after the contact was added.</summary>
+internal sealed record Cadence
+{
+    public int Days { get; init; }
+}
+
+/// <summary>
+/// What starts a run: exactly one of an event (with property filters), entering a segment, reaching a stage — or a
+/// date: the yearly anniversary of the birthday or sign-up, fixed calendar dates, a stretch without contact, a cadence.
+/// Date triggers start the run at <see cref="Time"/> on the contact's clock.
+/// </summary>
 internal sealed record JourneyTrigger
 {
     /// <summary>An event type, e.g. <c>order.placed</c>.</summary>
@@ -22,8 +32,27 @@ internal sealed record JourneyTrigger
     /// <summary>A lifecycle stage (lead … retention): reaching it starts a run.</summary>
     public string? Stage { get; init; }
 
-    /// <summary>The event type on the log that this trigger listens for.</summary>
+    /// <summary><c>birthday</c> or <c>signup</c>: once a year on that day (29 February is kept on 28 February in other years).</summary>
+    public string? Anniversary { get; init; }
+
+    /// <summary>Days before the anniversary or date to start (e.g. 7 for a week ahead).</summary>
+    public int DaysBefore { get; init; }
+
+    /// <summary>Calendar dates: <c>MM-dd</c> every year, or <c>yyyy-MM-dd</c> once.</summary>
+    public List<string>? Dates { get; init; }
+
+    /// <summary>Starts a run for each contact not sent any e-mail in this many days (again after each such stretch).</summary>
+    public int? InactiveDays { get; init; }
+
+    public Cadence? Every { get; init; }
+
+    /// <summary>For date triggers: when on the contact's clock the run starts (<c>HH:mm</c>, default 09:00).</summary>
+    public string? Time { get; init; }
+
+    /// <summary>The event type on the log that this trigger listens for; null for date triggers.</summary>
     public string? EventType => Event ?? (Segment is not null ? "segment.entered" : Stage is not null ? "stage.changed" : null);
+
+    public bool IsDated => Anniversary is not null || Dates is not null || InactiveDays is not null || Every is not null;
 }
 
 /// <summary>Who may enter, and how often.</summary>
@@ -232,11 +261,45 @@ internal sealed record JourneyDefinition
     private void CheckTrigger(List<FieldError> errors, IReadOnlySet<string> segments)
     {
         var t = Trigger;
-        var given = new[] { t.Event, t.Segment, t.Stage }.Count(v => !string.IsNullOrWhiteSpace(v));
+        var given = new[] { t.Event, t.Segment, t.Stage, t.Anniversary }.Count(v => !string.IsNullOrWhiteSpace(v))
+            + new object?[] { t.Dates, t.InactiveDays, t.Every }.Count(v => v is not null);
         if (given != 1)
         {
-            errors.Add(new("/trigger", "The trigger is one of: an event (\"event\"), entering a segment (\"segment\") or reaching a stage (\"stage\")."));
+            errors.Add(new("/trigger", "The trigger is one of: an event (\"event\"), entering a segment (\"segment\"), reaching a stage (\"stage\"), "
+                + "an anniversary (\"anniversary\": \"birthday\" or \"signup\"), calendar dates (\"dates\"), a stretch without contact (\"inactiveDays\") "
+                + "or a cadence (\"every\": {\"days\": N})."));
             return;
+        }
+        if (t.Anniversary is { } anniversary && anniversary is not ("birthday" or "signup"))
+        {
+            errors.Add(new("/trigger/anniversary", "The anniversary is \"birthday\" or \"signup\"."));
+        }
+        for (var i = 0; i < (t.Dates?.Count ?? 0); i++)
+        {
+            if (!JourneyCalendar.TryDate(t.Dates![i], out _, out _))
+            {
+                errors.Add(new($"/trigger/dates/{i}", $"\"{t.Dates[i]}\" is not a date: MM-dd for every year (12-24) or yyyy-MM-dd for once."));
+            }
+        }
+        if (t.Dates is { Count: 0 })
+        {
+            errors.Add(new("/trigger/dates", "List at least one date."));
+        }
+        if (t.InactiveDays is < 1)
+        {
+            errors.Add(new("/trigger/inactiveDays", "At least one day."));
+        }
+        if (t.Every is { Days: < 1 })
+        {
+            errors.Add(new("/trigger/every/days", "At least one day."));
+        }
+        if (t.Time is { } time && !TryTimeOfDay(time, out _))
+        {
+            errors.Add(new("/trigger/time", "The time of day is HH:mm, e.g. 09:00."));
+        }
+        if (t.DaysBefore is < 0 or > 60)
+        {
+            errors.Add(new("/trigger/daysBefore", "Between 0 and 60 days before."));
         }
         if (t.Segment is { } segment && !segments.Contains(segment))
         {

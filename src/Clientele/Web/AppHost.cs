@@ -121,6 +121,8 @@ internal static class AppHost
         services.AddSingleton<Clientele.Journeys.JourneySignal>();
         services.AddSingleton<Clientele.Journeys.JourneyRunner>();
         services.AddHostedService<Clientele.Journeys.JourneyService>();
+        services.AddSingleton<Clientele.Journeys.JourneyCalendar>();
+        services.AddHostedService<Clientele.Journeys.JourneyCalendarService>();
         services.AddSingleton<Clientele.Journeys.JourneyEntry>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Journeys.JourneyEntry>());
         Clientele.Forms.PublicForms.AddPublicForms(services, config);

@@ -99,6 +99,11 @@ public sealed class JourneyDefinitionTests
     [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "split", "paths": [{"percent": 60, "next": "a"}, {"percent": 30}]}]}""", "/steps/0/paths")]
     [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "split", "paths": [{"percent": 50, "next": "zz"}, {"percent": 50}]}]}""", "/steps/0/paths/0/next")]
     [InlineData("""{"trigger": {"event": "x"}, "steps": [{"id": "a", "type": "update"}]}""", "/steps/0")]
+    [InlineData("""{"trigger": {"anniversary": "wedding"}, "steps": [{"id": "a", "type": "exit"}]}""", "/trigger/anniversary")]
+    [InlineData("""{"trigger": {"dates": ["12-24", "24.12."]}, "steps": [{"id": "a", "type": "exit"}]}""", "/trigger/dates/1")]
+    [InlineData("""{"trigger": {"anniversary": "birthday", "time": "9 o'clock"}, "steps": [{"id": "a", "type": "exit"}]}""", "/trigger/time")]
+    [InlineData("""{"trigger": {"every": {"days": 0}}, "steps": [{"id": "a", "type": "exit"}]}""", "/trigger/every/days")]
+    [InlineData("""{"trigger": {"inactiveDays": 30, "event": "x"}, "steps": [{"id": "a", "type": "exit"}]}""", "/trigger")]
     [InlineData("""{"trigger": {"event": "x"}, "entry": {"repeat": "period"}, "steps": [{"id": "a", "type": "exit"}]}""", "/entry/periodDays")]
     public void Each_mistake_points_at_its_place(string json, string field) =>
         Assert.Contains(Problems(json), p => p.Field == field);

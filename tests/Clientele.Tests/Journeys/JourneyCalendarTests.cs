@@ -1,0 +1,165 @@
+using Clientele.Journeys;
+using Clientele.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Clientele.Tests.Journeys;
+
+/// <summary>Journeys started by dates: birthdays (leap days too), calendar dates, silence and cadence, in each contact's zone.</summary>
+public sealed class JourneyCalendarTests
+{
+    [Theory]
+    [InlineData("1990-06-03", "2026-06-03", true)]
+    [InlineData("1990-06-03", "2026-06-04", false)]
+    [InlineData("1992-02-29", "2027-02-28", true)] // no 29 February in 2027: the day before
+    [InlineData("1992-02-29", "2028-02-28", false)] // 2028 has its own 29 February
+    [InlineData("1992-02-29", "2028-02-29", true)]
+    [InlineData("1990-02-28", "2028-02-28", true)]
+    public void Anniversaries_fall_on_the_same_day_and_leap_days_on_the_last_day_of_february(string original, string day, bool expected) =>
+        Assert.Equal(expected, JourneyCalendar.IsAnniversary(DateOnly.Parse(original, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData("12-24", true, true)]
+    [InlineData("2026-11-27", true, false)]
+    [InlineData("02-30", false, true)]
+    [InlineData("24.12.", false, false)]
+    public void Dates_are_month_and_day_every_year_or_a_full_date_once(string text, bool valid, bool yearly)
+    {
+        Assert.Equal(valid, JourneyCalendar.TryDate(text, out _, out var isYearly));
+        if (valid)
+        {
+            Assert.Equal(yearly, isYearly);
+        }
+    }
+
+    private static async Task<int> SweepAsync(TestApp app)
+    {
+        var started = await app.Services.GetRequiredService<JourneyCalendar>().SweepAsync(CancellationToken.None);
+        await app.DrainAsync();
+        return started;
+    }
+
+    private static async Task BirthdayContactAsync(HttpClient api, string email, string birthday, string zone)
+    {
+        var response = await api.PostJsonAsync("/api/v1/contacts", new { email, firstName = email.Split('@')[0], birthday, timeZone = zone, consent = new { newsletter = "subscribed" } });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_birthday_greeting_goes_at_nine_on_the_contacts_own_clock_once_a_year_and_on_28_february_for_leap_day_birthdays(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind); // the clock starts on 1 June 2026, 12:00 UTC
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Happy birthday");
+        await BirthdayContactAsync(api, "ann@example.com", "1990-06-03", "Asia/Tokyo");
+        await BirthdayContactAsync(api, "bob@example.com", "1992-02-29", "America/Los_Angeles");
+        await JourneyFlowTests.ContactAsync(api, "cid@example.com"); // no birthday known
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Birthday", new
+        {
+            trigger = new { anniversary = "birthday", time = "09:00" },
+            steps = new object[] { new { id = "greet", type = "email", template = "Happy birthday", topic = "newsletter" } },
+        });
+
+        Assert.Equal(0, await SweepAsync(app)); // 1 June: nobody's day is today or tomorrow
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 6, 2, 12, 0, 0, TimeSpan.Zero)); // 21:00 in Tokyo: Ann's birthday is tomorrow there
+        Assert.Equal(1, await SweepAsync(app));
+        Assert.Equal(0, await SweepAsync(app)); // sweeping again starts nothing twice
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Empty(await JourneyFlowTests.JourneyMailAsync(app, journey)); // not before nine in Tokyo
+
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 6, 3, 0, 0, 0, TimeSpan.Zero)); // 09:00 on 3 June in Tokyo
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal([("ann@example.com", "greet")], await JourneyFlowTests.JourneyMailAsync(app, journey));
+
+        // 2027 has no 29 February: Bob is greeted on the 28th at nine in Los Angeles (17:00 UTC).
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 2, 27, 20, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, await SweepAsync(app));
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 2, 28, 16, 59, 0, TimeSpan.Zero));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Single(await JourneyFlowTests.JourneyMailAsync(app, journey));
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 2, 28, 17, 0, 0, TimeSpan.Zero));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Contains(("bob@example.com", "greet"), await JourneyFlowTests.JourneyMailAsync(app, journey));
+
+        // Ann's next birthday is a new occasion.
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 6, 2, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, await SweepAsync(app));
+        await using var db = app.NewDb();
+        Assert.Equal(3, await db.JourneyRuns.CountAsync(r => r.JourneyId == journey));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task A_holiday_greeting_goes_to_everyone_on_the_date_and_a_stay_in_touch_note_after_a_silence(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Season's greetings");
+        await JourneyFlowTests.TemplateAsync(api, "Thinking of you");
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com", "Europe/Berlin");
+        await JourneyFlowTests.ContactAsync(api, "bob@example.com", "America/New_York");
+        var holidays = await JourneyFlowTests.JourneyAsync(api, "Holidays", new
+        {
+            trigger = new { dates = new[] { "12-24" }, time = "10:00" },
+            entry = new { repeat = "always" },
+            steps = new object[] { new { id = "greet", type = "email", template = "Season's greetings", topic = "newsletter" } },
+        });
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 23, 12, 0, 0, TimeSpan.Zero));
+        await SweepAsync(app);
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 24, 9, 0, 0, TimeSpan.Zero)); // 10:00 in Berlin, 04:00 in New York
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal([("ann@example.com", "greet")], await JourneyFlowTests.JourneyMailAsync(app, holidays));
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 24, 15, 0, 0, TimeSpan.Zero)); // 10:00 in New York
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal(2, (await JourneyFlowTests.JourneyMailAsync(app, holidays)).Count);
+
+        // Both were greeted on 24 December; 90 quiet days later each gets a note, once.
+        await Clientele.Tests.Outbox.MailFlowTests.Until(async () =>
+        {
+            await using var check = app.NewDb();
+            return await check.OutboxMessages.CountAsync(m => m.JourneyId == holidays && m.SentAt != null) == 2;
+        }, "the greetings were sent");
+        // Published now, the stay-in-touch journey counts the quiet days from each contact's last e-mail.
+        var silence = await JourneyFlowTests.JourneyAsync(api, "Stay in touch", new
+        {
+            trigger = new { inactiveDays = 90 },
+            entry = new { repeat = "always" },
+            steps = new object[] { new { id = "note", type = "email", template = "Thinking of you", topic = "newsletter" } },
+        });
+
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 3, 20, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(0, await SweepAsync(app)); // 86 days
+        app.Time.SetUtcNow(new DateTimeOffset(2027, 3, 25, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(2, await SweepAsync(app));
+        Assert.Equal(0, await SweepAsync(app));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal(2, (await JourneyFlowTests.JourneyMailAsync(app, silence)).Count);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task A_plan_review_comes_round_every_four_months(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Plan review");
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Plan review", new
+        {
+            trigger = new { every = new { days = 120 } },
+            entry = new { repeat = "always" },
+            steps = new object[] { new { id = "review", type = "email", template = "Plan review", @class = "transactional" } },
+        });
+        Assert.Equal(0, await SweepAsync(app)); // a new customer is not reviewed on day one
+        for (var round = 1; round <= 3; round++)
+        {
+            app.Time.Advance(TimeSpan.FromDays(120));
+            Assert.Equal(1, await SweepAsync(app));
+            Assert.Equal(0, await SweepAsync(app));
+            await JourneyFlowTests.RunDueAsync(app);
+        }
+        Assert.Equal(3, (await JourneyFlowTests.JourneyMailAsync(app, journey)).Count);
+    }
+}
