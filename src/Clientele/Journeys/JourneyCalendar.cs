@@ -78,11 +78,13 @@ internal sealed class JourneyCalendar(ClienteleDatabase database, JourneySignal 
                     .Select(d => new Occasion(c.Id, $"signup:{c.Id:N}:{d.Occasion.Year}", d.DueAt)));
             }
         }
-        else if (t.Dates is { } dates)
+        else if (t.Dates is not null || t.Calendar is not null)
         {
-            var parsedDates = dates.Select(d => TryDate(d, out var day, out var yearly) ? (day, yearly) : (default, false)).Where(d => d.day != default).ToList();
-            // Only when one of the dates is near (for some zone) are all contacts looked at.
             var today = DateOnly.FromDateTime(now);
+            var parsedDates = t.Calendar is { } ics
+                ? CalendarDates(ics, today.AddDays(-1 + t.DaysBefore), today.AddDays(2 + t.DaysBefore)).Select(d => (day: d, yearly: false)).ToList()
+                : t.Dates!.Select(d => TryDate(d, out var day, out var yearly) ? (day, yearly) : (default, false)).Where(d => d.day != default).ToList();
+            // Only when one of the dates is near (for some zone) are all contacts looked at.
             var near = Enumerable.Range(-1, 3).Select(k => today.AddDays(k + t.DaysBefore)).Any(day => parsedDates.Any(p => Matches(p.day, p.yearly, day)));
             if (near)
             {
@@ -137,6 +139,31 @@ internal sealed class JourneyCalendar(ClienteleDatabase database, JourneySignal 
         || (original is { Month: 2, Day: 29 } && day is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(day.Year));
 
     private static bool Matches(DateOnly date, bool yearly, DateOnly day) => yearly ? IsAnniversary(date, day) : date == day;
+
+    /// <summary>The days between <paramref name="from"/> and <paramref name="to"/> on which an event of an iCalendar (.ics) falls, repeats included.</summary>
+    internal static List<DateOnly> CalendarDates(string ics, DateOnly from, DateOnly to)
+    {
+        var calendar = Ical.Net.Calendar.Load(ics) ?? throw new FormatException("There is no calendar in it.");
+        return calendar.GetOccurrences(new Ical.Net.DataTypes.CalDateTime(from.Year, from.Month, from.Day))
+            .Select(o => DateOnly.FromDateTime(o.Period.StartTime.Value))
+            .TakeWhile(d => d <= to)
+            .Distinct()
+            .ToList();
+    }
+
+    /// <summary>What is wrong with an iCalendar text, or null when it reads and has events.</summary>
+    internal static string? CheckCalendar(string ics)
+    {
+        try
+        {
+            var calendar = Ical.Net.Calendar.Load(ics);
+            return calendar is null || calendar.Events.Count == 0 ? "The calendar has no events (VEVENT)." : null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return "The calendar does not read as iCalendar (.ics): " + ex.Message;
+        }
+    }
 
     /// <summary><c>MM-dd</c> (every year) or <c>yyyy-MM-dd</c> (once).</summary>
     internal static bool TryDate(string? text, out DateOnly day, out bool yearly)

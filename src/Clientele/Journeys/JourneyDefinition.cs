@@ -41,6 +41,9 @@ internal sealed record JourneyTrigger
     /// <summary>Calendar dates: <c>MM-dd</c> every year, or <c>yyyy-MM-dd</c> once.</summary>
     public List<string>? Dates { get; init; }
 
+    /// <summary>An iCalendar (.ics) text, e.g. a country's public holidays: a run on each day one of its events falls on.</summary>
+    public string? Calendar { get; init; }
+
     /// <summary>Starts a run for each contact not sent any e-mail in this many days (again after each such stretch).</summary>
     public int? InactiveDays { get; init; }
 
@@ -52,7 +55,7 @@ internal sealed record JourneyTrigger
     /// <summary>The event type on the log that this trigger listens for; null for date triggers.</summary>
     public string? EventType => Event ?? (Segment is not null ? "segment.entered" : Stage is not null ? "stage.changed" : null);
 
-    public bool IsDated => Anniversary is not null || Dates is not null || InactiveDays is not null || Every is not null;
+    public bool IsDated => Anniversary is not null || Dates is not null || Calendar is not null || InactiveDays is not null || Every is not null;
 }
 
 /// <summary>Who may enter, and how often.</summary>
@@ -261,12 +264,12 @@ internal sealed record JourneyDefinition
     private void CheckTrigger(List<FieldError> errors, IReadOnlySet<string> segments)
     {
         var t = Trigger;
-        var given = new[] { t.Event, t.Segment, t.Stage, t.Anniversary }.Count(v => !string.IsNullOrWhiteSpace(v))
+        var given = new[] { t.Event, t.Segment, t.Stage, t.Anniversary, t.Calendar }.Count(v => !string.IsNullOrWhiteSpace(v))
             + new object?[] { t.Dates, t.InactiveDays, t.Every }.Count(v => v is not null);
         if (given != 1)
         {
             errors.Add(new("/trigger", "The trigger is one of: an event (\"event\"), entering a segment (\"segment\"), reaching a stage (\"stage\"), "
-                + "an anniversary (\"anniversary\": \"birthday\" or \"signup\"), calendar dates (\"dates\"), a stretch without contact (\"inactiveDays\") "
+                + "an anniversary (\"anniversary\": \"birthday\" or \"signup\"), calendar dates (\"dates\"), an iCalendar of holidays (\"calendar\"), a stretch without contact (\"inactiveDays\") "
                 + "or a cadence (\"every\": {\"days\": N})."));
             return;
         }
@@ -280,6 +283,10 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new($"/trigger/dates/{i}", $"\"{t.Dates[i]}\" is not a date: MM-dd for every year (12-24) or yyyy-MM-dd for once."));
             }
+        }
+        if (t.Calendar is { } ics && JourneyCalendar.CheckCalendar(ics) is { } icsProblem)
+        {
+            errors.Add(new("/trigger/calendar", icsProblem));
         }
         if (t.Dates is { Count: 0 })
         {

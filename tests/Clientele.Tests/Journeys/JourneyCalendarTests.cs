@@ -163,3 +163,47 @@ public sealed class JourneyCalendarTests
         Assert.Equal(3, (await JourneyFlowTests.JourneyMailAsync(app, journey)).Count);
     }
 }
+
+public sealed class JourneyIcsTests
+{
+    private const string Holidays = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Shop//Holidays//EN\r\n"
+        + "BEGIN:VEVENT\r\nUID:xmas@shop\r\nDTSTART;VALUE=DATE:20251225\r\nRRULE:FREQ=YEARLY\r\nSUMMARY:Christmas Day\r\nEND:VEVENT\r\n"
+        + "BEGIN:VEVENT\r\nUID:tg2026@shop\r\nDTSTART;VALUE=DATE:20261126\r\nSUMMARY:Thanksgiving\r\nEND:VEVENT\r\n"
+        + "END:VCALENDAR\r\n";
+
+    [Fact]
+    public void An_imported_holiday_calendar_gives_its_days_repeats_included()
+    {
+        Assert.Equal([new DateOnly(2026, 11, 26), new DateOnly(2026, 12, 25)], JourneyCalendar.CalendarDates(Holidays, new DateOnly(2026, 11, 1), new DateOnly(2026, 12, 31)));
+        Assert.Equal([new DateOnly(2027, 12, 25)], JourneyCalendar.CalendarDates(Holidays, new DateOnly(2027, 11, 1), new DateOnly(2027, 12, 31)));
+        Assert.Null(JourneyCalendar.CheckCalendar(Holidays));
+        Assert.NotNull(JourneyCalendar.CheckCalendar("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"));
+        Assert.NotNull(JourneyCalendar.CheckCalendar("not a calendar"));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task A_journey_on_an_imported_holiday_calendar_greets_on_each_holiday_at_the_contacts_time(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Happy holidays");
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com", "America/Chicago");
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Holiday calendar", new
+        {
+            trigger = new { calendar = Holidays, time = "08:30" },
+            entry = new { repeat = "always" },
+            steps = new object[] { new { id = "greet", type = "email", template = "Happy holidays", @class = "transactional" } },
+        });
+        var calendar = app.Services.GetRequiredService<JourneyCalendar>();
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 25, 18, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, await calendar.SweepAsync(CancellationToken.None));
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 11, 26, 14, 30, 0, TimeSpan.Zero)); // 08:30 in Chicago
+        await JourneyFlowTests.RunDueAsync(app);
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 24, 18, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, await calendar.SweepAsync(CancellationToken.None));
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 12, 25, 14, 30, 0, TimeSpan.Zero));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal(2, (await JourneyFlowTests.JourneyMailAsync(app, journey)).Count);
+    }
+}
