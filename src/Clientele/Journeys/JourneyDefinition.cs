@@ -22,7 +22,8 @@ internal sealed record JourneyTrigger
     /// <summary>A lifecycle stage (lead … retention): reaching it starts a run.</summary>
     public string? Stage { get; init; }
 
-    /// <summary>The event type on the log that this trigger listens for.</summary>
+    /// <summary>The event type on the log that this trigger listens for (derived, so never stored with the definition).</summary>
+    [JsonIgnore]
     public string? EventType => Event ?? (Segment is not null ? "segment.entered" : Stage is not null ? "stage.changed" : null);
 }
 
@@ -71,8 +72,10 @@ internal sealed record JourneyStep
     public List<string>? Add { get; init; }
     public List<string>? Remove { get; init; }
 
+    [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
+    [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil";
 }
 
