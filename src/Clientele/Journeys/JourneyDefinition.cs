@@ -52,9 +52,11 @@ internal sealed record JourneyTrigger
     /// <summary>For date triggers: when on the contact's clock the run starts (<c>HH:mm</c>, default 09:00).</summary>
     public string? Time { get; init; }
 
-    /// <summary>The event type on the log that this trigger listens for; null for date triggers.</summary>
+    /// <summary>The event type on the log that this trigger listens for; null for date triggers (derived, so never stored).</summary>
+    [JsonIgnore]
     public string? EventType => Event ?? (Segment is not null ? "segment.entered" : Stage is not null ? "stage.changed" : null);
 
+    [JsonIgnore]
     public bool IsDated => Anniversary is not null || Dates is not null || Calendar is not null || InactiveDays is not null || Every is not null;
 }
 
@@ -122,8 +124,10 @@ internal sealed record JourneyStep
     /// <summary>Custom attributes to set (null removes one).</summary>
     public Dictionary<string, JsonElement>? Set { get; init; }
 
+    [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
+    [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
 }
 

@@ -97,6 +97,54 @@ internal static class JourneysApi
         return (journey, definition ?? JourneyDefinition.Parse(journey.Draft).Definition, null);
     }
 
+    /// <summary>
+    /// Saves a new draft (<paramref name="id"/> null) or changes an existing one, for the API and the Journeys page alike:
+    /// the journey as saved, or the problem that stopped it (invalid fields, no such journey, a name taken).
+    /// </summary>
+    internal static async Task<(Journey? Journey, IResult? Problem)> SaveDraftAsync(Guid? id, JourneyInput input, ClienteleDatabase database, DateTime now,
+        CancellationToken ct)
+    {
+        Journey? journey;
+        if (id is null)
+        {
+            (journey, _, var invalid) = Read(input, null, now);
+            if (invalid is not null)
+            {
+                return (null, invalid);
+            }
+        }
+        else
+        {
+            journey = null;
+        }
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(ct))
+        {
+            if (id is { } existingId)
+            {
+                if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == existingId, ct) is not { } existing)
+                {
+                    return (null, ApiProblems.NotFound($"There is no journey {existingId}."));
+                }
+                (journey, _, var invalid) = Read(input, existing, now);
+                if (invalid is not null)
+                {
+                    return (null, invalid);
+                }
+            }
+            if (await db.Journeys.AnyAsync(j => j.Name == journey!.Name && j.Id != journey.Id, ct))
+            {
+                return (null, ApiProblems.Conflict($"A journey named \"{journey!.Name}\" exists already.", "/name"));
+            }
+            if (id is null)
+            {
+                db.Journeys.Add(journey!);
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return (journey, null);
+    }
+
     internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
     {
         var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
@@ -104,21 +152,12 @@ internal static class JourneysApi
         {
             return problem;
         }
-        var (journey, _, invalid) = Read(input!, null, time.GetUtcNow().UtcDateTime);
-        if (invalid is not null)
+        var (journey, refused) = await SaveDraftAsync(null, input!, database, time.GetUtcNow().UtcDateTime, ct);
+        if (refused is not null)
         {
-            return invalid;
+            return refused;
         }
         await using var db = database.CreateDbContext();
-        using (await database.EnterWriteAsync(ct))
-        {
-            if (await db.Journeys.AnyAsync(j => j.Name == journey!.Name, ct))
-            {
-                return ApiProblems.Conflict($"A journey named \"{journey!.Name}\" exists already.", "/name");
-            }
-            db.Journeys.Add(journey!);
-            await db.SaveChangesAsync(ct);
-        }
         return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct));
     }
 
@@ -129,47 +168,39 @@ internal static class JourneysApi
         {
             return problem;
         }
-        await using var db = database.CreateDbContext();
-        using (await database.EnterWriteAsync(ct))
+        var (journey, refused) = await SaveDraftAsync(id, input!, database, time.GetUtcNow().UtcDateTime, ct);
+        if (refused is not null)
         {
-            if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == id, ct) is not { } existing)
-            {
-                return ApiProblems.NotFound($"There is no journey {id}.");
-            }
-            var (journey, _, invalid) = Read(input!, existing, time.GetUtcNow().UtcDateTime);
-            if (invalid is not null)
-            {
-                return invalid;
-            }
-            if (await db.Journeys.AnyAsync(j => j.Name == journey!.Name && j.Id != id, ct))
-            {
-                return ApiProblems.Conflict($"A journey named \"{journey!.Name}\" exists already.", "/name");
-            }
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Ok(await DtoAsync(db, journey!, ct));
+            return refused;
         }
+        await using var db = database.CreateDbContext();
+        return TypedResults.Ok(await DtoAsync(db, journey!, ct));
     }
 
-    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, CancellationToken ct)
+    /// <summary>
+    /// Checks the draft and publishes it as the next version, for the API and the Journeys page alike: the new version,
+    /// or the problem that stopped it. Contacts enter from now on (the entry consumer forgets its cached journeys).
+    /// </summary>
+    internal static async Task<(int Version, IResult? Problem)> PublishDraftAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, DateTime now,
+        CancellationToken ct)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         await using var db = database.CreateDbContext();
         int version;
         using (await database.EnterWriteAsync(ct))
         {
             if (await db.Journeys.FirstOrDefaultAsync(j => j.Id == id, ct) is not { } journey)
             {
-                return ApiProblems.NotFound($"There is no journey {id}.");
+                return (0, ApiProblems.NotFound($"There is no journey {id}."));
             }
             if (journey.Status == JourneyStatus.Archived)
             {
-                return ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again.");
+                return (0, ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again."));
             }
             var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
             var problems = await ProblemsAsync(db, definition, now, ct);
             if (problems.Count > 0)
             {
-                return ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message)));
+                return (0, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
             }
             version = journey.Version + 1;
             db.JourneyVersions.Add(new JourneyVersion { JourneyId = id, Version = version, Definition = definition.ToJson(), PublishedAt = now });
@@ -180,13 +211,23 @@ internal static class JourneysApi
             await db.SaveChangesAsync(ct);
         }
         entry.Invalidate();
-        return TypedResults.Ok(new { version });
+        return (version, null);
     }
 
-    private static async Task<IResult> SetStatusAsync(Guid id, JourneyStatus status, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal,
-        TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, CancellationToken ct)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var (version, refused) = await PublishDraftAsync(id, database, entry, time.GetUtcNow().UtcDateTime, ct);
+        return refused ?? TypedResults.Ok(new { version });
+    }
+
+    /// <summary>
+    /// Pauses, resumes or archives a journey, for the API and the Journeys page alike: null when done, else the problem
+    /// that stopped it. Archiving ends every active run. The entry consumer forgets its cached journeys and the worker is
+    /// woken, so runs that fell due while paused move at once.
+    /// </summary>
+    internal static async Task<IResult?> ChangeStatusAsync(Guid id, JourneyStatus status, ClienteleDatabase database, JourneyEntry entry,
+        JourneySignal signal, DateTime now, CancellationToken ct)
+    {
         await using var db = database.CreateDbContext();
         using (await database.EnterWriteAsync(ct))
         {
@@ -219,8 +260,12 @@ internal static class JourneysApi
         }
         entry.Invalidate();
         signal.Notify();
-        return TypedResults.Ok(new { status = status.ToApi() });
+        return null;
     }
+
+    private static async Task<IResult> SetStatusAsync(Guid id, JourneyStatus status, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal,
+        TimeProvider time, CancellationToken ct) =>
+        await ChangeStatusAsync(id, status, database, entry, signal, time.GetUtcNow().UtcDateTime, ct) ?? TypedResults.Ok(new { status = status.ToApi() });
 
     internal static async Task<Counts> CountsAsync(ClienteleDb db, Guid id, CancellationToken ct)
     {
@@ -231,7 +276,8 @@ internal static class JourneysApi
             rows.Where(r => r.Holdout).Sum(r => r.Count));
     }
 
-    private static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct)
+    /// <summary>One journey with its draft, what stops it from being published, its counts and per-step mail report.</summary>
+    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct)
     {
         var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
         var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
@@ -255,13 +301,16 @@ internal static class JourneysApi
             ? TypedResults.Ok(await DtoAsync(db, j, ct))
             : ApiProblems.NotFound($"There is no journey {id}.");
 
-    internal static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct)
+    /// <summary>Every journey by name, with its status, version, trigger event and counts.</summary>
+    internal static async Task<List<JourneySummary>> SummariesAsync(ClienteleDb db, CancellationToken ct)
     {
         var list = new List<JourneySummary>();
         foreach (var j in await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct))
         {
             list.Add(new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent, await CountsAsync(db, j.Id, ct), j.UpdatedAt));
         }
-        return TypedResults.Ok(list);
+        return list;
     }
+
+    internal static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct) => TypedResults.Ok(await SummariesAsync(db, ct));
 }

@@ -117,6 +117,22 @@ public sealed class JourneyDefinitionTests
     }
 
     [Fact]
+    public void A_stored_definition_holds_what_was_written_and_nothing_derived_from_it()
+    {
+        var json = Parse("""
+            {"trigger": {"segment": "Buyers"}, "steps": [
+               {"id": "a", "type": "email", "template": "Welcome"},
+               {"id": "b", "type": "wait", "days": 2}]}
+            """).ToJson();
+        Assert.DoesNotContain("eventType", json);
+        Assert.DoesNotContain("duration", json);
+        Assert.DoesNotContain("waits", json);
+        var again = Parse(json);
+        Assert.Equal("segment.entered", again.Trigger.EventType);
+        Assert.Equal(TimeSpan.FromDays(2), again.Steps[1].Duration);
+    }
+
+    [Fact]
     public void The_control_group_takes_about_the_share_asked_for_and_always_the_same_runs()
     {
         var ids = Enumerable.Range(0, 10_000).Select(_ => Guid.NewGuid()).ToList();

@@ -330,7 +330,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     /// Reloads a page that does not update by itself until <paramref name="locator"/> shows <paramref name="text"/>, as
     /// a person would: bounded by the expectation timeout.
     /// </summary>
-    private static async Task ReloadUntilAsync(IPage page, ILocator locator, string text)
+    internal static async Task ReloadUntilAsync(IPage page, ILocator locator, string text)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
