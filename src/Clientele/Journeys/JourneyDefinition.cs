@@ -36,6 +36,7 @@ internal sealed record JourneyTrigger
     public string? Anniversary { get; init; }
 
     /// <summary>Days before the anniversary or date to start (e.g. 7 for a week ahead).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int DaysBefore { get; init; }
 
     /// <summary>Calendar dates: <c>MM-dd</c> every year, or <c>yyyy-MM-dd</c> once.</summary>
@@ -199,7 +200,6 @@ internal sealed record JourneyDefinition
     public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null)
     {
         var errors = new List<FieldError>();
-        _check = check;
         CheckTrigger(errors, segments);
         CheckEntry(errors);
         if (Holdout is < 0 or > 50)
@@ -208,7 +208,7 @@ internal sealed record JourneyDefinition
         }
         if (Goal is not null)
         {
-            CheckCondition(Goal, "/goal", errors);
+            CheckCondition(Goal, "/goal", errors, check);
         }
         if (Steps.Count == 0)
         {
@@ -228,7 +228,7 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
             }
-            CheckStep(s, at, errors, templates);
+            CheckStep(s, at, errors, templates, check);
         }
         var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
         for (var i = 0; i < Steps.Count; i++)
@@ -342,7 +342,7 @@ internal sealed record JourneyDefinition
         }
     }
 
-    private void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates)
+    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check)
     {
         switch (s.Type)
         {
@@ -379,7 +379,7 @@ internal sealed record JourneyDefinition
                 }
                 else
                 {
-                    CheckCondition(s.Condition, at + "/condition", errors);
+                    CheckCondition(s.Condition, at + "/condition", errors, check);
                 }
                 if (s.Then is null && s.Else is null)
                 {
@@ -424,15 +424,12 @@ internal sealed record JourneyDefinition
         }
     }
 
-    [JsonIgnore]
-    private Action<SegmentNode>? _check;
-
-    private void CheckCondition(string condition, string at, List<FieldError> errors)
+    private static void CheckCondition(string condition, string at, List<FieldError> errors, Action<SegmentNode>? check)
     {
         try
         {
             var node = SegmentParser.Parse(condition);
-            _check?.Invoke(node);
+            check?.Invoke(node);
         }
         catch (SegmentQueryException ex)
         {

@@ -114,7 +114,18 @@ internal static partial class JourneyOutline
         {
             return $"reaching stage {trigger.Stage}";
         }
-        return "no trigger yet";
+        var at = $" at {trigger.Time ?? "09:00"} on the contact's clock";
+        var ahead = trigger.DaysBefore > 0 ? $"{Quantity(trigger.DaysBefore, "day")} before " : "";
+        return trigger switch
+        {
+            { Anniversary: "birthday" } => $"{ahead}each birthday{at}",
+            { Anniversary: { } a } => $"{ahead}each {a} anniversary{at}",
+            { Dates: { } dates } => $"{ahead}on {string.Join(", ", dates)}{at}",
+            { Calendar: not null } => $"{ahead}on each day of the holiday calendar{at}",
+            { InactiveDays: { } days } => $"nothing sent for {Quantity(days, "day")}",
+            { Every: { } every } => $"every {Quantity(every.Days, "day")} after the contact was added",
+            _ => "no trigger yet",
+        };
     }
 
     /// <summary>Who may enter, in words.</summary>
@@ -145,7 +156,7 @@ internal static partial class JourneyOutline
         {
             var step = definition.Steps[i];
             var text = Step(step, definition);
-            if (step.Type is not ("branch" or "exit"))
+            if (step.Type is not ("branch" or "exit" or "split" or "waitForEvent"))
             {
                 var next = definition.NextOf(step);
                 var following = i + 1 < definition.Steps.Count ? definition.Steps[i + 1].Id : null;
@@ -170,10 +181,13 @@ internal static partial class JourneyOutline
         "wait" => "Wait " + Duration(step),
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",
-        "tag" => "Tag: " + string.Join("; ", new[]
+        "waitForEvent" => $"Wait up to {Duration(step)} for {step.Event} — then {Target(step.Then, definition)}, if it does not come {Target(step.Timeout, definition)}",
+        "split" => "Random split: " + string.Join(", ", (step.Paths ?? []).Select(p => $"{p.Percent} % to {Target(p.Next, definition)}")),
+        "tag" or "update" => "Update: " + string.Join("; ", new[]
         {
             step.Add is { Count: > 0 } add ? "add " + string.Join(", ", add.Select(t => $"“{t}”")) : null,
             step.Remove is { Count: > 0 } remove ? "remove " + string.Join(", ", remove.Select(t => $"“{t}”")) : null,
+            step.Set is { Count: > 0 } set ? "set " + string.Join(", ", set.Select(kv => $"{kv.Key} = {kv.Value.GetRawText()}")) : null,
         }.OfType<string>()),
         "exit" => "Exit",
         _ => $"“{step.Type}” (not a step type)",

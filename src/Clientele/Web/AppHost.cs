@@ -163,6 +163,7 @@ internal static class AppHost
         Clientele.Broadcasts.BroadcastsApi.MapBroadcasts(api);
         Clientele.Templates.TemplatesApi.MapTemplates(api);
         Clientele.Journeys.JourneysApi.MapJourneys(api);
+        Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));

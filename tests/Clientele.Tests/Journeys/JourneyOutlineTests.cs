@@ -29,9 +29,9 @@ public sealed class JourneyOutlineTests
                 "E-mail “Thanks” (transactional)",
                 "Wait 1 day and 2 hours",
                 "Wait until 09:00 on the contact's clock → then step 5 (“review”)",
-                "Tag: add “never”",
+                "Update: add “never”",
                 "Branch: orders.count() >= 2 — then step 6 (“loyal”), else end",
-                "Tag: add “loyal”; remove “new”",
+                "Update: add “loyal”; remove “new”",
                 "E-mail “Review” (topic reviews) → end",
             ],
             JourneyOutline.Steps(definition));
