@@ -92,6 +92,32 @@ public sealed class JourneyCalendarTests
 
     [Theory]
     [InlineData(Db.Sqlite)]
+    public async Task A_contact_without_a_time_zone_is_greeted_on_the_default_zones_clock(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Happy birthday");
+        var created = await api.PostJsonAsync("/api/v1/contacts", new { email = "zed@example.com", birthday = "1985-06-02", consent = new { newsletter = "subscribed" } });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        await using (var settings = app.NewDb())
+        {
+            // The business's own zone, under Settings → Sending.
+            await Clientele.Data.SettingsStore.SaveAsync(settings, Clientele.Outbox.SendingRules.Key,
+                Clientele.Outbox.SendingRules.Default with { DefaultTimeZone = "Europe/Lisbon" }, app.Time.GetUtcNow().UtcDateTime, CancellationToken.None);
+        }
+        await JourneyFlowTests.JourneyAsync(api, "Birthday", new
+        {
+            trigger = new { anniversary = "birthday", time = "09:00" },
+            steps = new object[] { new { id = "greet", type = "email", template = "Happy birthday", topic = "newsletter" } },
+        });
+        Assert.Equal(1, await SweepAsync(app));
+        await using var db = app.NewDb();
+        var run = await db.JourneyRuns.AsNoTracking().SingleAsync();
+        Assert.Equal(new DateTime(2026, 6, 2, 8, 0, 0, DateTimeKind.Utc), run.DueAt); // 09:00 in Lisbon (summer time, UTC+1)
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
     public async Task A_holiday_greeting_goes_to_everyone_on_the_date_and_a_stay_in_touch_note_after_a_silence(string kind)
     {
         await using var app = await JourneyFlowTests.StartAsync(kind);
