@@ -13,7 +13,7 @@ internal static class JourneysApi
     {
         var group = api.MapGroup("/journeys").WithTags("Journeys");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("Journeys with their status and how many contacts are in them");
-        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("One journey: its draft, what stops it from being published, and its report");
+        group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("One journey: its draft, what stops it from being published, and its report (orders counted within ?days=, default 30)");
         group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<JourneyInput>("application/json")
             .WithSummary("Save a journey as a draft: {\"name\", \"description\", \"definition\": {\"trigger\", \"entry\", \"holdout\", \"goal\", \"steps\"}}");
         group.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<JourneyInput>("application/json")
@@ -36,10 +36,16 @@ internal static class JourneysApi
 
     internal sealed record Counts(int Entered, int Active, int Completed, int Goal, int Exited, int Holdout);
 
-    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked);
+    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked, int Converted);
+
+    /// <summary>Orders within <c>Days</c> of a journey e-mail, per currency; each order counted once.</summary>
+    internal sealed record Attribution(int Days, List<Clientele.Broadcasts.BroadcastsApi.Revenue> Revenue, Lift? Lift);
 
     internal sealed record JourneyDto(Guid Id, string Name, string? Description, string Status, int Version, JsonElement Definition,
-        List<FieldError> Problems, Counts Counts, List<StepReport> Steps, DateTime CreatedAt, DateTime UpdatedAt);
+        List<FieldError> Problems, Counts Counts, List<StepReport> Steps, Attribution Attribution, DateTime CreatedAt, DateTime UpdatedAt);
+
+    /// <summary>Days after an e-mail (or after entering, for the lift) in which an order counts for the journey, unless asked otherwise.</summary>
+    public const int AttributionDays = 30;
 
     internal sealed record JourneySummary(Guid Id, string Name, string Status, int Version, string? Trigger, Counts Counts, DateTime UpdatedAt);
 
@@ -277,7 +283,7 @@ internal static class JourneysApi
     }
 
     /// <summary>One journey with its draft, what stops it from being published, its counts and per-step mail report.</summary>
-    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct)
+    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct, int days = AttributionDays)
     {
         var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
         var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
@@ -288,18 +294,43 @@ internal static class JourneysApi
                 Opened = g.Count(m => m.OpenedAt != null),
                 Clicked = g.Count(m => m.ClickedAt != null),
             }).ToListAsync(ct);
-        var steps = definition.Steps.Select(s => mail.FirstOrDefault(m => m.Step == s.Id) is { } m
-            ? new StepReport(s.Id, s.Type, m.Sent, m.Opened, m.Clicked)
-            : new StepReport(s.Id, s.Type, 0, 0, 0)).ToList();
+        var sent = db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null && m.SentAt != null);
+        var orders = db.Orders.AsNoTracking().Where(o => o.Status != Commerce.OrderStatus.Refunded && o.Status != Commerce.OrderStatus.Cancelled);
+        // A step converted a contact who ordered within the window after its e-mail.
+        var converted = await sent
+            .Where(m => orders.Any(o => o.ContactId == m.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
+            .GroupBy(m => m.StepId).Select(g => new { Step = g.Key!, Count = g.Count() }).ToListAsync(ct);
+        var steps = definition.Steps.Select(s => new StepReport(s.Id, s.Type,
+            mail.FirstOrDefault(m => m.Step == s.Id)?.Sent ?? 0, mail.FirstOrDefault(m => m.Step == s.Id)?.Opened ?? 0,
+            mail.FirstOrDefault(m => m.Step == s.Id)?.Clicked ?? 0, converted.FirstOrDefault(c => c.Step == s.Id)?.Count ?? 0)).ToList();
+        var revenue = await orders
+            .Where(o => sent.Any(m => m.ContactId == o.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
+            .GroupBy(o => o.Currency).Select(g => new { Currency = g.Key, Amount = g.Sum(o => o.Total), Orders = g.Count() })
+            .ToListAsync(ct);
+        // Lift: did those who got the journey order more often, in the window after entering, than the control group?
+        var outcomes = await db.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == j.Id)
+            .Select(r => new { r.Holdout, Converted = orders.Any(o => o.ContactId == r.ContactId && o.PlacedAt >= r.EnteredAt && o.PlacedAt <= r.EnteredAt.AddDays(days)) })
+            .GroupBy(x => new { x.Holdout, x.Converted }).Select(g => new { g.Key.Holdout, g.Key.Converted, Count = g.Count() })
+            .ToListAsync(ct);
+        int Of(bool holdout, bool? hit = null) => outcomes.Where(o => o.Holdout == holdout && (hit is null || o.Converted == hit)).Sum(o => o.Count);
+        var attribution = new Attribution(days,
+            [.. revenue.OrderBy(r => r.Currency).Select(r => new Clientele.Broadcasts.BroadcastsApi.Revenue(r.Currency, r.Amount, r.Orders))],
+            Lift.Compute(Of(false), Of(false, true), Of(true), Of(true, true)));
         using var doc = JsonDocument.Parse(j.Draft);
         return new JourneyDto(j.Id, j.Name, j.Description, j.Status.ToApi(), j.Version, doc.RootElement.Clone(),
-            await ProblemsAsync(db, definition, j.UpdatedAt, ct), await CountsAsync(db, j.Id, ct), steps, j.CreatedAt, j.UpdatedAt);
+            await ProblemsAsync(db, definition, j.UpdatedAt, ct), await CountsAsync(db, j.Id, ct), steps, attribution, j.CreatedAt, j.UpdatedAt);
     }
 
-    internal static async Task<IResult> GetAsync(Guid id, ClienteleDb db, CancellationToken ct) =>
-        await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } j
-            ? TypedResults.Ok(await DtoAsync(db, j, ct))
+    internal static async Task<IResult> GetAsync(Guid id, int? days, ClienteleDb db, CancellationToken ct)
+    {
+        if (days is < 1 or > 90)
+        {
+            return ApiProblems.BadRequest("Orders are counted for 1 to 90 days after an e-mail (days).", "/days");
+        }
+        return await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } j
+            ? TypedResults.Ok(await DtoAsync(db, j, ct, days ?? AttributionDays))
             : ApiProblems.NotFound($"There is no journey {id}.");
+    }
 
     /// <summary>Every journey by name, with its status, version, trigger event and counts.</summary>
     internal static async Task<List<JourneySummary>> SummariesAsync(ClienteleDb db, CancellationToken ct)
