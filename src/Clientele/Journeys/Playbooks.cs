@@ -181,10 +181,6 @@ internal static class Playbooks
     internal static async Task<IResult> InstallAsync(string name, HttpRequest request, ClienteleDatabase database, JourneyEntry entry, SegmentRebuilds rebuilds,
         TimeProvider time, CancellationToken ct)
     {
-        if (All.FirstOrDefault(p => p.Name == name) is not { } playbook)
-        {
-            return ApiProblems.NotFound($"There is no playbook \"{name}\". There are: {string.Join(", ", All.Select(p => p.Name))}.");
-        }
         InstallInput? input = new(false);
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
@@ -194,12 +190,23 @@ internal static class Playbooks
                 return problem;
             }
         }
-        var now = time.GetUtcNow().UtcDateTime;
+        var (installed, failure) = await InstallCoreAsync(name, input?.Publish == true, database, entry, rebuilds, time.GetUtcNow().UtcDateTime, ct);
+        return failure ?? TypedResults.Created($"/api/v1/journeys/{installed!.JourneyId}", installed);
+    }
+
+    /// <summary>Installs a playbook (and publishes it when asked): the journey, its missing templates and its segment, in one transaction.</summary>
+    internal static async Task<(Installed? Installed, IResult? Problem)> InstallCoreAsync(string name, bool publish, ClienteleDatabase database, JourneyEntry entry,
+        SegmentRebuilds rebuilds, DateTime now, CancellationToken ct)
+    {
+        if (All.FirstOrDefault(p => p.Name == name) is not { } playbook)
+        {
+            return (null, ApiProblems.NotFound($"There is no playbook \"{name}\". There are: {string.Join(", ", All.Select(p => p.Name))}."));
+        }
         await using var db = database.CreateDbContext();
         using var gate = await database.EnterWriteAsync(ct);
         if (await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Playbook == name || j.Name == playbook.Title, ct) is { } existing)
         {
-            return ApiProblems.Conflict($"\"{playbook.Title}\" is installed already (journey {existing.Id}); edit it there.");
+            return (null, ApiProblems.Conflict($"\"{playbook.Title}\" is installed already (journey {existing.Id}); edit it there."));
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var names = playbook.Templates.Select(t => t.Name).ToList();
@@ -230,13 +237,13 @@ internal static class Playbooks
         };
         db.Journeys.Add(journey);
         await db.SaveChangesAsync(ct);
-        if (input?.Publish == true)
+        if (publish)
         {
             var problems = await JourneysApi.ProblemsAsync(db, playbook.Definition, now, ct);
             if (problems.Count > 0)
             {
                 await tx.RollbackAsync(ct);
-                return ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message)));
+                return (null, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
             }
             db.JourneyVersions.Add(new JourneyVersion { JourneyId = journey.Id, Version = 1, Definition = journey.Draft, PublishedAt = now });
             journey.Version = 1;
@@ -250,7 +257,6 @@ internal static class Playbooks
             rebuilds.Request(segment.Id);
         }
         entry.Invalidate();
-        return TypedResults.Created($"/api/v1/journeys/{journey.Id}",
-            new Installed(journey.Id, journey.Name, journey.Status.ToApi(), journey.Version, created, kept, segment?.Name));
+        return (new Installed(journey.Id, journey.Name, journey.Status.ToApi(), journey.Version, created, kept, segment?.Name), null);
     }
 }
