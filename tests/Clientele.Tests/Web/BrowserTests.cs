@@ -1,38 +1,17 @@
-using Clientele.Accounts;
 using Clientele.Contacts;
 using Clientele.Data;
-using Clientele.Web;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Clientele.Tests.Web;
 
 /// <summary>The back office in Debian's chromium, against the app on a real Kestrel port.</summary>
-public sealed class BrowserTests : IAsyncLifetime
+public sealed class BrowserTests() : RunningApp("clientele-browser-")
 {
     internal const string Chromium = "/usr/bin/chromium";
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clientele-browser-" + Guid.NewGuid().ToString("N")[..12]);
-    private WebApplication? _app;
-    private string _url = "";
-
-    public async ValueTask InitializeAsync()
+    private protected override void Seed(ClienteleDb db, DateTime time)
     {
-        if (!File.Exists(Chromium))
-        {
-            return;
-        }
-        Directory.CreateDirectory(_dir);
-        _app = AppHost.Build(["--applicationName", "clientele"],
-            new ServeOptions($"Data Source={Path.Combine(_dir, "clientele.db")}", "http://127.0.0.1:0", false));
-        await _app.StartAsync();
-        _url = _app.Urls.First();
-
-        var time = TimeProvider.System.GetUtcNow().UtcDateTime;
-        await using var db = _app.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
-        await Users.AddAsync(db, "owner@shop.test", Role.Owner, "owner-password-1", time, CancellationToken.None);
         foreach (var (first, last, minutes) in new[] { ("Ann", "Baker", 3), ("Bob", "Carter", 2), ("Cleo", "Diaz", 1) })
         {
             var email = first.ToLowerInvariant() + "@example.com";
@@ -47,24 +26,20 @@ public sealed class BrowserTests : IAsyncLifetime
                 UpdatedAt = time,
             });
         }
-        await db.SaveChangesAsync();
     }
 
     [Fact]
     public async Task An_owner_signs_in_and_finds_a_contact_in_the_list()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
+        var page = await OpenPageAsync();
 
-        await page.GotoAsync(_url + "/contacts");
-        await Expect(page).ToHaveURLAsync(_url + "/login?ReturnUrl=%2Fcontacts");
+        await page.GotoAsync(Url + "/contacts");
+        await Expect(page).ToHaveURLAsync(Url + "/login?ReturnUrl=%2Fcontacts");
         await page.FillAsync("#email", "owner@shop.test");
         await page.FillAsync("#password", "owner-password-1");
         await page.ClickAsync("button[type=submit]");
 
-        await Expect(page).ToHaveURLAsync(_url + "/contacts");
+        await Expect(page).ToHaveURLAsync(Url + "/contacts");
         var rows = page.Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(3);
         await Expect(rows.First).ToContainTextAsync("cleo@example.com"); // newest first
@@ -81,12 +56,7 @@ public sealed class BrowserTests : IAsyncLifetime
     [Fact]
     public async Task An_owner_builds_a_form_and_a_visitor_signs_up_through_it_without_script()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
-        await SignInAsync(page, "/forms/new");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle); // the page is live: what is typed now stays
+        var page = await SignedInAsync("/forms/new");
 
         await page.GetByLabel("Name (for you)").FillAsync("Spring sign-up");
         await page.GetByLabel("Address").FillAsync("spring");
@@ -97,9 +67,9 @@ public sealed class BrowserTests : IAsyncLifetime
         await Expect(page.Locator("[data-test=snippet]")).ToContainTextAsync("/f/spring?embed=1");
 
         // A visitor, with script turned off, signs up.
-        await using var visitor = await browser.NewContextAsync(new() { JavaScriptEnabled = false });
+        await using var visitor = await Browser.NewContextAsync(new() { JavaScriptEnabled = false });
         var form = await visitor.NewPageAsync();
-        await form.GotoAsync(_url + "/f/spring");
+        await form.GotoAsync(Url + "/f/spring");
         await Expect(form.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Spring roasts");
         await form.Locator("#f-email").FillAsync("dana@example.com");
         await form.GetByLabel("First name").FillAsync("Dana");
@@ -108,7 +78,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await form.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
         await Expect(form.GetByRole(AriaRole.Status)).ToContainTextAsync("Thank you!");
 
-        await using var db = _app!.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
+        await using var db = NewDb();
         var dana = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Contacts, c => c.EmailNormalized == "dana@example.com");
         Assert.Equal("Dana", dana.FirstName);
         Assert.Equal("form:spring", dana.Source);
@@ -117,12 +87,7 @@ public sealed class BrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_marketer_writes_a_segment_sees_the_live_count_and_saves_it()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
-        await SignInAsync(page, "/segments");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/segments");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Text" }).ClickAsync();
         await page.GetByLabel("Who").FillAsync("firstName = \"Ann\" or scroe > 1");
@@ -164,12 +129,7 @@ public sealed class BrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_marketer_fills_a_static_list_by_hand_and_from_a_csv_file()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
-        await SignInAsync(page, "/segments");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/segments");
 
         await page.GetByLabel("Name").FillAsync("Trade show");
         await page.GetByLabel("Static list").CheckAsync();
@@ -182,7 +142,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-test=list-message]")).ToContainTextAsync("BOB@example.com added.");
 
-        var csv = Path.Combine(_dir, "show.csv");
+        var csv = Path.Combine(Dir, "show.csv");
         await File.WriteAllTextAsync(csv, "name,email\nAnn,ann@example.com\nBob,bob@example.com\nZed,zed@example.com\nNobody,\n");
         await page.Locator("[data-test=csv]").SetInputFilesAsync(csv);
         var message = page.Locator("[data-test=list-message]");
@@ -211,9 +171,6 @@ public sealed class BrowserTests : IAsyncLifetime
         return page;
     }
 
-    /// <summary>Signs the owner in through the login page, landing on <paramref name="path"/>.</summary>
-    private Task SignInAsync(IPage page, string path) => SignInAsync(page, _url, path);
-
     /// <summary>Signs owner@shop.test (password owner-password-1) in to the app at <paramref name="url"/>, landing on
     /// <paramref name="path"/>.</summary>
     internal static async Task SignInAsync(IPage page, string url, string path)
@@ -223,23 +180,5 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.FillAsync("#password", "owner-password-1");
         await page.ClickAsync("button[type=submit]");
         await Expect(page).ToHaveURLAsync(url + path);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: the OS cleans the temp dir
-        }
     }
 }

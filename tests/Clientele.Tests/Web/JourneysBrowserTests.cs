@@ -8,8 +8,6 @@ using Clientele.Data;
 using Clientele.Journeys;
 using Clientele.Outbox;
 using Clientele.Templates;
-using Clientele.Web;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -21,27 +19,10 @@ namespace Clientele.Tests.Web;
 /// The Journeys page in Debian's chromium, against the app on a real Kestrel port with its real clock, event dispatcher,
 /// journey worker and senders, mail kept by the local outbox.
 /// </summary>
-public sealed class JourneysBrowserTests : IAsyncLifetime
+public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clientele-journeys-" + Guid.NewGuid().ToString("N")[..12]);
-    private WebApplication? _app;
-    private string _url = "";
-
-    public async ValueTask InitializeAsync()
+    private protected override void Seed(ClienteleDb db, DateTime time)
     {
-        if (!File.Exists(BrowserTests.Chromium))
-        {
-            return;
-        }
-        Directory.CreateDirectory(_dir);
-        _app = AppHost.Build(["--applicationName", "clientele"],
-            new ServeOptions($"Data Source={Path.Combine(_dir, "clientele.db")}", "http://127.0.0.1:0", false));
-        await _app.StartAsync();
-        _url = _app.Urls.First();
-
-        var time = TimeProvider.System.GetUtcNow().UtcDateTime;
-        await using var db = NewDb();
-        await Users.AddAsync(db, "owner@shop.test", Role.Owner, "owner-password-1", time, CancellationToken.None);
         var ann = Guid.CreateVersion7();
         db.Contacts.Add(new Contact
         {
@@ -67,21 +48,17 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
                 UpdatedAt = time,
             });
         }
-        await db.SaveChangesAsync();
     }
-
-    private ClienteleDb NewDb() => _app!.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
 
     /// <summary>A published journey, saved and published through the same code the page and the API use.</summary>
     private async Task<Guid> PublishedAsync(string name)
     {
-        var services = _app!.Services;
-        var database = services.GetRequiredService<ClienteleDatabase>();
+        var database = Services.GetRequiredService<ClienteleDatabase>();
         var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         using var definition = JsonDocument.Parse(JourneyOutline.Example);
         var (journey, problem) = await JourneysApi.SaveDraftAsync(null, new JourneysApi.JourneyInput(name, null, definition.RootElement), database, now, CancellationToken.None);
         Assert.Null(problem);
-        var (version, refused) = await JourneysApi.PublishDraftAsync(journey!.Id, database, services.GetRequiredService<JourneyEntry>(), now, CancellationToken.None);
+        var (version, refused) = await JourneysApi.PublishDraftAsync(journey!.Id, database, Services.GetRequiredService<JourneyEntry>(), now, CancellationToken.None);
         Assert.Null(refused);
         Assert.Equal(1, version);
         return journey.Id;
@@ -90,12 +67,7 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
     [Fact]
     public async Task An_owner_creates_a_welcome_series_sees_its_outline_and_publishes_it()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/journeys");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/journeys");
 
         await Expect(page.GetByText("No journeys yet.")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
@@ -147,12 +119,7 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_journey_naming_a_template_that_does_not_exist_cannot_be_published_and_json_that_does_not_read_is_kept_as_typed()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/journeys");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/journeys");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
 
         await page.GetByLabel("Name").FillAsync("Win-back");
@@ -215,15 +182,11 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Pausing_and_resuming_change_the_status_shown_and_archiving_asks_first()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
+        SkipUnlessChromium();
         var id = await PublishedAsync("Welcome series");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/journeys");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/journeys");
         await page.GetByRole(AriaRole.Link, new() { Name = "Welcome series" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(_url + "/journeys/" + id);
+        await Expect(page).ToHaveURLAsync(Url + "/journeys/" + id);
 
         var status = page.Locator("[data-test=status]");
         await Expect(status).ToHaveTextAsync("active");
@@ -251,7 +214,7 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
         await Expect(page.Locator("[data-test=publish-blocked]")).ToContainTextAsync("An archived journey is not published again");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Archive" })).ToHaveCountAsync(0);
 
-        await page.GotoAsync(_url + "/journeys");
+        await page.GotoAsync(Url + "/journeys");
         await Expect(page.Locator("[data-test=journeys] tbody tr td[data-label=Status]")).ToHaveTextAsync("archived");
         await using var db = NewDb();
         Assert.Equal(JourneyStatus.Archived, (await db.Journeys.AsNoTracking().SingleAsync()).Status);
@@ -260,7 +223,7 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_contact_who_enters_is_counted_in_the_report_and_its_first_email_as_sent()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
+        SkipUnlessChromium();
         await using (var db = NewDb())
         {
             // No quiet hours or caps: the real clock's hour must not hold the welcome e-mail back.
@@ -274,39 +237,19 @@ public sealed class JourneysBrowserTests : IAsyncLifetime
         {
             key = await ApiKeys.CreateAsync(db, "shop", ApiScope.Admin, TimeProvider.System.GetUtcNow().UtcDateTime, CancellationToken.None);
         }
-        using var api = new HttpClient { BaseAddress = new Uri(_url) };
+        using var api = new HttpClient { BaseAddress = new Uri(Url) };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         var posted = await api.PostAsJsonAsync("/api/v1/events", new { events = new[] { new { type = "account.created", email = "ann@example.com", properties = new { } } } });
         Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/journeys/" + id);
+        var page = await OpenPageAsync();
+        await BrowserTests.SignInAsync(page, Url, "/journeys/" + id);
         await MailPagesBrowserTests.ReloadUntilAsync(page, page.Locator("[data-test=counts] td[data-label=Entered]"), "1");
         await MailPagesBrowserTests.ReloadUntilAsync(page, page.Locator("[data-test=step-report] tbody tr").First.Locator("td[data-label=Sent]"), "1");
         await Expect(page.Locator("[data-test=counts] td[data-label=Active]")).ToHaveTextAsync("1"); // waiting three days for the next e-mail
         await Expect(page.Locator("[data-test=counts] td[data-label='Control group']")).ToHaveTextAsync("0");
 
-        await page.GotoAsync(_url + "/journeys");
+        await page.GotoAsync(Url + "/journeys");
         await Expect(page.Locator("[data-test=journeys] tbody tr td[data-label=Entered]")).ToHaveTextAsync("1");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: the OS cleans the temp dir
-        }
     }
 }

@@ -1,11 +1,7 @@
 using System.Text.RegularExpressions;
-using Clientele.Accounts;
 using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Outbox;
-using Clientele.Web;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -15,27 +11,10 @@ namespace Clientele.Tests.Web;
 /// The e-mail pages of the back office (brand, sending rules, templates, broadcasts) in Debian's chromium, against the
 /// app on a real Kestrel port with its real clock and background senders, mail kept by the local outbox.
 /// </summary>
-public sealed partial class MailPagesBrowserTests : IAsyncLifetime
+public sealed partial class MailPagesBrowserTests() : RunningApp("clientele-mail-pages-")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "clientele-mail-pages-" + Guid.NewGuid().ToString("N")[..12]);
-    private WebApplication? _app;
-    private string _url = "";
-
-    public async ValueTask InitializeAsync()
+    private protected override void Seed(ClienteleDb db, DateTime time)
     {
-        if (!File.Exists(BrowserTests.Chromium))
-        {
-            return;
-        }
-        Directory.CreateDirectory(_dir);
-        _app = AppHost.Build(["--applicationName", "clientele"],
-            new ServeOptions($"Data Source={Path.Combine(_dir, "clientele.db")}", "http://127.0.0.1:0", false));
-        await _app.StartAsync();
-        _url = _app.Urls.First();
-
-        var time = TimeProvider.System.GetUtcNow().UtcDateTime;
-        await using var db = NewDb();
-        await Users.AddAsync(db, "owner@shop.test", Role.Owner, "owner-password-1", time, CancellationToken.None);
         // Three newsletter subscribers and one contact who never subscribed.
         foreach (var (first, last, subscribed) in new[] { ("Ann", "Baker", true), ("Bob", "Carter", true), ("Cleo", "Diaz", true), ("Dan", "Evans", false) })
         {
@@ -53,20 +32,12 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
                 Consents = subscribed ? [new ContactConsent { ContactId = id, Topic = "newsletter", Status = ConsentStatus.Subscribed, At = time, Source = "test" }] : [],
             });
         }
-        await db.SaveChangesAsync();
     }
-
-    private ClienteleDb NewDb() => _app!.Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
 
     [Fact]
     public async Task An_owner_sets_the_business_profile_and_brand_colour_and_finds_them_kept_after_a_reload()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/settings/brand");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/settings/brand");
 
         await page.GetByLabel("Business name").FillAsync("Harbour Roasters");
         await page.GetByLabel("Sender address").FillAsync("hello@harbour.test");
@@ -104,12 +75,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_sender_address_that_is_not_an_e_mail_address_is_refused_and_nothing_is_saved()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/settings/brand");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/settings/brand");
 
         await page.GetByLabel("Business name").FillAsync("Harbour Roasters");
         await page.GetByLabel("Postal address").FillAsync("12 Quay Street, Bristol BS1 4AB");
@@ -129,12 +95,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_marketer_writes_a_template_previews_it_for_a_contact_and_sends_a_test_to_the_outbox()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/templates");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/templates");
 
         await page.GetByLabel("Name").FillAsync("Welcome");
         await page.GetByLabel("Subject").FillAsync("Welcome, {{ contact.first_name }}");
@@ -158,7 +119,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Test queued to bob@example.com; see the Outbox.");
 
         // The test message is in the outbox, sent by the local transport, and reads as the preview did.
-        await page.GotoAsync(_url + "/outbox");
+        await page.GotoAsync(Url + "/outbox");
         var message = page.Locator("[data-test=outbox] tbody tr").Filter(new() { HasText = "[Test] Welcome, Bob" });
         await ReloadUntilAsync(page, message.Locator("td[data-label=State]"), "sent");
         await Expect(message.Locator("td[data-label=To]")).ToHaveTextAsync("bob@example.com");
@@ -172,12 +133,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_template_with_an_unclosed_tag_shows_where_the_mistake_is_and_is_not_saved()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/templates");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/templates");
 
         await page.GetByLabel("Name").FillAsync("Birthday");
         await page.GetByLabel("Subject").FillAsync("Happy birthday");
@@ -200,7 +156,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_broadcast_sent_now_to_the_newsletter_subscribers_finishes_with_every_message_sent()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
+        SkipUnlessChromium();
         await using (var db = NewDb())
         {
             // No quiet hours or caps: the real clock's hour must not hold the broadcast back.
@@ -208,11 +164,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
                 SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 },
                 TimeProvider.System.GetUtcNow().UtcDateTime, CancellationToken.None);
         }
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/broadcasts");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/broadcasts");
 
         await Expect(page.Locator("[data-test=audience]")).ToHaveTextAsync("3 subscribers would receive it now.");
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Spring news");
@@ -239,7 +191,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
         await page.ReloadAsync();
         await Expect(page.Locator("[data-test=broadcasts] tbody tr")).ToHaveCountAsync(1);
         await Expect(row.Locator("td[data-label=Progress]")).ToContainTextAsync("3 sent · 0 failed · 0 suppressed of 3");
-        await page.GotoAsync(_url + "/outbox");
+        await page.GotoAsync(Url + "/outbox");
         var messages = page.Locator("[data-test=outbox] tbody tr");
         await Expect(messages).ToHaveCountAsync(3);
         foreach (var name in new[] { "Ann", "Bob", "Cleo" })
@@ -254,12 +206,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task An_owner_changes_quiet_hours_and_frequency_caps_and_finds_them_kept_after_a_reload()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/settings/sending");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/settings/sending");
 
         var hours = page.GetByLabel("Hours between two marketing e-mails (0: no limit)");
         var perWeek = page.GetByLabel("Most marketing e-mails per 7 days (0: no limit)");
@@ -301,12 +248,7 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_time_zone_that_does_not_exist_is_refused_where_the_rules_are_and_nothing_is_saved()
     {
-        Assert.SkipUnless(_app is not null, $"needs Debian's chromium at {BrowserTests.Chromium} (./test.sh installs it)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserTests.LaunchAsync(playwright);
-        var page = await BrowserTests.NewPageAsync(browser);
-        await BrowserTests.SignInAsync(page, _url, "/settings/sending");
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var page = await SignedInAsync("/settings/sending");
 
         await page.GetByLabel("Hours between two marketing e-mails (0: no limit)").FillAsync("24");
         await page.GetByLabel("Time zone of contacts without one").FillAsync("Mars/Olympus");
@@ -344,24 +286,6 @@ public sealed partial class MailPagesBrowserTests : IAsyncLifetime
             {
                 await page.ReloadAsync();
             }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: the OS cleans the temp dir
         }
     }
 }
