@@ -180,6 +180,27 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
     }
 
     [Fact]
+    public async Task An_owner_installs_the_birthday_playbook_and_starts_it_from_the_page()
+    {
+        var page = await SignedInAsync("/journeys");
+        var row = page.Locator("[data-test=playbook-birthday]");
+        await Expect(row).ToContainTextAsync("Birthday greeting");
+        await Expect(row).ToContainTextAsync("each birthday at 09:00 on the contact's clock");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Install and start" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/journeys/[0-9a-f-]{36}$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Birthday greeting");
+        await Expect(page.Locator("[data-test=status]")).ToHaveTextAsync("active");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Installed and started, with 1 new template(s).");
+
+        await page.GotoAsync(Url + "/journeys");
+        await Expect(page.Locator("[data-test=playbook-birthday]").GetByRole(AriaRole.Link, new() { Name = "Installed" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-test=journeys]")).ToContainTextAsync("Birthday greeting");
+        await using var db = NewDb();
+        Assert.True(await db.Templates.AnyAsync(t => t.Name == "Happy birthday"));
+    }
+
+    [Fact]
     public async Task Pausing_and_resuming_change_the_status_shown_and_archiving_asks_first()
     {
         SkipUnlessChromium();
