@@ -111,6 +111,16 @@ internal sealed record JourneyStep
     public string? Then { get; init; }
     public string? Else { get; init; }
 
+    /// <summary>
+    /// For <c>waitUntil</c>: a date on the contact instead of the next time of day — <c>birthday</c> (the next one),
+    /// <c>nextPurchase</c> (the last order plus the interval its predicted purchases imply) or <c>attributes.name</c>
+    /// (a custom attribute holding a date) — less <see cref="DaysBefore"/>, at <see cref="Time"/> (default 09:00). A contact
+    /// without that date waits the step's days / hours instead, or goes straight on without them.
+    /// </summary>
+    public string? Field { get; init; }
+
+    public int? DaysBefore { get; init; }
+
     /// <summary>For <c>waitForEvent</c>: the event type that ends the wait early.</summary>
     public string? Event { get; init; }
 
@@ -367,9 +377,24 @@ internal sealed record JourneyDefinition
                 }
                 break;
             case "waitUntil":
-                if (!TryTimeOfDay(s.Time, out _))
+                if (s.Field is { } field)
                 {
-                    errors.Add(new(at + "/time", "The time of day is HH:mm, e.g. 09:30."));
+                    if (field is not ("birthday" or "nextPurchase") && !(field.StartsWith("attributes.", StringComparison.Ordinal) && field.Length > 11))
+                    {
+                        errors.Add(new(at + "/field", "The date to wait for is birthday, nextPurchase or attributes.<name>."));
+                    }
+                    if (s.Time is not null && !TryTimeOfDay(s.Time, out _))
+                    {
+                        errors.Add(new(at + "/time", "The time of day is HH:mm, e.g. 09:30."));
+                    }
+                    if (s.DaysBefore is < 0 or > 365)
+                    {
+                        errors.Add(new(at + "/daysBefore", "Between 0 and 365 days before."));
+                    }
+                }
+                else if (!TryTimeOfDay(s.Time, out _))
+                {
+                    errors.Add(new(at + "/time", "The time of day is HH:mm, e.g. 09:30 (or wait for a date: \"field\")."));
                 }
                 break;
             case "branch":

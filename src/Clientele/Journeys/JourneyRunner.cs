@@ -124,6 +124,16 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     run.StepId = definition.NextOf(step);
                     run.DueAt = work.Now + step.Duration;
                     return;
+                case "waitUntil" when step.Field is not null:
+                    run.StepId = definition.NextOf(step);
+                    // A date already past: straight on. No such date: the step's days / hours instead, if it has them.
+                    var target = await DateOfAsync(contact, step, work, ct) ?? (step.Duration > TimeSpan.Zero ? work.Now + step.Duration : null);
+                    if (target > work.Now)
+                    {
+                        run.DueAt = target;
+                        return;
+                    }
+                    break;
                 case "waitUntil":
                     JourneyDefinition.TryTimeOfDay(step.Time, out var at);
                     run.StepId = definition.NextOf(step);
@@ -176,6 +186,44 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         log.LogWarning("Journey run {Run} took {Steps} steps without waiting; stopped", run.Id, MaxStepsAtOnce);
         End(run, RunStatus.Exited, $"Took {MaxStepsAtOnce} steps without waiting.", work);
     }
+
+    /// <summary>When a date-field wait ends: the contact's date less the days before, at the time on its clock; null when it has none.</summary>
+    private static async Task<DateTime?> DateOfAsync(Contact contact, JourneyStep step, Work work, CancellationToken ct)
+    {
+        var zone = SendPolicy.ZoneOf(contact.TimeZone, work.Rules);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(work.Now, DateTimeKind.Utc), zone));
+        var before = step.DaysBefore ?? 0;
+        DateOnly? date = null;
+        if (step.Field == "birthday" && contact.Birthday is { } birthday)
+        {
+            // The next birthday whose reminder day has not passed yet.
+            date = Enumerable.Range(0, 367).Select(k => today.AddDays(k + before)).FirstOrDefault(d => JourneyCalendar.IsAnniversary(birthday, d));
+        }
+        else if (step.Field == "nextPurchase" && contact.Value is { ExpectedPurchases365: > 0 } value)
+        {
+            var last = await work.Db.Orders.AsNoTracking().Where(o => o.ContactId == contact.Id).MaxAsync(o => (DateTime?)o.PlacedAt, ct);
+            if (last is { } placed)
+            {
+                date = DateOnly.FromDateTime(placed.AddDays(365 / value.ExpectedPurchases365));
+            }
+        }
+        else if (step.Field!.StartsWith("attributes.", StringComparison.Ordinal)
+            && MessageAttributes(contact).TryGetValue(step.Field["attributes.".Length..], out var attribute)
+            && attribute.ValueKind == JsonValueKind.String
+            && DateTime.TryParse(attribute.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed))
+        {
+            date = DateOnly.FromDateTime(parsed);
+        }
+        if (date is not { } day || day == default)
+        {
+            return null;
+        }
+        var time = JourneyDefinition.TryTimeOfDay(step.Time, out var t) ? t : new TimeOnly(9, 0);
+        return JourneyClock.ToUtc(day.AddDays(-before).ToDateTime(time), zone);
+    }
+
+    private static IReadOnlyDictionary<string, JsonElement> MessageAttributes(Contact contact) =>
+        Clientele.Templates.MessageContact.ParseAttributes(contact.Attributes);
 
     /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
     internal static string? Pick(Guid runId, JourneyStep step)

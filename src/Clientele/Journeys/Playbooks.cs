@@ -75,11 +75,14 @@ internal static class Playbooks
                 Entry = new EntryRule { Repeat = "always", Key = "orderId" },
                 Steps =
                 [
-                    new JourneyStep { Id = "ordered-again?", Type = "waitForEvent", Event = "order.placed", Days = 30, Timeout = "remind" },
+                    // Three days before the next purchase the customer's own rhythm predicts (30 days when not yet predicted).
+                    new JourneyStep { Id = "due", Type = "waitUntil", Field = "nextPurchase", DaysBefore = 3, Time = "10:00", Days = 30 },
+                    new JourneyStep { Id = "ordered-again?", Type = "branch", Condition = "orders.last(within: 14d)", Then = "done", Else = "remind" },
+                    new JourneyStep { Id = "done", Type = "exit" },
                     Email("remind", "Time to restock?", "offers"),
                 ],
             },
-            [new("Time to restock?", "Running low, {{ contact.first_name | default: 'friend' }}?", "Hi {{ contact.first_name | default: 'there' }},\n\nit has been about a month since your last order. Shall we send the same again?" + Signature)]),
+            [new("Time to restock?", "Running low, {{ contact.first_name | default: 'friend' }}?", "Hi {{ contact.first_name | default: 'there' }},\n\nyou may be running low about now. Shall we send the same again?" + Signature)]),
         new("cross-sell", "Cross-sell", "A week after a purchase, suggests what other customers bought with it.",
             new JourneyDefinition
             {

@@ -150,3 +150,67 @@ public sealed class JourneyStepTests
         Assert.Equal(2400, queued.Distinct().Count());
     }
 }
+
+public sealed class JourneyDateFieldTests
+{
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Waits_end_on_the_contacts_own_dates_and_a_contact_without_one_waits_the_fallback(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind); // 1 June 2026, 12:00 UTC
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Soon");
+        foreach (var (email, body) in new (string, object)[]
+        {
+            ("bday@example.com", new { email = "bday@example.com", birthday = "1990-06-10", timeZone = "Europe/Berlin" }),
+            ("renew@example.com", new { email = "renew@example.com", timeZone = "Europe/Berlin", attributes = new { renewal = "2026-07-01" } }),
+            ("buyer@example.com", new { email = "buyer@example.com", timeZone = "Europe/Berlin" }),
+            ("nodate@example.com", new { email = "nodate@example.com", timeZone = "Europe/Berlin" }),
+        })
+        {
+            Assert.True((await api.PostJsonAsync("/api/v1/contacts", body)).IsSuccessStatusCode);
+        }
+        // The buyer last ordered on 25 May and is predicted to buy twelve times a year: next purchase about 24 June.
+        await api.PostJsonAsync("/api/v1/events", new { events = new[] { new { type = "order.placed", email = "buyer@example.com", occurredAt = new DateTimeOffset(2026, 5, 25, 10, 0, 0, TimeSpan.Zero), properties = new { orderId = "B1", total = 20, currency = "EUR" } } } });
+        await app.DrainAsync();
+        await using (var db = app.NewDb())
+        {
+            var buyer = await db.Contacts.SingleAsync(c => c.Email == "buyer@example.com");
+            buyer.Value = new Clientele.Contacts.ContactValueScores { ProbabilityAlive = 0.9, ExpectedPurchases365 = 12, Currency = "EUR", RfmCell = "555", ScoredAt = app.Time.GetUtcNow().UtcDateTime };
+            await db.SaveChangesAsync();
+        }
+        object Journey(string field, int daysBefore) => new
+        {
+            trigger = new { @event = "date.check" },
+            steps = new object[]
+            {
+                new { id = "until", type = "waitUntil", field, daysBefore, time = "10:00", days = 5 },
+                new { id = "mail", type = "email", template = "Soon", @class = "transactional" },
+            },
+        };
+        var birthday = await JourneyFlowTests.JourneyAsync(api, "Before the birthday", Journey("birthday", 2));
+        var renewal = await JourneyFlowTests.JourneyAsync(api, "Before renewal", Journey("attributes.renewal", 7));
+        var purchase = await JourneyFlowTests.JourneyAsync(api, "Before the next purchase", Journey("nextPurchase", 3));
+        foreach (var email in new[] { "bday@example.com", "renew@example.com", "buyer@example.com", "nodate@example.com" })
+        {
+            await JourneyFlowTests.SignalAsync(api, email, "date.check");
+        }
+        await JourneyFlowTests.RunDueAsync(app);
+
+        await using var check = app.NewDb();
+        async Task<DateTime?> DueAsync(Guid journey, string email) =>
+            (await check.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == journey).Join(check.Contacts.Where(c => c.Email == email), r => r.ContactId, c => c.Id, (r, c) => r.DueAt).SingleAsync());
+        Assert.Equal(new DateTime(2026, 6, 8, 8, 0, 0, DateTimeKind.Utc), await DueAsync(birthday, "bday@example.com")); // 10:00 in Berlin, two days before
+        Assert.Equal(new DateTime(2026, 6, 24, 8, 0, 0, DateTimeKind.Utc), await DueAsync(renewal, "renew@example.com"));
+        var predicted = new DateTime(2026, 5, 25, 10, 0, 0, DateTimeKind.Utc).AddDays(365 / 12.0);
+        Assert.Equal(new DateTime(predicted.Year, predicted.Month, predicted.Day, 8, 0, 0, DateTimeKind.Utc).AddDays(-3), await DueAsync(purchase, "buyer@example.com"));
+        // Without a birthday: the fallback of five days.
+        Assert.Equal(app.Time.GetUtcNow().UtcDateTime.AddDays(5), await DueAsync(birthday, "nodate@example.com"));
+        Assert.Empty(await JourneyFlowTests.JourneyMailAsync(app, birthday));
+
+        app.Time.SetUtcNow(new DateTimeOffset(2026, 6, 8, 8, 0, 0, TimeSpan.Zero));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Contains(("bday@example.com", "mail"), await JourneyFlowTests.JourneyMailAsync(app, birthday));
+    }
+}
