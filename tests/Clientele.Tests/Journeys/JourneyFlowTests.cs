@@ -55,8 +55,15 @@ public sealed class JourneyFlowTests
         return id;
     }
 
-    internal static Task SignalAsync(HttpClient api, string email, string type = "account.created", object? properties = null) =>
-        api.PostJsonAsync("/api/v1/events", new { events = new[] { new { type, email, properties = properties ?? new { } } } });
+    /// <summary>Records one event for the contact; fails the test when the event is refused.</summary>
+    internal static async Task SignalAsync(HttpClient api, string email, string type = "account.created", object? properties = null)
+    {
+        var response = await api.PostJsonAsync("/api/v1/events", new { events = new[] { new { type, email, properties = properties ?? new { } } } });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var item = JsonDocument.Parse(body).RootElement.GetProperty("results")[0];
+        Assert.True(item.GetProperty("error").ValueKind == JsonValueKind.Null, $"{type} for {email} was refused: {item}");
+    }
 
     internal static async Task<List<(string To, string Step)>> JourneyMailAsync(TestApp app, Guid journey)
     {
