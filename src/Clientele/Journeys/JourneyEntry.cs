@@ -26,8 +26,20 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
 
     public bool Wants(string eventType) => Journeys().Any(j => j.Definition.Trigger.EventType == eventType) || Awaited().Contains(eventType);
 
+    /// <summary>Bumped by <see cref="Invalidate"/>: a load that began before it is used once but never cached.</summary>
+    private int _generation;
+
     /// <summary>Forgets the cached journeys (one was published, paused, resumed or archived).</summary>
-    public void Invalidate() => _active = null;
+    public void Invalidate()
+    {
+        lock (_cacheGate)
+        {
+            _generation++;
+            _active = null;
+        }
+    }
+
+    private readonly Lock _cacheGate = new();
 
     private List<Active> Journeys() => Load().Journeys;
 
@@ -41,6 +53,11 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
         {
             return cached;
         }
+        int generation;
+        lock (_cacheGate)
+        {
+            generation = _generation;
+        }
         using var db = database.CreateDbContext();
         var list = db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
             .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new { j.Id, j.Version, v.Definition })
@@ -52,7 +69,14 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
             .Concat(db.JourneyRuns.AsNoTracking().Where(r => r.Status == RunStatus.Active && r.WaitingFor != null).Select(r => r.WaitingFor!).Distinct().ToList())
             .ToHashSet(StringComparer.Ordinal);
         var fresh = (list, awaited, now);
-        _active = fresh;
+        // A journey published while this was being read must not be hidden behind a cache made just before it.
+        lock (_cacheGate)
+        {
+            if (generation == _generation)
+            {
+                _active = fresh;
+            }
+        }
         return fresh;
     }
 
