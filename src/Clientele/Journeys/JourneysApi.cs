@@ -202,21 +202,32 @@ internal static class JourneysApi
             {
                 return (0, ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again."));
             }
-            var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
-            var problems = await ProblemsAsync(db, definition, now, ct);
-            if (problems.Count > 0)
+            (version, var refused) = await PublishInAsync(db, journey, now, ct);
+            if (refused is not null)
             {
-                return (0, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
+                return (0, refused);
             }
-            version = journey.Version + 1;
-            db.JourneyVersions.Add(new JourneyVersion { JourneyId = id, Version = version, Definition = definition.ToJson(), PublishedAt = now });
-            journey.Version = version;
-            journey.TriggerEvent = definition.Trigger.EventType;
-            journey.Status = journey.Status == JourneyStatus.Paused ? JourneyStatus.Paused : JourneyStatus.Active;
-            journey.UpdatedAt = now;
-            await db.SaveChangesAsync(ct);
         }
         entry.Invalidate();
+        return (version, null);
+    }
+
+    /// <summary>Checks a tracked journey's draft and, when it passes, saves it as the next version and starts (or keeps paused) the journey.</summary>
+    internal static async Task<(int Version, IResult? Problem)> PublishInAsync(ClienteleDb db, Journey journey, DateTime now, CancellationToken ct)
+    {
+        var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
+        var problems = await ProblemsAsync(db, definition, now, ct);
+        if (problems.Count > 0)
+        {
+            return (0, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
+        }
+        var version = journey.Version + 1;
+        db.JourneyVersions.Add(new JourneyVersion { JourneyId = journey.Id, Version = version, Definition = definition.ToJson(), PublishedAt = now });
+        journey.Version = version;
+        journey.TriggerEvent = definition.Trigger.EventType;
+        journey.Status = journey.Status == JourneyStatus.Paused ? JourneyStatus.Paused : JourneyStatus.Active;
+        journey.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
         return (version, null);
     }
 

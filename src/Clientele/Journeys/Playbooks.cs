@@ -240,19 +240,10 @@ internal static class Playbooks
         };
         db.Journeys.Add(journey);
         await db.SaveChangesAsync(ct);
-        if (publish)
+        if (publish && (await JourneysApi.PublishInAsync(db, journey, now, ct)).Problem is { } refused)
         {
-            var problems = await JourneysApi.ProblemsAsync(db, playbook.Definition, now, ct);
-            if (problems.Count > 0)
-            {
-                await tx.RollbackAsync(ct);
-                return (null, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
-            }
-            db.JourneyVersions.Add(new JourneyVersion { JourneyId = journey.Id, Version = 1, Definition = journey.Draft, PublishedAt = now });
-            journey.Version = 1;
-            journey.Status = JourneyStatus.Active;
-            journey.TriggerEvent = playbook.Definition.Trigger.EventType;
-            await db.SaveChangesAsync(ct);
+            await tx.RollbackAsync(ct);
+            return (null, refused);
         }
         await tx.CommitAsync(ct);
         if (segment is not null)
