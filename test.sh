@@ -44,6 +44,11 @@ set -e
 passed=$(grep -E '^\s+succeeded: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -E '^\s+failed: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo 0)
 skipped=$(grep -E '^\s+skipped: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo 0)
+if [ "$failed" != "0" ]; then
+  # Repeated last, so the names of failed tests are at the end of the output with their first lines.
+  echo "Failed tests:"
+  grep -E -A6 '^\s*failed [A-Za-z]' "$LOG" | cut -c1-300 || true
+fi
 rm -f "$LOG"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
