@@ -11,6 +11,10 @@ namespace Clientele.Journeys;
 internal sealed record Cadence
 {
     public int Days { get; init; }
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 }
 
 /// <summary>
@@ -59,6 +63,10 @@ internal sealed record JourneyTrigger
 
     [JsonIgnore]
     public bool IsDated => Anniversary is not null || Dates is not null || Calendar is not null || InactiveDays is not null || Every is not null;
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 }
 
 /// <summary>Who may enter, and how often.</summary>
@@ -74,6 +82,10 @@ internal sealed record EntryRule
 
     /// <summary>At most this many runs of the journey at once per contact (default one).</summary>
     public int MaxActive { get; init; } = 1;
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 }
 
 /// <summary>One way out of a random split: a share of the runs and where they go.</summary>
@@ -81,6 +93,10 @@ internal sealed record SplitPath
 {
     public int Percent { get; init; }
     public string? Next { get; init; }
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 }
 
 /// <summary>
@@ -140,6 +156,10 @@ internal sealed record JourneyStep
 
     [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 }
 
 /// <summary>A journey's definition: stored as JSON, checked before it is published.</summary>
@@ -155,6 +175,10 @@ internal sealed record JourneyDefinition
     public string? Goal { get; init; }
 
     public List<JourneyStep> Steps { get; init; } = [];
+
+    /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
