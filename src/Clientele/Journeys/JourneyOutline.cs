@@ -174,11 +174,14 @@ internal static partial class JourneyOutline
         return lines;
     }
 
-    private static string Step(JourneyStep step, JourneyDefinition definition) => step.Type switch
+    /// <summary>One step in words, e.g. <c>E-mail “Welcome” (topic newsletter)</c>, <c>Wait 3 days</c>.</summary>
+    public static string Step(JourneyStep step, JourneyDefinition definition) => step.Type switch
     {
         "email" => (string.IsNullOrWhiteSpace(step.Template) ? "E-mail (no template yet)" : $"E-mail “{step.Template}”")
             + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
         "wait" => "Wait " + Duration(step),
+        "waitUntil" when step.Field is { Length: > 0 } field =>
+            $"Wait until {(step.DaysBefore is int days and > 0 ? Quantity(days, "day") + " before " : "")}{DateOf(field)}, at {step.Time ?? "09:00"} on the contact's clock",
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",
         "waitForEvent" => $"Wait up to {Duration(step)} for {step.Event} — then {Target(step.Then, definition)}, if it does not come {Target(step.Timeout, definition)}",
@@ -193,7 +196,17 @@ internal static partial class JourneyOutline
         _ => $"“{step.Type}” (not a step type)",
     };
 
-    private static string Duration(JourneyStep step)
+    /// <summary>A date of the contact a step can wait for, in words.</summary>
+    private static string DateOf(string field) => field switch
+    {
+        "birthday" => "the birthday",
+        "nextPurchase" => "the predicted next purchase",
+        _ when field.StartsWith("attributes.", StringComparison.Ordinal) => $"the date in {field["attributes.".Length..]}",
+        _ => field,
+    };
+
+    /// <summary>A step's days, hours and minutes in words, e.g. <c>1 day and 2 hours</c>.</summary>
+    public static string Duration(JourneyStep step)
     {
         var parts = new[] { (step.Days, "day"), (step.Hours, "hour"), (step.Minutes, "minute") }
             .Where(p => p.Item1 is not (null or 0)).Select(p => Quantity(p.Item1!.Value, p.Item2)).ToList();
