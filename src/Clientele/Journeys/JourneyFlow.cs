@@ -699,6 +699,32 @@ internal static class JourneyFlow
     /// <summary>An attribute's value as typed back: text without quotes, anything else as written.</summary>
     public static string AttributeText(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 
+    /// <summary>
+    /// Named values (event filters, attributes to set) with the one at <paramref name="at"/> set — or added, at the end. A new
+    /// name that is empty or in use already would lose a row, so the row keeps its old name.
+    /// </summary>
+    public static Dictionary<string, T> WithEntry<T>(IReadOnlyList<KeyValuePair<string, T>> entries, int at, string key, T value)
+    {
+        var list = entries.ToList();
+        if (at < list.Count)
+        {
+            if (key != list[at].Key && (key.Length == 0 || list.Exists(p => p.Key == key)))
+            {
+                key = list[at].Key;
+            }
+            list[at] = new(key, value);
+        }
+        else
+        {
+            list.Add(new(key, value));
+        }
+        return list.ToDictionary();
+    }
+
+    /// <summary>Named values without the one at <paramref name="at"/>; null when none are left.</summary>
+    public static Dictionary<string, T>? WithoutEntry<T>(IReadOnlyList<KeyValuePair<string, T>> entries, int at) =>
+        entries.Where((_, i) => i != at).ToDictionary() is { Count: > 0 } left ? left : null;
+
     /// <summary>A list typed with commas, e.g. tags: each item trimmed, empty ones left out.</summary>
     public static List<string> CommaList(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

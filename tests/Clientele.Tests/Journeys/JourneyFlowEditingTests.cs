@@ -496,6 +496,19 @@ public sealed class JourneyFlowEditingTests
     }
 
     [Fact]
+    public void A_named_value_renamed_to_a_name_in_use_or_to_nothing_keeps_its_name_so_no_row_is_lost()
+    {
+        List<KeyValuePair<string, string>> filters = [new("channel", "web"), new("country", "DE")];
+        Assert.Equal(["source", "country"], JourneyFlow.WithEntry(filters, 0, "source", "web").Keys);
+        Assert.Equal(["channel", "country"], JourneyFlow.WithEntry(filters, 0, "country", "web").Keys);
+        Assert.Equal(["channel", "country"], JourneyFlow.WithEntry(filters, 0, "", "web").Keys);
+        Assert.Equal("shop", JourneyFlow.WithEntry(filters, 0, "channel", "shop")["channel"]);
+        Assert.Equal(["channel", "country", "property"], JourneyFlow.WithEntry(filters, 2, "property", "").Keys);
+        Assert.Equal(["country"], JourneyFlow.WithoutEntry(filters, 0)!.Keys);
+        Assert.Null(JourneyFlow.WithoutEntry(filters.Take(1).ToList(), 0));
+    }
+
+    [Fact]
     public void Each_card_says_what_its_step_does_in_words()
     {
         Assert.Equal(

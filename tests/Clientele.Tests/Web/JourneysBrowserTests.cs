@@ -65,18 +65,19 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
     }
 
     [Fact]
-    public async Task An_owner_creates_a_welcome_series_sees_its_outline_and_publishes_it()
+    public async Task An_owner_creates_a_welcome_series_sees_its_flow_and_publishes_it()
     {
         var page = await SignedInAsync("/journeys");
 
         await Expect(page.GetByText("No journeys yet.")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
 
-        // The example welcome series, and its flow in words above it.
-        var steps = page.Locator("[data-test=outline-steps] li");
-        await Expect(steps).ToHaveTextAsync(["E-mail “Welcome” (topic newsletter)", "Wait 3 days", "E-mail “Tips” (topic newsletter) → end"]);
-        await Expect(page.Locator("[data-test=outline]")).ToContainTextAsync("Starts on event account.created, once per contact.");
-        await Expect(page.Locator("[data-test=outline]")).ToContainTextAsync("Goal: orders.count() >= 1");
+        // The example welcome series, drawn as its flow.
+        await Expect(page.Locator("[data-test=flow-trigger] [data-test=card-heading]")).ToHaveTextAsync("Starts on event account.created");
+        await Expect(page.Locator("[data-test=flow-entry] [data-test=card-heading]")).ToHaveTextAsync("Once per contact; a contact who meets the goal leaves");
+        await Expect(page.Locator("[data-test=flow-step] [data-test=card-heading]"))
+            .ToHaveTextAsync(["1. E-mail “Welcome” (topic newsletter)", "2. Wait 3 days", "3. E-mail “Tips” (topic newsletter)"]);
+        await Expect(page.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
 
         await page.GetByLabel("Name").FillAsync("Welcome series");
         await page.GetByLabel("Description").FillAsync("For everyone who opens an account");
@@ -123,6 +124,7 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
 
         await page.GetByLabel("Name").FillAsync("Win-back");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Advanced: JSON" }).ClickAsync();
         var definition = page.GetByLabel("Definition (JSON)");
         await definition.FillAsync("""
             {
@@ -156,11 +158,16 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         var publish = page.GetByRole(AriaRole.Button, new() { Name = "Publish" });
         await Expect(publish).ToBeDisabledAsync();
         await Expect(page.Locator("[data-test=publish-blocked]")).ToHaveTextAsync("Publish once the 2 problems above are fixed.");
+        // Each is shown on its card in the flow too.
+        await Expect(page.Locator("[data-test=flow-trigger]")).ToContainTextAsync("There is no segment “Lapsed”.");
+        await Expect(page.Locator("[data-test=flow-step][data-step=nudge]")).ToContainTextAsync("There is no template “Goodbye”.");
+        await Expect(page.Locator("[data-test=flow-step][data-step=miss-you]")).Not.ToContainTextAsync("There is no");
 
         // A definition that does not read is not saved; what was typed stays to be mended.
         var broken = "{\n  \"trigger\": { \"event\": \"order.placed\" }\n  \"steps\": []\n}";
         await definition.FillAsync(broken);
         await Expect(page.Locator("[data-test=outline]")).ToHaveTextAsync("The outline appears once the definition reads as JSON.");
+        await Expect(page.Locator("[data-test=flow-unreadable]")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
         await Expect(page.GetByText("The definition is not valid JSON at line 3, column 3:")).ToBeVisibleAsync();
         await Expect(definition).ToHaveValueAsync(broken);
@@ -171,6 +178,8 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         // After a reload the saved draft is as it was.
         await page.ReloadAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await Expect(Card(page, "nudge").GetByRole(AriaRole.Combobox, new() { Name = "Template" })).ToHaveTextAsync("Goodbye");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Advanced: JSON" }).ClickAsync();
         await Expect(definition).ToHaveValueAsync(new Regex("\"template\": \"Goodbye\""));
         await Expect(problems).ToHaveCountAsync(2);
         await using var db = NewDb();
@@ -272,5 +281,176 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
 
         await page.GotoAsync(Url + "/journeys");
         await Expect(page.Locator("[data-test=journeys] tbody tr td[data-label=Entered]")).ToHaveTextAsync("1");
+    }
+
+    private static ILocator Card(IPage page, string id) => page.Locator($"[data-test=flow-step][data-step='{id}']");
+
+    private static ILocator Headings(IPage page) => page.Locator("[data-test=flow-step] [data-test=card-heading]");
+
+    /// <summary>Types into a field and leaves it, as a person does: the flow takes the value when the field is left.</summary>
+    private static async Task TypeAsync(ILocator field, string text)
+    {
+        await field.FillAsync(text);
+        await field.BlurAsync();
+    }
+
+    /// <summary>Opens a picker by its label and chooses an option by its text.</summary>
+    private static async Task PickAsync(IPage page, ILocator scope, string label, string option)
+    {
+        await scope.GetByRole(AriaRole.Combobox, new() { Name = label }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+    }
+
+    /// <summary>Adds a step of a kind through the "Add step" menu at a place, e.g. "after step 1 (“email”)".</summary>
+    private static async Task AddStepAsync(IPage page, string where, string kind)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add a step " + where, Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = kind, Exact = true }).ClickAsync();
+    }
+
+    [Fact]
+    public async Task A_marketer_builds_a_journey_with_the_flow_editor_alone_publishes_it_and_finds_it_drawn_the_same_after_a_reload()
+    {
+        var page = await SignedInAsync("/journeys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("Order follow-up");
+
+        // It starts on an order, with no goal.
+        var trigger = page.Locator("[data-test=flow-trigger]");
+        await TypeAsync(trigger.GetByLabel("Event type"), "order.placed");
+        await Expect(trigger.Locator("[data-test=card-heading]")).ToHaveTextAsync("Starts on event order.placed");
+        await TypeAsync(page.Locator("[data-test=flow-entry]").GetByLabel("Goal"), "");
+        await Expect(page.Locator("[data-test=flow-entry] [data-test=card-heading]")).ToHaveTextAsync("Once per contact");
+
+        // The example's steps go, last first; then the flow ends at once.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete step 3 (“tips”)" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete step 2 (“three-days”)" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete step 1 (“welcome”)" }).ClickAsync();
+        await Expect(page.Locator("[data-test=flow-step]")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
+
+        // An e-mail with a saved template, a wait of two days, and a branch with an e-mail where its condition holds.
+        await AddStepAsync(page, "at the start", "E-mail");
+        await PickAsync(page, Card(page, "email"), "Template", "Welcome");
+        await AddStepAsync(page, "after step 1 (“email”)", "Wait");
+        await TypeAsync(Card(page, "wait").GetByLabel("Days"), "2");
+        await AddStepAsync(page, "after step 2 (“wait”)", "Branch on a condition");
+        await TypeAsync(Card(page, "branch").GetByLabel("Condition"), "orders.count() >= 2");
+        await AddStepAsync(page, "at the start of the path “If it holds” of step 3 (“branch”)", "E-mail");
+        await PickAsync(page, Card(page, "email-2"), "Template", "Tips");
+
+        string[] drawn = ["1. E-mail “Welcome” (topic marketing)", "2. Wait 2 days", "3. Branch: orders.count() >= 2", "4. E-mail “Tips” (topic marketing)"];
+        await Expect(Headings(page)).ToHaveTextAsync(drawn);
+        var holds = page.Locator("[data-test=flow-lane][data-lane=then]");
+        var otherwise = page.Locator("[data-test=flow-lane][data-lane=else]");
+        await Expect(holds).ToContainTextAsync("If it holds");
+        await Expect(holds.Locator("[data-test=card-heading]")).ToHaveTextAsync(["4. E-mail “Tips” (topic marketing)"]);
+        await Expect(holds.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
+        await Expect(otherwise).ToContainTextAsync("Otherwise");
+        await Expect(otherwise.Locator("[data-test=flow-step]")).ToHaveCountAsync(0);
+        await Expect(otherwise.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
+        await Expect(page.Locator("[data-test=card-problems]")).ToHaveCountAsync(0);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/journeys/[0-9a-f-]{36}$"));
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Expect(page.Locator("[data-test=no-problems]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-test=card-problems]")).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+        await Expect(page.Locator("[data-test=status]")).ToHaveTextAsync("active");
+        await Expect(page.Locator("[data-test=version]")).ToHaveTextAsync("version 1");
+
+        await page.ReloadAsync();
+        await Expect(Headings(page)).ToHaveTextAsync(drawn);
+        await Expect(trigger.Locator("[data-test=card-heading]")).ToHaveTextAsync("Starts on event order.placed");
+        await Expect(holds.Locator("[data-test=card-heading]")).ToHaveTextAsync(["4. E-mail “Tips” (topic marketing)"]);
+        await Expect(otherwise.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
+        await Expect(Card(page, "email").GetByRole(AriaRole.Combobox, new() { Name = "Template" })).ToHaveTextAsync("Welcome");
+        await Expect(Card(page, "wait").GetByLabel("Days")).ToHaveValueAsync("2");
+
+        await using var db = NewDb();
+        var saved = await db.Journeys.AsNoTracking().SingleAsync();
+        Assert.Equal((JourneyStatus.Active, 1, "order.placed"), (saved.Status, saved.Version, saved.TriggerEvent));
+        var definition = JourneyDefinition.Parse(saved.Draft).Definition!;
+        Assert.Equal([("email", "Welcome", (int?)null), ("wait", null, 2), ("branch", null, null), ("email", "Tips", null)], definition.Steps.Select(s => (s.Type, s.Template, s.Days)));
+        Assert.Equal(("email-2", null, null), (definition.Step("branch")!.Then, definition.Step("branch")!.Else, definition.Goal));
+    }
+
+    [Fact]
+    public async Task A_branch_whose_condition_does_not_read_shows_the_problem_on_its_own_card()
+    {
+        var page = await SignedInAsync("/journeys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("Nudge");
+        await AddStepAsync(page, "after step 2 (“three-days”)", "Branch on a condition");
+        var branch = Card(page, "branch");
+        await Expect(branch.Locator("[data-test=card-heading]")).ToHaveTextAsync("3. Branch (no condition yet)");
+        await Expect(branch).ToContainTextAsync("A branch needs a condition.");
+
+        await TypeAsync(branch.GetByLabel("Condition"), "orders.count( >= 1");
+        await Expect(branch).ToContainTextAsync(new Regex("Line 1, column \\d+: "));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+
+        // Saved, the problem is listed under Publishing and stays on the branch's card, and on no other.
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Expect(page.Locator("[data-test=problems] li")).ToHaveTextAsync([new Regex("^Step 3 \\(“branch”\\), condition: Line 1, column \\d+: ")]);
+        await Expect(branch).ToContainTextAsync(new Regex("Line 1, column \\d+: "));
+        await Expect(Card(page, "welcome")).Not.ToContainTextAsync("Line 1");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Publish" })).ToBeDisabledAsync();
+
+        // Mended on the card, the problem goes at once; saved, nothing stops publishing.
+        await TypeAsync(branch.GetByLabel("Condition"), "orders.count() >= 1");
+        await Expect(branch).Not.ToContainTextAsync("Line 1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Expect(page.Locator("[data-test=no-problems]")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Publish" })).ToBeEnabledAsync();
+    }
+
+    [Fact]
+    public async Task Json_typed_under_advanced_redraws_the_flow_and_what_the_flow_has_no_input_for_survives_its_edits()
+    {
+        var page = await SignedInAsync("/journeys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("Restock");
+        var advanced = page.GetByRole(AriaRole.Button, new() { Name = "Advanced: JSON" });
+        await advanced.ClickAsync();
+        var definition = page.GetByLabel("Definition (JSON)");
+        await definition.FillAsync("""
+            {
+              "trigger": { "event": "order.placed" },
+              "steps": [
+                { "id": "listen", "type": "waitForEvent", "event": "order.placed", "days": 30, "then": "thanks", "timeout": "remind" },
+                { "id": "remind", "type": "email", "template": "Tips", "next": "listen", "note": "ask Ann first" },
+                { "id": "thanks", "type": "email", "template": "Welcome" }
+              ]
+            }
+            """);
+
+        // The wait for an order has a lane for each outcome; the reminder loops back to it.
+        await Expect(Headings(page)).ToHaveTextAsync(["1. Wait up to 30 days for order.placed", "3. E-mail “Welcome” (topic marketing)", "2. E-mail “Tips” (topic marketing)"]);
+        var comes = page.Locator("[data-test=flow-lane][data-lane=then]");
+        var timeout = page.Locator("[data-test=flow-lane][data-lane=timeout]");
+        await Expect(comes).ToContainTextAsync("When order.placed comes");
+        await Expect(comes.Locator("[data-test=flow-end]")).ToHaveTextAsync("End of the journey");
+        await Expect(timeout).ToContainTextAsync("If it does not come in time");
+        await Expect(timeout.Locator("[data-test=flow-goto]")).ToHaveTextAsync("Go to step 1 (“listen”)");
+
+        // The reminder's note has no input: it is offered as the step's JSON.
+        var remind = Card(page, "remind");
+        await Expect(remind.Locator("[data-test=unedited]")).ToContainTextAsync("(note)");
+        await Expect(remind.GetByLabel("Step 2 (“remind”) as JSON")).ToHaveValueAsync(new Regex("\"note\": \"ask Ann first\""));
+
+        // Renamed in the flow, the links follow and the note stays.
+        await TypeAsync(remind.GetByLabel("Step id"), "reminder");
+        await Expect(definition).ToHaveValueAsync(new Regex("\"timeout\": \"reminder\""));
+        await Expect(definition).ToHaveValueAsync(new Regex("\"note\": \"ask Ann first\""));
+        await Expect(Card(page, "reminder")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await using var db = NewDb();
+        var saved = await db.Journeys.AsNoTracking().SingleAsync();
+        Assert.Contains("\"note\":\"ask Ann first\"", saved.Draft);
+        Assert.Equal("reminder", JourneyDefinition.Parse(saved.Draft).Definition!.Step("listen")!.Timeout);
     }
 }
