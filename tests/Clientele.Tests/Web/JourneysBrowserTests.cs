@@ -332,7 +332,15 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         // An e-mail with a saved template, a wait of two days, and a branch with an e-mail where its condition holds.
         await AddStepAsync(page, "at the start", "E-mail");
         await PickAsync(page, Card(page, "email"), "Template", "Welcome");
-        await AddStepAsync(page, "after step 1 (“email”)", "Wait");
+        // The wait is added with the keyboard: Enter opens the menu, the arrows choose, and the focus returns to its button.
+        var addAfterEmail = page.GetByRole(AriaRole.Button, new() { Name = "Add a step after step 1 (“email”)", Exact = true });
+        await addAfterEmail.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Menuitem, new() { Name = "E-mail", Exact = true })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(Card(page, "wait").Locator("[data-test=card-heading]")).ToHaveTextAsync("2. Wait 1 day");
+        await Expect(addAfterEmail).ToBeFocusedAsync();
         await TypeAsync(Card(page, "wait").GetByLabel("Days"), "2");
         await AddStepAsync(page, "after step 2 (“wait”)", "Branch on a condition");
         await TypeAsync(Card(page, "branch").GetByLabel("Condition"), "orders.count() >= 2");
@@ -452,5 +460,43 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         var saved = await db.Journeys.AsNoTracking().SingleAsync();
         Assert.Contains("\"note\":\"ask Ann first\"", saved.Draft);
         Assert.Equal("reminder", JourneyDefinition.Parse(saved.Draft).Definition!.Step("listen")!.Timeout);
+    }
+
+    [Fact]
+    public async Task The_trigger_and_who_may_enter_are_chosen_on_their_cards()
+    {
+        var page = await SignedInAsync("/journeys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
+        var trigger = page.Locator("[data-test=flow-trigger]");
+        var heading = trigger.Locator("[data-test=card-heading]");
+
+        await PickAsync(page, trigger, "Starts when", "A yearly anniversary");
+        await Expect(heading).ToHaveTextAsync("Starts on each birthday at 09:00 on the contact's clock");
+        await PickAsync(page, trigger, "Anniversary of", "The day the contact was added");
+        await TypeAsync(trigger.GetByLabel("Days before"), "3");
+        await TypeAsync(trigger.GetByLabel("Time of day"), "10:30");
+        await Expect(heading).ToHaveTextAsync("Starts on 3 days before each signup anniversary at 10:30 on the contact's clock");
+
+        await PickAsync(page, trigger, "Starts when", "The contact reaches a stage");
+        await PickAsync(page, trigger, "Stage", "Loyalty");
+        await Expect(heading).ToHaveTextAsync("Starts on reaching stage loyalty");
+
+        await PickAsync(page, trigger, "Starts when", "An event is recorded");
+        await TypeAsync(trigger.GetByLabel("Event type"), "order.placed");
+        await trigger.GetByRole(AriaRole.Button, new() { Name = "Add a filter" }).ClickAsync();
+        await TypeAsync(trigger.GetByRole(AriaRole.Textbox, new() { Name = "Property", Exact = true }), "channel");
+        await TypeAsync(trigger.GetByRole(AriaRole.Textbox, new() { Name = "Value", Exact = true }), "web");
+        await Expect(heading).ToHaveTextAsync("Starts on event order.placed where channel = web");
+
+        var entry = page.Locator("[data-test=flow-entry]");
+        await PickAsync(page, entry, "A contact enters", "At most once per period");
+        await TypeAsync(entry.GetByLabel("Period in days"), "14");
+        await TypeAsync(entry.GetByLabel("Control group (%)"), "60"); // kept within 0 to 50
+        await Expect(entry.Locator("[data-test=card-heading]"))
+            .ToHaveTextAsync("At most once every 14 days per contact; a contact who meets the goal leaves; 50 % are a control group");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Advanced: JSON" }).ClickAsync();
+        await Expect(page.GetByLabel("Definition (JSON)")).ToHaveValueAsync(
+            new Regex("\"trigger\": \\{ \"event\": \"order.placed\", \"where\": \\{ \"channel\": \"web\" \\} \\}"));
     }
 }
