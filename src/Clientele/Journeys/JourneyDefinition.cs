@@ -88,7 +88,8 @@ internal sealed record SplitPath
 /// Types: <c>email</c> (template, topic, class), <c>wait</c> (days, hours, minutes), <c>waitUntil</c> (time of day
 /// in the contact's zone, <c>HH:mm</c>), <c>waitForEvent</c> (event; days / hours / minutes until the timeout; then /
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
-/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>exit</c>.
+/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
+/// variants until one wins on clicks, orders or revenue), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -129,6 +130,21 @@ internal sealed record JourneyStep
 
     public List<SplitPath>? Paths { get; init; }
 
+    /// <summary>For <c>abtest</c>: the templates tried against each other, one per run, in equal shares until one wins.</summary>
+    public List<string>? Variants { get; init; }
+
+    /// <summary>For <c>abtest</c>: what makes a variant win — <c>click</c> (the default), <c>order</c> or <c>revenue</c>.</summary>
+    public string? WinBy { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after each e-mail in which its click or order counts (default 2 for clicks, 7 otherwise).</summary>
+    public int? WindowDays { get; init; }
+
+    /// <summary>For <c>abtest</c>: e-mails each variant needs (counted once their window is over) before a winner may be called (default 100).</summary>
+    public int? MinSends { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after the first e-mail when the better variant wins even without a clear difference (default 14).</summary>
+    public int? MaxDays { get; init; }
+
     public List<string>? Add { get; init; }
     public List<string>? Remove { get; init; }
 
@@ -140,6 +156,21 @@ internal sealed record JourneyStep
 
     [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
+
+    [JsonIgnore]
+    public bool Sends => Type is "email" or "abtest";
+
+    [JsonIgnore]
+    public string Metric => WinBy ?? "click";
+
+    [JsonIgnore]
+    public TimeSpan Window => TimeSpan.FromDays(WindowDays ?? (Metric == "click" ? 2 : 7));
+
+    [JsonIgnore]
+    public int SendsNeeded => MinSends ?? 100;
+
+    [JsonIgnore]
+    public TimeSpan TestLength => TimeSpan.FromDays(MaxDays ?? 14);
 }
 
 /// <summary>A journey's definition: stored as JSON, checked before it is published.</summary>
@@ -161,7 +192,7 @@ internal sealed record JourneyDefinition
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -370,6 +401,9 @@ internal sealed record JourneyDefinition
                     errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
                 }
                 break;
+            case "abtest":
+                CheckTest(s, at, errors, templates);
+                break;
             case "wait":
                 if (s.Duration <= TimeSpan.Zero)
                 {
@@ -446,6 +480,56 @@ internal sealed record JourneyDefinition
             default:
                 errors.Add(new(at + "/type", $"\"{s.Type}\" is not a step type: {string.Join(", ", StepTypes)}."));
                 break;
+        }
+    }
+
+    private static void CheckTest(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates)
+    {
+        if (s.Variants is not { Count: >= 2 and <= 5 } variants)
+        {
+            errors.Add(new(at + "/variants", "An A/B test tries two to five templates (\"variants\")."));
+        }
+        else
+        {
+            for (var k = 0; k < variants.Count; k++)
+            {
+                if (!templates.Contains(variants[k]))
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"There is no template \"{variants[k]}\"."));
+                }
+                else if (variants.IndexOf(variants[k]) < k)
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"\"{variants[k]}\" is already a variant of this test."));
+                }
+            }
+        }
+        if (s.Template is not null)
+        {
+            errors.Add(new(at + "/template", "An A/B test sends its variants; list the templates under \"variants\" instead."));
+        }
+        if (s.WinBy is not (null or "click" or "order" or "revenue"))
+        {
+            errors.Add(new(at + "/winBy", "A variant wins by \"click\", \"order\" or \"revenue\"."));
+        }
+        if (s.Class is not (null or "marketing" or "transactional"))
+        {
+            errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
+        }
+        if (s.WindowDays is < 1 or > 30)
+        {
+            errors.Add(new(at + "/windowDays", "A click or order counts for 1 to 30 days after its e-mail."));
+        }
+        if (s.MinSends is < 10 or > 1_000_000)
+        {
+            errors.Add(new(at + "/minSends", "Each variant needs at least 10 e-mails before a winner is called."));
+        }
+        if (s.MaxDays is < 1 or > 365)
+        {
+            errors.Add(new(at + "/maxDays", "The test ends 1 to 365 days after its first e-mail."));
+        }
+        else if (s.TestLength <= s.Window)
+        {
+            errors.Add(new(at + "/maxDays", $"The test must last longer than the {s.Window.TotalDays:0} days in which a {s.Metric} counts, or no e-mail would be measured."));
         }
     }
 

@@ -178,6 +178,10 @@ internal static partial class JourneyOutline
     {
         "email" => (string.IsNullOrWhiteSpace(step.Template) ? "E-mail (no template yet)" : $"E-mail “{step.Template}”")
             + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
+        "abtest" => $"A/B test: {string.Join(" or ", (step.Variants ?? []).Select(v => $"“{v}”"))} in equal shares until one wins on "
+            + (step.Metric switch { "order" => "orders", "revenue" => "revenue", _ => "clicks" })
+            + $" within {Quantity((int)step.Window.TotalDays, "day")} of each e-mail (at least {Quantity(step.SendsNeeded, "e-mail")} each; the better one after {Quantity((int)step.TestLength.TotalDays, "day")})"
+            + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
         "wait" => "Wait " + Duration(step),
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",

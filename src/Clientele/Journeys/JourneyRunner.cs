@@ -49,7 +49,11 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var contacts = await db.Contacts.AsNoTracking().Include(c => c.Consents).Where(c => contactIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         var rules = await SettingsStore.LoadAsync(db, SendingRules.Key, SendingRules.Default, ct);
         var templates = await db.Templates.AsNoTracking().Select(t => new { t.Name, t.Id }).ToDictionaryAsync(t => t.Name, t => t.Id, ct);
-        var work = new Work(db, now, rules, templates, contacts);
+        // Winners of A/B tests, read only when a journey in the batch has a test.
+        var testing = definitions.Where(d => d.Value.Steps.Any(s => s.Type == "abtest")).Select(d => d.Key.Item1).Distinct().ToList();
+        var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
+            .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
+        var work = new Work(db, now, rules, templates, contacts, winners);
         foreach (var group in runs.GroupBy(r => (r.JourneyId, r.Version)))
         {
             var definition = definitions[group.Key];
@@ -72,8 +76,10 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     }
 
     /// <summary>What one batch shares: its context, clock, rules and what it has produced so far.</summary>
-    private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts)
+    private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts,
+        Dictionary<(Guid, string), string> winners)
     {
+        public Dictionary<(Guid, string), string> Winners { get; } = winners;
         public ClienteleDb Db { get; } = db;
         public DateTime Now { get; } = now;
         public SendingRules Rules { get; } = rules;
@@ -113,8 +119,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             run.Steps++;
             switch (step.Type)
             {
-                case "email":
-                    if (!Email(run, step, contact, work))
+                case "email" or "abtest":
+                    if (!Email(run, step, step.Type == "abtest" ? Variant(run, step, work) : step.Template, contact, work))
                     {
                         return;
                     }
@@ -225,12 +231,29 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     private static IReadOnlyDictionary<string, JsonElement> MessageAttributes(Contact contact) =>
         Clientele.Templates.MessageContact.ParseAttributes(contact.Attributes);
 
-    /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
-    internal static string? Pick(Guid runId, JourneyStep step)
+    /// <summary>A number for this run at this step: the same after a crash, independent between steps and runs.</summary>
+    private static uint Roll(Guid runId, JourneyStep step)
     {
         Span<byte> hash = stackalloc byte[32];
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{runId:N}:{step.Id}"), hash);
-        var roll = (int)(BitConverter.ToUInt32(hash) % 100);
+        return BitConverter.ToUInt32(hash);
+    }
+
+    /// <summary>The template an A/B test step sends this run: the winner once there is one, else a variant in equal shares.</summary>
+    private static string Variant(JourneyRun run, JourneyStep step, Work work)
+    {
+        var variants = step.Variants ?? [];
+        if (work.Winners.TryGetValue((run.JourneyId, step.Id), out var winner) && variants.Contains(winner))
+        {
+            return winner;
+        }
+        return variants.Count == 0 ? "" : variants[(int)(Roll(run.Id, step) % (uint)variants.Count)];
+    }
+
+    /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
+    internal static string? Pick(Guid runId, JourneyStep step)
+    {
+        var roll = (int)(Roll(runId, step) % 100);
         var paths = step.Paths ?? [];
         foreach (var path in paths)
         {
@@ -267,7 +290,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     }
 
     /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>
-    private static bool Email(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    private static bool Email(JourneyRun run, JourneyStep step, string? template, Contact contact, Work work)
     {
         var marketing = step.Class != "transactional";
         var topic = step.Topic ?? ConsentProjection.DefaultTopic;
@@ -281,9 +304,9 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         {
             return true;
         }
-        if (!work.Templates.TryGetValue(step.Template ?? "", out var templateId))
+        if (!work.Templates.TryGetValue(template ?? "", out var templateId))
         {
-            End(run, RunStatus.Exited, $"Its template \"{step.Template}\" was deleted.", work);
+            End(run, RunStatus.Exited, $"Its template \"{template}\" was deleted.", work);
             return false;
         }
         work.Mail.Add(new OutboxMessage
