@@ -151,6 +151,12 @@ internal sealed record JourneyStep
     /// <summary>Custom attributes to set (null removes one).</summary>
     public Dictionary<string, JsonElement>? Set { get; init; }
 
+    /// <summary>For <c>update</c>: points added to (or, negative, taken from) the contact's lead score; they do not fade.</summary>
+    public int? Score { get; init; }
+
+    /// <summary>For <c>update</c>: a lifecycle stage that holds whatever the rules say, or <c>auto</c> to hand the stage back to the rules.</summary>
+    public string? Stage { get; init; }
+
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
@@ -470,9 +476,17 @@ internal sealed record JourneyDefinition
                 }
                 break;
             case "update" or "tag":
-                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0)
+                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0 && s.Score is null && s.Stage is null)
                 {
-                    errors.Add(new(at, "An update adds or removes a tag or sets an attribute."));
+                    errors.Add(new(at, "An update adds or removes a tag, sets an attribute, changes the score or sets the stage."));
+                }
+                if (s.Score is { } points && (points == 0 || Math.Abs(points) > 1000))
+                {
+                    errors.Add(new(at + "/score", "Points to add (or take away, negative): −1000 to 1000, not 0."));
+                }
+                if (s.Stage is { } stage && stage != "auto" && !StageNames.TryParse(stage, out _))
+                {
+                    errors.Add(new(at + "/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(x => x.ToApi()))}, or \"auto\" to let the rules decide again."));
                 }
                 break;
             case "exit":

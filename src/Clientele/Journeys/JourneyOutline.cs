@@ -192,6 +192,8 @@ internal static partial class JourneyOutline
             step.Add is { Count: > 0 } add ? "add " + string.Join(", ", add.Select(t => $"“{t}”")) : null,
             step.Remove is { Count: > 0 } remove ? "remove " + string.Join(", ", remove.Select(t => $"“{t}”")) : null,
             step.Set is { Count: > 0 } set ? "set " + string.Join(", ", set.Select(kv => $"{kv.Key} = {kv.Value.GetRawText()}")) : null,
+            step.Score is { } points ? (points > 0 ? $"add {Quantity(points, "point")} to the score" : $"take {Quantity(-points, "point")} from the score") : null,
+            step.Stage is "auto" ? "let the rules decide the stage again" : step.Stage is { } stage ? $"set the stage to {stage} (the rules no longer move it)" : null,
         }.OfType<string>()),
         "exit" => "Exit",
         _ => $"“{step.Type}” (not a step type)",

@@ -53,7 +53,10 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var testing = definitions.Where(d => d.Value.Steps.Any(s => s.Type == "abtest")).Select(d => d.Key.Item1).Distinct().ToList();
         var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
             .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
-        var work = new Work(db, now, rules, templates, contacts, winners);
+        // Journey names, for score and stage changes that say who made them.
+        var adjusting = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null)).Select(d => d.Key.Item1).Distinct().ToList();
+        var names = adjusting.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => adjusting.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
+        var work = new Work(db, now, rules, templates, contacts, winners, names);
         foreach (var group in runs.GroupBy(r => (r.JourneyId, r.Version)))
         {
             var definition = definitions[group.Key];
@@ -77,8 +80,9 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
 
     /// <summary>What one batch shares: its context, clock, rules and what it has produced so far.</summary>
     private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts,
-        Dictionary<(Guid, string), string> winners)
+        Dictionary<(Guid, string), string> winners, Dictionary<Guid, string> names)
     {
+        public Dictionary<Guid, string> Names { get; } = names;
         public Dictionary<(Guid, string), string> Winners { get; } = winners;
         public ClienteleDb Db { get; } = db;
         public DateTime Now { get; } = now;
@@ -178,6 +182,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     if (!run.Holdout)
                     {
                         Update(contact, step, work);
+                        Adjust(run, step, work);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -287,6 +292,31 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         entry.Property(c => c.Tags).IsModified = true;
         entry.Property(c => c.Attributes).IsModified = true;
         entry.Property(c => c.UpdatedAt).IsModified = true;
+    }
+
+    /// <summary>Records a score change or stage override as events, which the scoring and stage rules apply with the run as their cause.</summary>
+    private static void Adjust(JourneyRun run, JourneyStep step, Work work)
+    {
+        var by = work.Names.TryGetValue(run.JourneyId, out var name) ? $"journey {name}" : "a journey";
+        void Record(string type, string part, object properties) => work.Events.Add(new Event
+        {
+            ContactId = run.ContactId,
+            Type = type,
+            OccurredAt = work.Now,
+            ReceivedAt = work.Now,
+            Source = "journeys",
+            CauseEventId = run.CauseEventId,
+            IdempotencyKey = $"journey.update:{run.Id:N}:{run.Steps}:{part}",
+            Properties = JsonSerializer.Serialize(properties, EventJson.Options),
+        });
+        if (step.Score is { } points)
+        {
+            Record(Qualification.QualificationProjection.Adjusted, "score", new { points, by, journeyId = run.JourneyId, step = step.Id });
+        }
+        if (step.Stage is { } stage)
+        {
+            Record("stage.overridden", "stage", new { stage, by, journeyId = run.JourneyId, step = step.Id });
+        }
     }
 
     /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>

@@ -102,6 +102,71 @@ public sealed class JourneyStepTests
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
+    public async Task An_update_step_adds_to_the_score_and_holds_a_stage_until_it_hands_it_back_to_the_rules(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A1", total = 30, currency = "EUR" });
+        await app.DrainAsync();
+        var before = await ContactOfAsync(app, "ann@example.com");
+        Assert.Equal(Clientele.Lifecycle.Stage.Purchase, before.Stage);
+
+        await JourneyFlowTests.JourneyAsync(api, "VIP welcome", new
+        {
+            trigger = new { @event = "vip.flagged" },
+            steps = new object[]
+            {
+                new { id = "promote", type = "update", score = 15, stage = "loyalty" },
+                new { id = "month", type = "wait", days = 30 },
+                new { id = "release", type = "update", stage = "auto" },
+            },
+        });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "vip.flagged");
+        await JourneyFlowTests.RunDueAsync(app);
+        var promoted = await ContactOfAsync(app, "ann@example.com");
+        Assert.Equal(before.Score + 15, promoted.Score);
+        Assert.Equal(Clientele.Lifecycle.Stage.Loyalty, promoted.Stage);
+
+        // The rules would call a second order re-purchase; the override holds.
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A2", total = 30, currency = "EUR" });
+        await app.DrainAsync();
+        Assert.Equal(Clientele.Lifecycle.Stage.Loyalty, (await ContactOfAsync(app, "ann@example.com")).Stage);
+
+        app.Time.Advance(TimeSpan.FromDays(30));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal(Clientele.Lifecycle.Stage.RePurchase, (await ContactOfAsync(app, "ann@example.com")).Stage);
+
+        await using var db = app.NewDb();
+        var changes = await db.Events.AsNoTracking().Where(e => e.ContactId == promoted.Id && e.Type == "stage.changed").OrderBy(e => e.Id).Select(e => e.Properties).ToListAsync();
+        Assert.Contains(changes.Select(p => JsonDocument.Parse(p).RootElement),
+            p => p.GetProperty("to").GetString() == "loyalty" && p.GetProperty("reason").GetString() == "set by journey VIP welcome");
+        var adjusted = await db.Events.AsNoTracking().SingleAsync(e => e.ContactId == promoted.Id && e.Type == "score.adjusted");
+        Assert.NotNull(adjusted.CauseEventId); // caused by the vip.flagged event that started the run
+    }
+
+    [Fact]
+    public void An_update_step_with_a_stage_or_points_that_do_not_exist_is_refused()
+    {
+        var definition = new JourneyDefinition
+        {
+            Trigger = new JourneyTrigger { Event = "vip.flagged" },
+            Steps = [new JourneyStep { Id = "promote", Type = "update", Score = 0, Stage = "gold" }],
+        };
+        var errors = definition.Validate(new HashSet<string>(), new HashSet<string>());
+        Assert.Contains(errors, e => e.Field == "/steps/0/score");
+        Assert.Contains(errors, e => e.Field == "/steps/0/stage" && e.Message.Contains("loyalty"));
+    }
+
+    private static async Task<Clientele.Contacts.Contact> ContactOfAsync(TestApp app, string email)
+    {
+        await using var db = app.NewDb();
+        return await db.Contacts.AsNoTracking().SingleAsync(c => c.Email == email);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
     public async Task Two_workers_on_the_same_runs_queue_each_email_once(string kind)
     {
         await using var app = await JourneyFlowTests.StartAsync(kind);
