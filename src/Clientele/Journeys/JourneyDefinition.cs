@@ -89,7 +89,8 @@ internal sealed record SplitPath
 /// in the contact's zone, <c>HH:mm</c>), <c>waitForEvent</c> (event; days / hours / minutes until the timeout; then /
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
 /// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
-/// variants until one wins on clicks, orders or revenue), <c>exit</c>.
+/// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
+/// <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -151,6 +152,12 @@ internal sealed record JourneyStep
     /// <summary>Custom attributes to set (null removes one).</summary>
     public Dictionary<string, JsonElement>? Set { get; init; }
 
+    /// <summary>For <c>notify</c>: who is told — <c>owners</c> (the default), <c>marketers</c>, <c>agents</c> (the users with that role) or e-mail addresses.</summary>
+    public List<string>? Notify { get; init; }
+
+    /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
+    public string? Message { get; init; }
+
     /// <summary>For <c>update</c>: points added to (or, negative, taken from) the contact's lead score; they do not fade.</summary>
     public int? Score { get; init; }
 
@@ -198,7 +205,10 @@ internal sealed record JourneyDefinition
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "exit"];
+    /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
+    public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
+
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -409,6 +419,24 @@ internal sealed record JourneyDefinition
                 break;
             case "abtest":
                 CheckTest(s, at, errors, templates);
+                break;
+            case "notify":
+                if (string.IsNullOrWhiteSpace(s.Message))
+                {
+                    errors.Add(new(at + "/message", "Say what to tell them (\"message\")."));
+                }
+                else if (s.Message.Length > 2000)
+                {
+                    errors.Add(new(at + "/message", "At most 2,000 characters."));
+                }
+                for (var k = 0; k < (s.Notify?.Count ?? 0); k++)
+                {
+                    var who = s.Notify![k];
+                    if (!NotifyRoles.Contains(who) && !(who.Contains('@') && MimeKit.MailboxAddress.TryParse(who, out _)))
+                    {
+                        errors.Add(new($"{at}/notify/{k}", $"\"{who}\" is neither owners, marketers, agents nor an e-mail address."));
+                    }
+                }
                 break;
             case "wait":
                 if (s.Duration <= TimeSpan.Zero)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Events;
+using Clientele.Lifecycle;
 using Clientele.Outbox;
 using Clientele.Segments;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ internal sealed class JourneySignal : WakeSignal;
 /// A crash before the commit leaves nothing behind, so the batch runs again from the same places with the same keys
 /// and no e-mail is queued twice.
 /// </summary>
-internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, TimeProvider time, ILogger<JourneyRunner> log)
+internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, MailLinks links, TimeProvider time, ILogger<JourneyRunner> log)
 {
     public const int Batch = 500;
 
@@ -53,10 +54,13 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var testing = definitions.Where(d => d.Value.Steps.Any(s => s.Type == "abtest")).Select(d => d.Key.Item1).Distinct().ToList();
         var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
             .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
-        // Journey names, for score and stage changes that say who made them.
-        var adjusting = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null)).Select(d => d.Key.Item1).Distinct().ToList();
-        var names = adjusting.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => adjusting.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
-        var work = new Work(db, now, rules, templates, contacts, winners, names);
+        // Journey names, for score and stage changes and notifications that say who made them; the users to notify.
+        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type == "notify")).Select(d => d.Key.Item1).Distinct().ToList();
+        var names = naming.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => naming.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
+        var users = definitions.Values.Any(d => d.Steps.Any(s => s.Type == "notify"))
+            ? (await db.Users.AsNoTracking().Where(u => u.DisabledAt == null).Select(u => new { u.Email, u.Role }).ToListAsync(ct)).Select(u => (u.Email, u.Role)).ToList()
+            : [];
+        var work = new Work(db, now, rules, templates, contacts, winners, names) { Users = users };
         foreach (var group in runs.GroupBy(r => (r.JourneyId, r.Version)))
         {
             var definition = definitions[group.Key];
@@ -83,6 +87,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         Dictionary<(Guid, string), string> winners, Dictionary<Guid, string> names)
     {
         public Dictionary<Guid, string> Names { get; } = names;
+        public List<(string Email, Accounts.Role Role)> Users { get; init; } = [];
         public Dictionary<(Guid, string), string> Winners { get; } = winners;
         public ClienteleDb Db { get; } = db;
         public DateTime Now { get; } = now;
@@ -183,6 +188,13 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     {
                         Update(contact, step, work);
                         Adjust(run, step, work);
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "notify":
+                    if (!run.Holdout)
+                    {
+                        Notify(run, step, contact, work);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -316,6 +328,46 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         if (step.Stage is { } stage)
         {
             Record("stage.overridden", "stage", new { stage, by, journeyId = run.JourneyId, step = step.Id });
+        }
+    }
+
+    /// <summary>Queues a plain-text note about the contact to each user or address the step names (transactional: it is the business's own mail).</summary>
+    private void Notify(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    {
+        var recipients = (step.Notify is { Count: > 0 } named ? named : ["owners"]).SelectMany(who => who switch
+        {
+            "owners" => work.Users.Where(u => u.Role == Accounts.Role.Owner).Select(u => u.Email),
+            "marketers" => work.Users.Where(u => u.Role == Accounts.Role.Marketer).Select(u => u.Email),
+            "agents" => work.Users.Where(u => u.Role == Accounts.Role.Agent).Select(u => u.Email),
+            _ => [who],
+        }).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var journey = work.Names.GetValueOrDefault(run.JourneyId) ?? "a journey";
+        var who = Clientele.Web.Format.Name(contact.FirstName, contact.LastName) is { Length: > 0 } name ? $"{name} <{contact.Email}>" : contact.Email ?? contact.ExternalId ?? contact.Id.ToString();
+        var text = $"{step.Message}\n\nContact: {who}\nStage: {contact.Stage.ToApi()} · score {contact.Score}\nOpen: {links.BaseUrl}/contacts/{contact.Id}\n\n"
+            + $"Sent by the journey \"{journey}\", step \"{step.Id}\".";
+        var subject = $"{journey}: {who}";
+        foreach (var to in recipients)
+        {
+            work.Mail.Add(new OutboxMessage
+            {
+                Id = Guid.CreateVersion7(),
+                ContactId = contact.Id,
+                To = to,
+                Subject = subject.Length > 200 ? subject[..200] : subject,
+                TextBody = text,
+                Kind = "notify",
+                Class = MessageClass.Transactional,
+                IdempotencyKey = $"journey:{run.Id:N}:{run.Steps}:{to.ToLowerInvariant()}",
+                Status = OutboxStatus.Queued,
+                DueAt = work.Now,
+                CreatedAt = work.Now,
+                JourneyId = run.JourneyId,
+                StepId = step.Id,
+            });
+        }
+        if (recipients.Count == 0)
+        {
+            log.LogWarning("Journey {Journey}, step {Step}: nobody to notify (no active user with that role)", journey, step.Id);
         }
     }
 
