@@ -23,7 +23,10 @@ internal sealed record JourneyTrigger
     /// <summary>An event type, e.g. <c>order.placed</c>.</summary>
     public string? Event { get; init; }
 
-    /// <summary>Top-level event properties that must equal these values (compared as text, ignoring case).</summary>
+    /// <summary>
+    /// Event properties that must equal these values (compared as text, ignoring case). A dotted name reaches into the
+    /// properties, and a list matches when any item does: <c>"items.category": "coffee"</c> is an order with a coffee line.
+    /// </summary>
     public Dictionary<string, string>? Where { get; init; }
 
     /// <summary>A segment's name: entering it starts a run.</summary>

@@ -208,14 +208,42 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
         {
             return StageNames.TryParse(stage, out var wanted) && StageNames.TryParse(PropertyText(e, "to"), out var reached) && wanted == reached;
         }
-        foreach (var (name, value) in trigger.Where ?? [])
+        if (trigger.Where is not { Count: > 0 } filters)
         {
-            if (!string.Equals(PropertyText(e, name), value, StringComparison.OrdinalIgnoreCase))
-            {
-                return false;
-            }
+            return true;
         }
-        return true;
+        try
+        {
+            using var doc = JsonDocument.Parse(e.Properties);
+            return filters.All(f => Holds(doc.RootElement, f.Key.Split('.'), 0, f.Value));
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether the property at a dotted path equals the value (as text, ignoring case). A list on the way matches when any
+    /// of its items does, so <c>items.category</c> holds for an order with at least one line in that category.
+    /// </summary>
+    internal static bool Holds(JsonElement at, string[] path, int depth, string value)
+    {
+        if (at.ValueKind == JsonValueKind.Array)
+        {
+            return at.EnumerateArray().Any(item => Holds(item, path, depth, value));
+        }
+        if (depth == path.Length)
+        {
+            var text = at.ValueKind switch
+            {
+                JsonValueKind.String => at.GetString(),
+                JsonValueKind.Null or JsonValueKind.Undefined or JsonValueKind.Object => null,
+                _ => at.GetRawText(),
+            };
+            return string.Equals(text, value, StringComparison.OrdinalIgnoreCase);
+        }
+        return at.ValueKind == JsonValueKind.Object && at.TryGetProperty(path[depth], out var next) && Holds(next, path, depth + 1, value);
     }
 
     private static string? PropertyText(Event e, string name)

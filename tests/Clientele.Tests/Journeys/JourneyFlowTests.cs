@@ -330,6 +330,56 @@ public sealed class JourneyFlowTests
         Assert.All(await db.LocalMail.AsNoTracking().ToListAsync(), m => Assert.Equal("Thanks for ann", m.Subject));
     }
 
+    [Fact]
+    public void A_filter_reaches_into_an_orders_lines_and_matches_when_any_line_does()
+    {
+        var order = new Clientele.Events.Event
+        {
+            Type = "order.placed",
+            Properties = """{"orderId": "A1", "total": 54.5, "shipping": {"country": "DE"}, "items": [{"sku": "B1", "category": "Beans"}, {"sku": "G1", "category": "Grinders"}]}""",
+        };
+        JourneyTrigger On(Dictionary<string, string> where) => new() { Event = "order.placed", Where = where };
+        Assert.True(JourneyEntry.Matches(On(new() { ["items.category"] = "grinders" }), order));
+        Assert.True(JourneyEntry.Matches(On(new() { ["items.category"] = "beans", ["shipping.country"] = "de", ["total"] = "54.5" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["items.category"] = "tea" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["shipping.city"] = "Berlin" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["items"] = "B1" }), order)); // a line is not a value
+        Assert.False(JourneyEntry.Matches(On(new() { ["items.category"] = "grinders" }), new Clientele.Events.Event { Type = "order.placed", Properties = """{"items": []}""" }));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task An_order_with_a_product_of_a_category_starts_the_journey_and_others_do_not(string kind)
+    {
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await TemplateAsync(api, "Grinder care");
+        await ContactAsync(api, "ann@example.com");
+        await ContactAsync(api, "bob@example.com");
+        var journey = await JourneyAsync(api, "Grinder owners", new
+        {
+            trigger = new { @event = "order.placed", where = new Dictionary<string, string> { ["items.category"] = "grinders" } },
+            steps = new object[] { new { id = "care", type = "email", template = "Grinder care", @class = "transactional" } },
+        });
+        await SignalAsync(api, "ann@example.com", "order.placed", new
+        {
+            orderId = "A1",
+            total = 180,
+            currency = "EUR",
+            items = new object[] { new { sku = "B1", category = "Beans", price = 20 }, new { sku = "G1", category = "Grinders", price = 160 } },
+        });
+        await SignalAsync(api, "bob@example.com", "order.placed", new
+        {
+            orderId = "B1",
+            total = 20,
+            currency = "EUR",
+            items = new object[] { new { sku = "B1", category = "Beans", price = 20 } },
+        });
+        await RunDueAsync(app);
+        Assert.Equal([("ann@example.com", "care")], await JourneyMailAsync(app, journey));
+    }
+
     [Theory]
     [InlineData(Db.Sqlite)]
     public async Task Publishing_a_journey_with_mistakes_is_refused_with_each_place(string kind)
