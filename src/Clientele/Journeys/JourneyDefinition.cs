@@ -53,6 +53,14 @@ internal sealed record JourneyTrigger
 
     public Cadence? Every { get; init; }
 
+    /// <summary>
+    /// For event, segment and stage triggers: an event that happened longer ago than this (e.g. an imported old order)
+    /// starts nothing. Default 48 hours.
+    /// </summary>
+    public int? MaxAgeHours { get; init; }
+
+    public const int DefaultMaxAgeHours = 48;
+
     /// <summary>For date triggers: when on the contact's clock the run starts (<c>HH:mm</c>, default 09:00).</summary>
     public string? Time { get; init; }
 
@@ -386,6 +394,10 @@ internal sealed record JourneyDefinition
         if (t.Stage is { } stage && !StageNames.TryParse(stage, out _))
         {
             errors.Add(new("/trigger/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(s => s.ToApi()))}."));
+        }
+        if (t.MaxAgeHours is < 1 or > 8760)
+        {
+            errors.Add(new("/trigger/maxAgeHours", "Between 1 hour and 8,760 hours (a year)."));
         }
         if (t.Where is not null && t.Event is null)
         {

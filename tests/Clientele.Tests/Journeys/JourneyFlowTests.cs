@@ -382,6 +382,45 @@ public sealed class JourneyFlowTests
 
     [Theory]
     [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Old_orders_imported_now_and_orders_from_before_the_journey_went_live_start_nothing(string kind)
+    {
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await TemplateAsync(api, "Thanks");
+        foreach (var email in new[] { "ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com" })
+        {
+            await ContactAsync(api, email);
+        }
+        var now = app.Time.GetUtcNow();
+        await SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "EARLY", total = 10, currency = "EUR" }); // before the journey
+        await app.DrainAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        var journey = await JourneyAsync(api, "Thank you", new
+        {
+            trigger = new { @event = "order.placed", maxAgeHours = 72 },
+            steps = new object[] { new { id = "thanks", type = "email", template = "Thanks", @class = "transactional" } },
+        });
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        // An import of history: orders that happened long ago, received now.
+        var old = await api.PostJsonAsync("/api/v1/events", new
+        {
+            events = new[]
+            {
+                new { type = "order.placed", email = "bob@example.com", occurredAt = now.AddDays(-200), properties = new { orderId = "OLD-1", total = 30, currency = "EUR" } },
+                new { type = "order.placed", email = "cy@example.com", occurredAt = now.AddDays(-2), properties = new { orderId = "RECENT-1", total = 30, currency = "EUR" } },
+            },
+        });
+        Assert.True(old.IsSuccessStatusCode, await old.Content.ReadAsStringAsync());
+        await SignalAsync(api, "dee@example.com", "order.placed", new { orderId = "NEW-1", total = 30, currency = "EUR" });
+        await RunDueAsync(app);
+
+        // Only the order that is news: dee's now, and cy's from two days ago (within the 72 hours the trigger allows).
+        Assert.Equal(["cy@example.com", "dee@example.com"], (await JourneyMailAsync(app, journey)).Select(m => m.To).Order());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
     public async Task Publishing_a_journey_with_mistakes_is_refused_with_each_place(string kind)
     {
         await using var app = await StartAsync(kind);
