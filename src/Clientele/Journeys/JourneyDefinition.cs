@@ -27,7 +27,10 @@ internal sealed record JourneyTrigger
     /// <summary>An event type, e.g. <c>order.placed</c>.</summary>
     public string? Event { get; init; }
 
-    /// <summary>Top-level event properties that must equal these values (compared as text, ignoring case).</summary>
+    /// <summary>
+    /// Event properties that must equal these values (compared as text, ignoring case). A dotted name reaches into the
+    /// properties, and a list matches when any item does: <c>"items.category": "coffee"</c> is an order with a coffee line.
+    /// </summary>
     public Dictionary<string, string>? Where { get; init; }
 
     /// <summary>A segment's name: entering it starts a run.</summary>
@@ -53,6 +56,14 @@ internal sealed record JourneyTrigger
     public int? InactiveDays { get; init; }
 
     public Cadence? Every { get; init; }
+
+    /// <summary>
+    /// For event, segment and stage triggers: an event that happened longer ago than this (e.g. an imported old order)
+    /// starts nothing. Default 48 hours.
+    /// </summary>
+    public int? MaxAgeHours { get; init; }
+
+    public const int DefaultMaxAgeHours = 48;
 
     /// <summary>For date triggers: when on the contact's clock the run starts (<c>HH:mm</c>, default 09:00).</summary>
     public string? Time { get; init; }
@@ -104,7 +115,9 @@ internal sealed record SplitPath
 /// Types: <c>email</c> (template, topic, class), <c>wait</c> (days, hours, minutes), <c>waitUntil</c> (time of day
 /// in the contact's zone, <c>HH:mm</c>), <c>waitForEvent</c> (event; days / hours / minutes until the timeout; then /
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
-/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>exit</c>.
+/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
+/// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
+/// <c>webhook</c> (a signed POST about the contact to another system), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -145,17 +158,65 @@ internal sealed record JourneyStep
 
     public List<SplitPath>? Paths { get; init; }
 
+    /// <summary>For <c>abtest</c>: the templates tried against each other, one per run, in equal shares until one wins.</summary>
+    public List<string>? Variants { get; init; }
+
+    /// <summary>For <c>abtest</c>: what makes a variant win — <c>click</c> (the default), <c>order</c> or <c>revenue</c>.</summary>
+    public string? WinBy { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after each e-mail in which its click or order counts (default 2 for clicks, 7 otherwise).</summary>
+    public int? WindowDays { get; init; }
+
+    /// <summary>For <c>abtest</c>: e-mails each variant needs (counted once their window is over) before a winner may be called (default 100).</summary>
+    public int? MinSends { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after the first e-mail when the better variant wins even without a clear difference (default 14).</summary>
+    public int? MaxDays { get; init; }
+
     public List<string>? Add { get; init; }
     public List<string>? Remove { get; init; }
 
     /// <summary>Custom attributes to set (null removes one).</summary>
     public Dictionary<string, JsonElement>? Set { get; init; }
 
+    /// <summary>For <c>notify</c>: who is told — <c>owners</c> (the default), <c>marketers</c>, <c>agents</c> (the users with that role) or e-mail addresses.</summary>
+    public List<string>? Notify { get; init; }
+
+    /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>For <c>webhook</c>: the receiver's address (https://…); it gets a signed POST with the contact and <see cref="Data"/>.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>For <c>webhook</c>: any JSON to send along as <c>data</c>.</summary>
+    public JsonElement? Data { get; init; }
+
+    /// <summary>For <c>update</c>: points added to (or, negative, taken from) the contact's lead score; they do not fade.</summary>
+    public int? Score { get; init; }
+
+    /// <summary>For <c>update</c>: a lifecycle stage that holds whatever the rules say, or <c>auto</c> to hand the stage back to the rules.</summary>
+    public string? Stage { get; init; }
+
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
     [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
+
+    [JsonIgnore]
+    public bool Sends => Type is "email" or "abtest";
+
+    [JsonIgnore]
+    public string Metric => WinBy ?? "click";
+
+    [JsonIgnore]
+    public TimeSpan Window => TimeSpan.FromDays(WindowDays ?? (Metric == "click" ? 2 : 7));
+
+    [JsonIgnore]
+    public int SendsNeeded => MinSends ?? 100;
+
+    [JsonIgnore]
+    public TimeSpan TestLength => TimeSpan.FromDays(MaxDays ?? 14);
 
     /// <summary>Properties this version does not read, kept so that reading and writing a definition never drops them.</summary>
     [JsonExtensionData]
@@ -185,7 +246,10 @@ internal sealed record JourneyDefinition
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "exit"];
+    /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
+    public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
+
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -231,7 +295,8 @@ internal sealed record JourneyDefinition
     /// </summary>
     /// <param name="check">Compiles a condition against the database, throwing <see cref="SegmentQueryException"/> for a field
     /// or segment that does not exist; without it, conditions are only parsed.</param>
-    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null)
+    /// <param name="privateWebhooks">Whether webhooks may name addresses inside the business's own network.</param>
+    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null, bool privateWebhooks = false)
     {
         var errors = new List<FieldError>();
         CheckTrigger(errors, segments);
@@ -262,7 +327,7 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
             }
-            CheckStep(s, at, errors, templates, check);
+            CheckStep(s, at, errors, templates, check, privateWebhooks);
         }
         var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
         for (var i = 0; i < Steps.Count; i++)
@@ -354,6 +419,10 @@ internal sealed record JourneyDefinition
         {
             errors.Add(new("/trigger/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(s => s.ToApi()))}."));
         }
+        if (t.MaxAgeHours is < 1 or > 8760)
+        {
+            errors.Add(new("/trigger/maxAgeHours", "Between 1 hour and 8,760 hours (a year)."));
+        }
         if (t.Where is not null && t.Event is null)
         {
             errors.Add(new("/trigger/where", "Property filters apply to an event trigger."));
@@ -376,7 +445,7 @@ internal sealed record JourneyDefinition
         }
     }
 
-    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check)
+    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check, bool privateWebhooks)
     {
         switch (s.Type)
         {
@@ -392,6 +461,37 @@ internal sealed record JourneyDefinition
                 if (s.Class is not (null or "marketing" or "transactional"))
                 {
                     errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
+                }
+                break;
+            case "abtest":
+                CheckTest(s, at, errors, templates);
+                break;
+            case "webhook":
+                if (Clientele.Webhooks.WebhookGuard.Check(s.Url, privateWebhooks) is { } wrong)
+                {
+                    errors.Add(new(at + "/url", wrong));
+                }
+                if (s.Data is { } data && data.GetRawText().Length > 16_000)
+                {
+                    errors.Add(new(at + "/data", "At most 16,000 characters of data."));
+                }
+                break;
+            case "notify":
+                if (string.IsNullOrWhiteSpace(s.Message))
+                {
+                    errors.Add(new(at + "/message", "Say what to tell them (\"message\")."));
+                }
+                else if (s.Message.Length > 2000)
+                {
+                    errors.Add(new(at + "/message", "At most 2,000 characters."));
+                }
+                for (var k = 0; k < (s.Notify?.Count ?? 0); k++)
+                {
+                    var who = s.Notify![k];
+                    if (!NotifyRoles.Contains(who) && !(who.Contains('@') && MimeKit.MailboxAddress.TryParse(who, out _)))
+                    {
+                        errors.Add(new($"{at}/notify/{k}", $"\"{who}\" is neither owners, marketers, agents nor an e-mail address."));
+                    }
                 }
                 break;
             case "wait":
@@ -460,9 +560,17 @@ internal sealed record JourneyDefinition
                 }
                 break;
             case "update" or "tag":
-                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0)
+                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0 && s.Score is null && s.Stage is null)
                 {
-                    errors.Add(new(at, "An update adds or removes a tag or sets an attribute."));
+                    errors.Add(new(at, "An update adds or removes a tag, sets an attribute, changes the score or sets the stage."));
+                }
+                if (s.Score is { } points && (points == 0 || Math.Abs(points) > 1000))
+                {
+                    errors.Add(new(at + "/score", "Points to add (or take away, negative): −1000 to 1000, not 0."));
+                }
+                if (s.Stage is { } stage && stage != "auto" && !StageNames.TryParse(stage, out _))
+                {
+                    errors.Add(new(at + "/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(x => x.ToApi()))}, or \"auto\" to let the rules decide again."));
                 }
                 break;
             case "exit":
@@ -470,6 +578,56 @@ internal sealed record JourneyDefinition
             default:
                 errors.Add(new(at + "/type", $"\"{s.Type}\" is not a step type: {string.Join(", ", StepTypes)}."));
                 break;
+        }
+    }
+
+    private static void CheckTest(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates)
+    {
+        if (s.Variants is not { Count: >= 2 and <= 5 } variants)
+        {
+            errors.Add(new(at + "/variants", "An A/B test tries two to five templates (\"variants\")."));
+        }
+        else
+        {
+            for (var k = 0; k < variants.Count; k++)
+            {
+                if (!templates.Contains(variants[k]))
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"There is no template \"{variants[k]}\"."));
+                }
+                else if (variants.IndexOf(variants[k]) < k)
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"\"{variants[k]}\" is already a variant of this test."));
+                }
+            }
+        }
+        if (s.Template is not null)
+        {
+            errors.Add(new(at + "/template", "An A/B test sends its variants; list the templates under \"variants\" instead."));
+        }
+        if (s.WinBy is not (null or "click" or "order" or "revenue"))
+        {
+            errors.Add(new(at + "/winBy", "A variant wins by \"click\", \"order\" or \"revenue\"."));
+        }
+        if (s.Class is not (null or "marketing" or "transactional"))
+        {
+            errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
+        }
+        if (s.WindowDays is < 1 or > 30)
+        {
+            errors.Add(new(at + "/windowDays", "A click or order counts for 1 to 30 days after its e-mail."));
+        }
+        if (s.MinSends is < 10 or > 1_000_000)
+        {
+            errors.Add(new(at + "/minSends", "Each variant needs at least 10 e-mails before a winner is called."));
+        }
+        if (s.MaxDays is < 1 or > 365)
+        {
+            errors.Add(new(at + "/maxDays", "The test ends 1 to 365 days after its first e-mail."));
+        }
+        else if (s.TestLength <= s.Window)
+        {
+            errors.Add(new(at + "/maxDays", $"The test must last longer than the {s.Window.TotalDays:0} days in which a {s.Metric} counts, or no e-mail would be measured."));
         }
     }
 

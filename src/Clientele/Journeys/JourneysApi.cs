@@ -36,7 +36,14 @@ internal static class JourneysApi
 
     internal sealed record Counts(int Entered, int Active, int Completed, int Goal, int Exited, int Holdout);
 
-    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked, int Converted);
+    /// <summary>One step's e-mails; an A/B test step also has each variant's numbers and, once called, its winner.</summary>
+    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked, int Converted,
+        List<VariantReport>? Variants = null, TestReport? Test = null);
+
+    internal sealed record VariantReport(string Template, int Sent, int Opened, int Clicked, int Converted);
+
+    /// <summary>An A/B test's winner, why it won and when.</summary>
+    internal sealed record TestReport(string Winner, string Reason, DateTime DecidedAt);
 
     /// <summary>Orders within <c>Days</c> of a journey e-mail, per currency; each order counted once.</summary>
     internal sealed record Attribution(int Days, List<Clientele.Broadcasts.BroadcastsApi.Revenue> Revenue, Lift? Lift);
@@ -52,11 +59,11 @@ internal static class JourneysApi
     public static string ToApi(this JourneyStatus status) => status.ToString().ToLowerInvariant();
 
     /// <summary>What stops a definition from being published, with the names of the templates and segments that exist now.</summary>
-    internal static async Task<List<FieldError>> ProblemsAsync(ClienteleDb db, JourneyDefinition definition, DateTime now, CancellationToken ct)
+    internal static async Task<List<FieldError>> ProblemsAsync(ClienteleDb db, JourneyDefinition definition, DateTime now, CancellationToken ct, bool privateWebhooks = false)
     {
         var templates = (await db.Templates.AsNoTracking().Select(t => t.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now));
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks);
     }
 
     private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)
@@ -151,7 +158,7 @@ internal static class JourneysApi
         return (journey, null);
     }
 
-    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
         var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
         if (problem is not null)
@@ -164,10 +171,10 @@ internal static class JourneysApi
             return refused;
         }
         await using var db = database.CreateDbContext();
-        return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct));
+        return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct, privateWebhooks: Webhooks.WebhookGuard.AllowsPrivate(config)));
     }
 
-    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDatabase database, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
         var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
         if (problem is not null)
@@ -180,7 +187,7 @@ internal static class JourneysApi
             return refused;
         }
         await using var db = database.CreateDbContext();
-        return TypedResults.Ok(await DtoAsync(db, journey!, ct));
+        return TypedResults.Ok(await DtoAsync(db, journey!, ct, privateWebhooks: Webhooks.WebhookGuard.AllowsPrivate(config)));
     }
 
     /// <summary>
@@ -188,7 +195,7 @@ internal static class JourneysApi
     /// or the problem that stopped it. Contacts enter from now on (the entry consumer forgets its cached journeys).
     /// </summary>
     internal static async Task<(int Version, IResult? Problem)> PublishDraftAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, DateTime now,
-        CancellationToken ct)
+        CancellationToken ct, bool privateWebhooks = false)
     {
         await using var db = database.CreateDbContext();
         int version;
@@ -202,7 +209,7 @@ internal static class JourneysApi
             {
                 return (0, ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again."));
             }
-            (version, var refused) = await PublishInAsync(db, journey, now, ct);
+            (version, var refused) = await PublishInAsync(db, journey, now, ct, privateWebhooks);
             if (refused is not null)
             {
                 return (0, refused);
@@ -213,10 +220,10 @@ internal static class JourneysApi
     }
 
     /// <summary>Checks a tracked journey's draft and, when it passes, saves it as the next version and starts (or keeps paused) the journey.</summary>
-    internal static async Task<(int Version, IResult? Problem)> PublishInAsync(ClienteleDb db, Journey journey, DateTime now, CancellationToken ct)
+    internal static async Task<(int Version, IResult? Problem)> PublishInAsync(ClienteleDb db, Journey journey, DateTime now, CancellationToken ct, bool privateWebhooks = false)
     {
         var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
-        var problems = await ProblemsAsync(db, definition, now, ct);
+        var problems = await ProblemsAsync(db, definition, now, ct, privateWebhooks);
         if (problems.Count > 0)
         {
             return (0, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
@@ -231,9 +238,9 @@ internal static class JourneysApi
         return (version, null);
     }
 
-    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
-        var (version, refused) = await PublishDraftAsync(id, database, entry, time.GetUtcNow().UtcDateTime, ct);
+        var (version, refused) = await PublishDraftAsync(id, database, entry, time.GetUtcNow().UtcDateTime, ct, Webhooks.WebhookGuard.AllowsPrivate(config));
         return refused ?? TypedResults.Ok(new { version });
     }
 
@@ -294,13 +301,14 @@ internal static class JourneysApi
     }
 
     /// <summary>One journey with its draft, what stops it from being published, its counts and per-step mail report.</summary>
-    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct, int days = AttributionDays)
+    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct, int days = AttributionDays, bool privateWebhooks = false)
     {
         var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
         var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
-            .GroupBy(m => m.StepId).Select(g => new
+            .GroupBy(m => new { m.StepId, m.TemplateId }).Select(g => new
             {
-                Step = g.Key!,
+                Step = g.Key.StepId!,
+                Template = g.Key.TemplateId,
                 Sent = g.Count(m => m.SentAt != null),
                 Opened = g.Count(m => m.OpenedAt != null),
                 Clicked = g.Count(m => m.ClickedAt != null),
@@ -310,10 +318,27 @@ internal static class JourneysApi
         // A step converted a contact who ordered within the window after its e-mail.
         var converted = await sent
             .Where(m => orders.Any(o => o.ContactId == m.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
-            .GroupBy(m => m.StepId).Select(g => new { Step = g.Key!, Count = g.Count() }).ToListAsync(ct);
-        var steps = definition.Steps.Select(s => new StepReport(s.Id, s.Type,
-            mail.FirstOrDefault(m => m.Step == s.Id)?.Sent ?? 0, mail.FirstOrDefault(m => m.Step == s.Id)?.Opened ?? 0,
-            mail.FirstOrDefault(m => m.Step == s.Id)?.Clicked ?? 0, converted.FirstOrDefault(c => c.Step == s.Id)?.Count ?? 0)).ToList();
+            .GroupBy(m => new { m.StepId, m.TemplateId }).Select(g => new { Step = g.Key.StepId!, Template = g.Key.TemplateId, Count = g.Count() }).ToListAsync(ct);
+        var names = definition.Steps.Any(s => s.Type == "abtest")
+            ? await db.Templates.AsNoTracking().Select(t => new { t.Id, t.Name }).ToDictionaryAsync(t => t.Id, t => t.Name, ct)
+            : [];
+        var tests = await db.JourneyTests.AsNoTracking().Where(t => t.JourneyId == j.Id).ToListAsync(ct);
+        StepReport Report(JourneyStep s)
+        {
+            var rows = mail.Where(m => m.Step == s.Id).ToList();
+            var hits = converted.Where(c => c.Step == s.Id).ToList();
+            var variants = s.Type != "abtest" ? null : (s.Variants ?? []).Select(v =>
+            {
+                bool Mine(Guid? id) => id is { } t && names.GetValueOrDefault(t) == v;
+                var own = rows.Where(r => Mine(r.Template)).ToList();
+                return new VariantReport(v, own.Sum(r => r.Sent), own.Sum(r => r.Opened), own.Sum(r => r.Clicked), hits.Where(h => Mine(h.Template)).Sum(h => h.Count));
+            }).ToList();
+            var test = tests.FirstOrDefault(t => t.StepId == s.Id) is { } called && s.Variants?.Contains(called.Winner) == true
+                ? new TestReport(called.Winner, called.Reason, called.DecidedAt)
+                : null;
+            return new StepReport(s.Id, s.Type, rows.Sum(r => r.Sent), rows.Sum(r => r.Opened), rows.Sum(r => r.Clicked), hits.Sum(h => h.Count), variants, test);
+        }
+        var steps = definition.Steps.Select(Report).ToList();
         var revenue = await orders
             .Where(o => sent.Any(m => m.ContactId == o.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
             .GroupBy(o => o.Currency).Select(g => new { Currency = g.Key, Amount = g.Sum(o => o.Total), Orders = g.Count() })
@@ -329,17 +354,17 @@ internal static class JourneysApi
             Lift.Compute(Of(false), Of(false, true), Of(true), Of(true, true)));
         using var doc = JsonDocument.Parse(j.Draft);
         return new JourneyDto(j.Id, j.Name, j.Description, j.Status.ToApi(), j.Version, doc.RootElement.Clone(),
-            await ProblemsAsync(db, definition, j.UpdatedAt, ct), await CountsAsync(db, j.Id, ct), steps, attribution, j.CreatedAt, j.UpdatedAt);
+            await ProblemsAsync(db, definition, j.UpdatedAt, ct, privateWebhooks), await CountsAsync(db, j.Id, ct), steps, attribution, j.CreatedAt, j.UpdatedAt);
     }
 
-    internal static async Task<IResult> GetAsync(Guid id, int? days, ClienteleDb db, CancellationToken ct)
+    internal static async Task<IResult> GetAsync(Guid id, int? days, ClienteleDb db, IConfiguration config, CancellationToken ct)
     {
         if (days is < 1 or > 90)
         {
             return ApiProblems.BadRequest("Orders are counted for 1 to 90 days after an e-mail (days).", "/days");
         }
         return await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } j
-            ? TypedResults.Ok(await DtoAsync(db, j, ct, days ?? AttributionDays))
+            ? TypedResults.Ok(await DtoAsync(db, j, ct, days ?? AttributionDays, Webhooks.WebhookGuard.AllowsPrivate(config)))
             : ApiProblems.NotFound($"There is no journey {id}.");
     }
 

@@ -432,19 +432,19 @@ public sealed class JourneyFlowEditingTests
             {"trigger": {"event": "x", "channel": "web"}, "notes": "for Ann", "entry": {"repeat": "once", "cooldown": 3},
              "steps": [
                {"id": "a", "type": "email", "template": "A", "colour": "blue"},
-               {"id": "ab", "type": "test", "variants": [{"template": "A"}, {"template": "B"}]},
+               {"id": "ab", "type": "test", "arms": [{"template": "A"}, {"template": "B"}]},
                {"id": "coin", "type": "split", "paths": [{"percent": 50, "label": "x"}, {"percent": 50}]}]}
             """);
         var (edited, _) = JourneyFlow.Insert(definition, new FlowLink(0, "next"), "wait");
         edited = JourneyFlow.Rename(edited, 0, "hello").Definition;
         var json = edited.ToJson();
-        foreach (var kept in new[] { "\"colour\":\"blue\"", "\"notes\":\"for Ann\"", "\"channel\":\"web\"", "\"cooldown\":3", "\"variants\":[{\"template\":\"A\"},{\"template\":\"B\"}]", "\"label\":\"x\"" })
+        foreach (var kept in new[] { "\"colour\":\"blue\"", "\"notes\":\"for Ann\"", "\"channel\":\"web\"", "\"cooldown\":3", "\"arms\":[{\"template\":\"A\"},{\"template\":\"B\"}]", "\"label\":\"x\"" })
         {
             Assert.Contains(kept, json);
         }
         Assert.Equal(["colour"], JourneyFlow.Unedited(edited.Steps[0]));
         Assert.Empty(JourneyFlow.Unedited(edited.Steps[1]));
-        Assert.Equal(["variants"], JourneyFlow.Unedited(edited.Step("ab")!));
+        Assert.Equal(["arms"], JourneyFlow.Unedited(edited.Step("ab")!));
         Assert.Equal(["paths"], JourneyFlow.Unedited(edited.Step("coin")!));
         Assert.Equal(["channel"], JourneyFlow.Unedited(edited.Trigger));
         Assert.Empty(JourneyFlow.Unedited(Welcome.Steps[2]));
@@ -453,7 +453,7 @@ public sealed class JourneyFlowEditingTests
         // A step edited as JSON is read back as it was typed; a mistake says where.
         var (step, error) = JourneyFlow.FromJson<JourneyStep>(JourneyFlow.ToJson(edited.Step("ab")!));
         Assert.Null(error);
-        Assert.True(step!.Extra!.ContainsKey("variants"));
+        Assert.True(step!.Extra!.ContainsKey("arms"));
         Assert.Equal(JsonSerializer.Serialize(edited.Step("ab"), JourneyDefinition.Json), JsonSerializer.Serialize(step, JourneyDefinition.Json));
         Assert.StartsWith("Not valid JSON at line 1, column", JourneyFlow.FromJson<JourneyStep>("""{"id": "a",}""").Error);
     }
