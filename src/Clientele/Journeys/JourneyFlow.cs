@@ -79,7 +79,10 @@ internal static class JourneyFlow
         ("waitForEvent", "Wait for an event"),
         ("branch", "Branch on a condition"),
         ("split", "Random split"),
-        ("update", "Update tags or attributes"),
+        ("abtest", "A/B test of e-mails"),
+        ("update", "Update tags, attributes, score or stage"),
+        ("notify", "Tell the team"),
+        ("webhook", "Call another system (webhook)"),
         ("exit", "Exit"),
     ];
 
@@ -408,6 +411,7 @@ internal static class JourneyFlow
     {
         "waitUntil" => "wait-until",
         "waitForEvent" => "wait-for-event",
+        "abtest" => "ab-test",
         _ => type,
     };
 
@@ -564,13 +568,16 @@ internal static class JourneyFlow
     private static readonly Dictionary<string, string[]> Edited = new(StringComparer.Ordinal)
     {
         ["email"] = ["template", "topic", "class"],
+        ["abtest"] = ["variants", "winBy", "windowDays", "minSends", "maxDays", "topic", "class"],
+        ["notify"] = ["notify", "message"],
+        ["webhook"] = ["url", "data"],
         ["wait"] = ["days", "hours", "minutes"],
         ["waitUntil"] = ["time", "field", "daysBefore", "days", "hours"],
         ["waitForEvent"] = ["event", "days", "hours", "minutes", "then", "timeout"],
         ["branch"] = ["condition", "then", "else"],
         ["split"] = ["paths"],
-        ["update"] = ["add", "remove", "set"],
-        ["tag"] = ["add", "remove", "set"],
+        ["update"] = ["add", "remove", "set", "score", "stage"],
+        ["tag"] = ["add", "remove", "set", "score", "stage"],
         ["exit"] = [],
     };
 
@@ -592,9 +599,13 @@ internal static class JourneyFlow
         return left;
     }
 
-    /// <summary>Whether a step's card has an input for the field a problem names; the card lists the other problems itself.</summary>
-    public static bool HasInput(JourneyStep step, string field) =>
-        field == "id" || (Edited.TryGetValue(step.Type, out var known) && known.Contains(field) && field is not ("then" or "else" or "timeout"));
+    /// <summary>Whether a step's card has an input for the field a problem names (<c>variants/1</c> is the variants' input);
+    /// the card lists the other problems itself.</summary>
+    public static bool HasInput(JourneyStep step, string field) => Head(field) is var head
+        && (head == "id" || (Edited.TryGetValue(step.Type, out var known) && known.Contains(head) && head is not ("then" or "else" or "timeout")));
+
+    /// <summary>The property a problem's field is in: <c>variants</c> for <c>variants/1</c>.</summary>
+    public static string Head(string field) => field.Split('/')[0];
 
     /// <summary>The kinds of trigger, each with its name in words and the property that names it.</summary>
     public static readonly (string Kind, string Label)[] TriggerKinds =
@@ -620,9 +631,9 @@ internal static class JourneyFlow
     /// <summary>A trigger of another kind, keeping the time and days before where that kind has them.</summary>
     public static JourneyTrigger TriggerOfKind(string kind, JourneyTrigger old) => kind switch
     {
-        "event" => new() { Event = "" },
-        "segment" => new() { Segment = "" },
-        "stage" => new() { Stage = "purchase" },
+        "event" => new() { Event = "", MaxAgeHours = old.MaxAgeHours },
+        "segment" => new() { Segment = "", MaxAgeHours = old.MaxAgeHours },
+        "stage" => new() { Stage = "purchase", MaxAgeHours = old.MaxAgeHours },
         "anniversary" => new() { Anniversary = "birthday", DaysBefore = old.DaysBefore, Time = old.Time },
         "dates" => new() { Dates = [], DaysBefore = old.DaysBefore, Time = old.Time },
         "calendar" => new() { Calendar = "", DaysBefore = old.DaysBefore, Time = old.Time },
@@ -650,15 +661,15 @@ internal static class JourneyFlow
         var kinds = TriggerKindsOf(trigger);
         return kinds.Count != 1 ? [] : kinds[0] switch
         {
-            "event" => ["event", "where"],
-            "segment" or "stage" => [kinds[0]],
+            "event" => ["event", "where", "maxAgeHours"],
+            "segment" or "stage" => [kinds[0], "maxAgeHours"],
             "inactiveDays" or "every" => [kinds[0], "time"],
             _ => [kinds[0], "time", "daysBefore"],
         };
     }
 
     /// <summary>Whether the trigger's card has an input for the field a problem names (<c>dates/1</c> is the dates' input).</summary>
-    public static bool HasInput(JourneyTrigger trigger, string field) => TriggerFields(trigger).Contains(field.Split('/')[0]);
+    public static bool HasInput(JourneyTrigger trigger, string field) => TriggerFields(trigger).Contains(Head(field));
 
     /// <summary>A part of the definition as JSON to edit on its own (one line when it is short).</summary>
     public static string ToJson<T>(T part) => JourneyOutline.Pretty(JsonSerializer.Serialize(part, JourneyDefinition.Json));

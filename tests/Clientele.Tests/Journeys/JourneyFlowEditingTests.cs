@@ -459,6 +459,24 @@ public sealed class JourneyFlowEditingTests
     }
 
     [Fact]
+    public void The_a_b_test_notify_webhook_and_score_and_stage_updates_have_inputs_for_all_they_hold()
+    {
+        var definition = Steps("""
+            {"id": "ab", "type": "abtest", "variants": ["A", "B"], "winBy": "order", "windowDays": 5, "minSends": 50, "maxDays": 10, "topic": "news"},
+            {"id": "tell", "type": "notify", "notify": ["owners", "ann@shop.test"], "message": "A big order"},
+            {"id": "call", "type": "webhook", "url": "https://example.com/hook", "data": {"list": 3}},
+            {"id": "vip", "type": "update", "score": 10, "stage": "loyalty"}
+            """);
+        Assert.All(definition.Steps, s => Assert.Empty(JourneyFlow.Unedited(s)));
+        Assert.All(definition.Steps, s => Assert.True(JourneyFlow.Continues(s)));
+        Assert.True(JourneyFlow.HasInput(definition.Steps[0], "variants/1"));
+        Assert.True(JourneyFlow.HasInput(definition.Steps[1], "notify/0"));
+        Assert.False(JourneyFlow.HasInput(definition.Steps[3], ""));
+        Assert.True(JourneyFlow.HasInput(new JourneyTrigger { Event = "x" }, "maxAgeHours"));
+        Assert.Equal("ab-test", JourneyFlow.Insert(definition, FlowLink.Start, "abtest").Id);
+    }
+
+    [Fact]
     public void A_trigger_changed_to_another_kind_keeps_its_time_and_lists_the_properties_of_a_second_kind_as_unedited()
     {
         var birthday = new JourneyTrigger { Anniversary = "birthday", DaysBefore = 3, Time = "10:00" };

@@ -499,4 +499,36 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         await Expect(page.GetByLabel("Definition (JSON)")).ToHaveValueAsync(
             new Regex("\"trigger\": \\{ \"event\": \"order.placed\", \"where\": \\{ \"channel\": \"web\" \\} \\}"));
     }
+
+    [Fact]
+    public async Task An_a_b_test_and_a_note_to_the_team_are_set_up_on_their_cards()
+    {
+        var page = await SignedInAsync("/journeys");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create a journey" }).ClickAsync();
+
+        await AddStepAsync(page, "after step 3 (“tips”)", "A/B test of e-mails");
+        var test = Card(page, "ab-test");
+        await Expect(test).ToContainTextAsync("An A/B test tries two to five templates");
+        await test.GetByRole(AriaRole.Combobox, new() { Name = "Variants (templates)" }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Welcome", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Tips", Exact = true }).ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await PickAsync(page, test, "The winner has the most", "Orders");
+        await Expect(test.Locator("[data-test=card-heading]")).ToContainTextAsync("4. A/B test: “Welcome” or “Tips” in equal shares until one wins on orders");
+        await Expect(test).Not.ToContainTextAsync("An A/B test tries");
+
+        await AddStepAsync(page, "after step 4 (“ab-test”)", "Tell the team");
+        var tell = Card(page, "notify");
+        await TypeAsync(tell.GetByLabel("Who is told"), "owners, ann@shop.test");
+        await TypeAsync(tell.GetByLabel("Message"), "Tested both welcomes");
+        await Expect(tell.Locator("[data-test=card-heading]")).ToHaveTextAsync("5. Tell owners, ann@shop.test by e-mail: “Tested both welcomes”");
+
+        await page.GetByLabel("Name").FillAsync("Welcome test");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
+        await Expect(page.Locator("[data-test=no-problems]")).ToBeVisibleAsync();
+        await using var db = NewDb();
+        var definition = JourneyDefinition.Parse((await db.Journeys.AsNoTracking().SingleAsync()).Draft).Definition!;
+        Assert.Equal(["Welcome", "Tips"], definition.Step("ab-test")!.Variants!);
+        Assert.Equal(("order", "Tested both welcomes"), (definition.Step("ab-test")!.WinBy, definition.Step("notify")!.Message));
+    }
 }
