@@ -200,4 +200,48 @@ public sealed class OfferTests
         await using var db = app.NewDb();
         Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "offer.refused"));
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_journey_issues_its_offer_once_per_run_and_the_fatigue_guard_holds_there_too(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        await JourneyFlowTests.ContactAsync(api, "bob@example.com");
+        var offer = (await CreateAsync(api, new { name = "Come back", title = "10 % off", kind = "percent", value = 10, validDays = 14 })).GetProperty("id").GetGuid();
+        // Bob has had two offers this month already.
+        foreach (var name in new[] { "A", "B" })
+        {
+            var other = (await CreateAsync(api, new { name, title = name, kind = "percent", value = 5 })).GetProperty("id").GetGuid();
+            Assert.Equal(HttpStatusCode.Created, (await IssueAsync(api, other, "bob@example.com")).StatusCode);
+        }
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Win them back", new
+        {
+            trigger = new { @event = "vip.flagged" },
+            steps = new object[] { new { id = "gift", type = "offer", offer = "Come back" }, new { id = "mark", type = "tag", add = new[] { "offered" } } },
+        });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "vip.flagged");
+        await JourneyFlowTests.SignalAsync(api, "bob@example.com", "vip.flagged");
+        await JourneyFlowTests.RunDueAsync(app);
+        await JourneyFlowTests.RunDueAsync(app);
+
+        await using var db = app.NewDb();
+        var coupons = await db.Coupons.AsNoTracking().Where(c => c.OfferId == offer)
+            .Join(db.Contacts, c => c.ContactId, k => k.Id, (c, k) => new { k.Email, c.Source, c.ExpiresAt, c.IssuedAt }).ToListAsync();
+        var ann = Assert.Single(coupons);
+        Assert.Equal("ann@example.com", ann.Email);
+        Assert.Equal("journey", ann.Source);
+        Assert.Equal(ann.IssuedAt.AddDays(14), ann.ExpiresAt);
+        Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "offer.issued" && e.Source == "offers" && e.CauseEventId != null));
+        Assert.Equal(2, await db.JourneyRuns.CountAsync(r => r.JourneyId == journey && r.Status == Clientele.Journeys.RunStatus.Completed)); // bob went on without it
+
+        var unknown = await api.PostJsonAsync("/api/v1/journeys", new
+        {
+            name = "Broken offer",
+            definition = new { trigger = new { @event = "vip.flagged" }, steps = new object[] { new { id = "gift", type = "offer", offer = "Nope" } } },
+        });
+        Assert.Contains("There is no offer", await unknown.Content.ReadAsStringAsync());
+    }
 }
