@@ -60,15 +60,7 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
             generation = _generation;
         }
         using var db = database.CreateDbContext();
-        var list = db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
-            .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new
-            {
-                j.Id,
-                j.Version,
-                v.Definition,
-                LiveSince = db.JourneyVersions.Where(f => f.JourneyId == j.Id).Min(f => f.PublishedAt),
-            })
-            .ToList()
+        var list = LiveJourney.Query(db).ToList()
             .Select(x => new Active(x.Id, x.Version, JourneyDefinition.Parse(x.Definition).Definition ?? new JourneyDefinition(), x.LiveSince))
             .ToList();
         // Steps that wait for an event, in any version a contact may still be on.

@@ -63,7 +63,10 @@ internal static class JourneysApi
     {
         var templates = (await db.Templates.AsNoTracking().Select(t => t.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks);
+        var offers = definition.Steps.Any(s => s.Type == "offer")
+            ? (await db.Offers.AsNoTracking().Where(o => !o.Archived).Select(o => o.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks, offers);
     }
 
     private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)
@@ -295,6 +298,13 @@ internal static class JourneysApi
     {
         var rows = await db.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == id)
             .GroupBy(r => new { r.Status, r.Holdout }).Select(g => new { g.Key.Status, g.Key.Holdout, Count = g.Count() }).ToListAsync(ct);
+        return Tally(rows.Select(r => (r.Status, r.Holdout, r.Count)));
+    }
+
+    /// <summary>Counts from runs grouped by status and control group.</summary>
+    private static Counts Tally(IEnumerable<(RunStatus Status, bool Holdout, int Count)> groups)
+    {
+        var rows = groups.ToList();
         int Of(RunStatus s) => rows.Where(r => r.Status == s).Sum(r => r.Count);
         return new Counts(rows.Sum(r => r.Count), Of(RunStatus.Active), Of(RunStatus.Completed), Of(RunStatus.GoalReached), Of(RunStatus.Exited),
             rows.Where(r => r.Holdout).Sum(r => r.Count));
@@ -371,12 +381,14 @@ internal static class JourneysApi
     /// <summary>Every journey by name, with its status, version, trigger event and counts.</summary>
     internal static async Task<List<JourneySummary>> SummariesAsync(ClienteleDb db, CancellationToken ct)
     {
-        var list = new List<JourneySummary>();
-        foreach (var j in await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct))
-        {
-            list.Add(new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent, await CountsAsync(db, j.Id, ct), j.UpdatedAt));
-        }
-        return list;
+        var journeys = await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct);
+        // Every journey's counts in one query.
+        var rows = await db.JourneyRuns.AsNoTracking()
+            .GroupBy(r => new { r.JourneyId, r.Status, r.Holdout }).Select(g => new { g.Key.JourneyId, g.Key.Status, g.Key.Holdout, Count = g.Count() })
+            .ToListAsync(ct);
+        var byJourney = rows.ToLookup(r => r.JourneyId);
+        return journeys.Select(j => new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent,
+            Tally(byJourney[j.Id].Select(r => (r.Status, r.Holdout, r.Count))), j.UpdatedAt)).ToList();
     }
 
     internal static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct) => TypedResults.Ok(await SummariesAsync(db, ct));
