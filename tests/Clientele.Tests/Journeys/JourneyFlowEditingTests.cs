@@ -459,13 +459,14 @@ public sealed class JourneyFlowEditingTests
     }
 
     [Fact]
-    public void The_a_b_test_notify_webhook_and_score_and_stage_updates_have_inputs_for_all_they_hold()
+    public void The_a_b_test_notify_webhook_offer_and_score_and_stage_updates_have_inputs_for_all_they_hold()
     {
         var definition = Steps("""
             {"id": "ab", "type": "abtest", "variants": ["A", "B"], "winBy": "order", "windowDays": 5, "minSends": 50, "maxDays": 10, "topic": "news"},
             {"id": "tell", "type": "notify", "notify": ["owners", "ann@shop.test"], "message": "A big order"},
             {"id": "call", "type": "webhook", "url": "https://example.com/hook", "data": {"list": 3}},
-            {"id": "vip", "type": "update", "score": 10, "stage": "loyalty"}
+            {"id": "vip", "type": "update", "score": 10, "stage": "loyalty"},
+            {"id": "coupon", "type": "offer", "offer": "Ten off"}
             """);
         Assert.All(definition.Steps, s => Assert.Empty(JourneyFlow.Unedited(s)));
         Assert.All(definition.Steps, s => Assert.True(JourneyFlow.Continues(s)));
