@@ -5,6 +5,8 @@ using Clientele.Data;
 using Clientele.Journeys;
 using Clientele.Outbox;
 using Clientele.Templates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Clientele.Bench;
@@ -104,7 +106,8 @@ internal static class JourneyWorkerRun
         var clock = Stopwatch.StartNew();
         var moved = await Task.WhenAll(runners.Select(async r =>
         {
-            var runner = new JourneyRunner(r.Database, r.Signal, TimeProvider.System, NullLogger<JourneyRunner>.Instance);
+            var links = new MailLinks(r.Database, new ConfigurationBuilder().Build(), new ServiceCollection().BuildServiceProvider());
+            var runner = new JourneyRunner(r.Database, r.Signal, links, TimeProvider.System, NullLogger<JourneyRunner>.Instance);
             var total = 0;
             int step;
             while ((step = await runner.StepAsync(CancellationToken.None)) > 0)

@@ -19,7 +19,8 @@ internal sealed class ActivityProjection : IEventConsumer
     public bool ReadsProperties => false;
 
     internal static readonly string[] DerivedTypes =
-        ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified", "journey.entered", "journey.ended"];
+        ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified", "journey.entered", "journey.ended",
+            "score.adjusted", "stage.overridden"];
 
     /// <summary>What the business did to the contact, not what the contact did: a message sent is no sign of life.</summary>
     internal static readonly string[] OutboundTypes = ["email.sent", "email.bounced"];

@@ -43,6 +43,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Journeys.Journey> Journeys => Set<Clientele.Journeys.Journey>();
     public DbSet<Clientele.Journeys.JourneyVersion> JourneyVersions => Set<Clientele.Journeys.JourneyVersion>();
     public DbSet<Clientele.Journeys.JourneyRun> JourneyRuns => Set<Clientele.Journeys.JourneyRun>();
+    public DbSet<Clientele.Journeys.JourneyTest> JourneyTests => Set<Clientele.Journeys.JourneyTest>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -329,6 +330,14 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.WaitingFor).HasMaxLength(100);
             // Who waits for an event: found when the event arrives.
             e.HasIndex(x => new { x.ContactId, x.WaitingFor });
+        });
+        b.Entity<Clientele.Journeys.JourneyTest>(e =>
+        {
+            e.ToTable("journey_tests");
+            e.HasKey(x => new { x.JourneyId, x.StepId });
+            e.Property(x => x.StepId).HasMaxLength(100);
+            e.Property(x => x.Winner).HasMaxLength(200);
+            e.Property(x => x.Reason).HasMaxLength(1000);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -52,6 +52,21 @@ internal sealed class JourneyVersion
     public DateTime PublishedAt { get; set; }
 }
 
+/// <summary>The decided winner of an A/B test step: from then on every run reaching the step gets this variant.</summary>
+internal sealed class JourneyTest
+{
+    public Guid JourneyId { get; set; }
+    public string StepId { get; set; } = "";
+
+    /// <summary>The winning variant's template name.</summary>
+    public string Winner { get; set; } = "";
+
+    /// <summary>Why it won, in words (the rates compared and whether the difference is clear).</summary>
+    public string Reason { get; set; } = "";
+
+    public DateTime DecidedAt { get; set; }
+}
+
 /// <summary>The numbers are stored; never renumber.</summary>
 internal enum RunStatus
 {

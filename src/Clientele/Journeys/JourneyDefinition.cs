@@ -88,7 +88,9 @@ internal sealed record SplitPath
 /// Types: <c>email</c> (template, topic, class), <c>wait</c> (days, hours, minutes), <c>waitUntil</c> (time of day
 /// in the contact's zone, <c>HH:mm</c>), <c>waitForEvent</c> (event; days / hours / minutes until the timeout; then /
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
-/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>exit</c>.
+/// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
+/// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
+/// <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -129,17 +131,59 @@ internal sealed record JourneyStep
 
     public List<SplitPath>? Paths { get; init; }
 
+    /// <summary>For <c>abtest</c>: the templates tried against each other, one per run, in equal shares until one wins.</summary>
+    public List<string>? Variants { get; init; }
+
+    /// <summary>For <c>abtest</c>: what makes a variant win — <c>click</c> (the default), <c>order</c> or <c>revenue</c>.</summary>
+    public string? WinBy { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after each e-mail in which its click or order counts (default 2 for clicks, 7 otherwise).</summary>
+    public int? WindowDays { get; init; }
+
+    /// <summary>For <c>abtest</c>: e-mails each variant needs (counted once their window is over) before a winner may be called (default 100).</summary>
+    public int? MinSends { get; init; }
+
+    /// <summary>For <c>abtest</c>: days after the first e-mail when the better variant wins even without a clear difference (default 14).</summary>
+    public int? MaxDays { get; init; }
+
     public List<string>? Add { get; init; }
     public List<string>? Remove { get; init; }
 
     /// <summary>Custom attributes to set (null removes one).</summary>
     public Dictionary<string, JsonElement>? Set { get; init; }
 
+    /// <summary>For <c>notify</c>: who is told — <c>owners</c> (the default), <c>marketers</c>, <c>agents</c> (the users with that role) or e-mail addresses.</summary>
+    public List<string>? Notify { get; init; }
+
+    /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>For <c>update</c>: points added to (or, negative, taken from) the contact's lead score; they do not fade.</summary>
+    public int? Score { get; init; }
+
+    /// <summary>For <c>update</c>: a lifecycle stage that holds whatever the rules say, or <c>auto</c> to hand the stage back to the rules.</summary>
+    public string? Stage { get; init; }
+
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromDays(Days ?? 0) + TimeSpan.FromHours(Hours ?? 0) + TimeSpan.FromMinutes(Minutes ?? 0);
 
     [JsonIgnore]
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
+
+    [JsonIgnore]
+    public bool Sends => Type is "email" or "abtest";
+
+    [JsonIgnore]
+    public string Metric => WinBy ?? "click";
+
+    [JsonIgnore]
+    public TimeSpan Window => TimeSpan.FromDays(WindowDays ?? (Metric == "click" ? 2 : 7));
+
+    [JsonIgnore]
+    public int SendsNeeded => MinSends ?? 100;
+
+    [JsonIgnore]
+    public TimeSpan TestLength => TimeSpan.FromDays(MaxDays ?? 14);
 }
 
 /// <summary>A journey's definition: stored as JSON, checked before it is published.</summary>
@@ -161,7 +205,10 @@ internal sealed record JourneyDefinition
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "exit"];
+    /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
+    public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
+
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -370,6 +417,27 @@ internal sealed record JourneyDefinition
                     errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
                 }
                 break;
+            case "abtest":
+                CheckTest(s, at, errors, templates);
+                break;
+            case "notify":
+                if (string.IsNullOrWhiteSpace(s.Message))
+                {
+                    errors.Add(new(at + "/message", "Say what to tell them (\"message\")."));
+                }
+                else if (s.Message.Length > 2000)
+                {
+                    errors.Add(new(at + "/message", "At most 2,000 characters."));
+                }
+                for (var k = 0; k < (s.Notify?.Count ?? 0); k++)
+                {
+                    var who = s.Notify![k];
+                    if (!NotifyRoles.Contains(who) && !(who.Contains('@') && MimeKit.MailboxAddress.TryParse(who, out _)))
+                    {
+                        errors.Add(new($"{at}/notify/{k}", $"\"{who}\" is neither owners, marketers, agents nor an e-mail address."));
+                    }
+                }
+                break;
             case "wait":
                 if (s.Duration <= TimeSpan.Zero)
                 {
@@ -436,9 +504,17 @@ internal sealed record JourneyDefinition
                 }
                 break;
             case "update" or "tag":
-                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0)
+                if ((s.Add?.Count ?? 0) + (s.Remove?.Count ?? 0) + (s.Set?.Count ?? 0) == 0 && s.Score is null && s.Stage is null)
                 {
-                    errors.Add(new(at, "An update adds or removes a tag or sets an attribute."));
+                    errors.Add(new(at, "An update adds or removes a tag, sets an attribute, changes the score or sets the stage."));
+                }
+                if (s.Score is { } points && (points == 0 || Math.Abs(points) > 1000))
+                {
+                    errors.Add(new(at + "/score", "Points to add (or take away, negative): −1000 to 1000, not 0."));
+                }
+                if (s.Stage is { } stage && stage != "auto" && !StageNames.TryParse(stage, out _))
+                {
+                    errors.Add(new(at + "/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(x => x.ToApi()))}, or \"auto\" to let the rules decide again."));
                 }
                 break;
             case "exit":
@@ -446,6 +522,56 @@ internal sealed record JourneyDefinition
             default:
                 errors.Add(new(at + "/type", $"\"{s.Type}\" is not a step type: {string.Join(", ", StepTypes)}."));
                 break;
+        }
+    }
+
+    private static void CheckTest(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates)
+    {
+        if (s.Variants is not { Count: >= 2 and <= 5 } variants)
+        {
+            errors.Add(new(at + "/variants", "An A/B test tries two to five templates (\"variants\")."));
+        }
+        else
+        {
+            for (var k = 0; k < variants.Count; k++)
+            {
+                if (!templates.Contains(variants[k]))
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"There is no template \"{variants[k]}\"."));
+                }
+                else if (variants.IndexOf(variants[k]) < k)
+                {
+                    errors.Add(new($"{at}/variants/{k}", $"\"{variants[k]}\" is already a variant of this test."));
+                }
+            }
+        }
+        if (s.Template is not null)
+        {
+            errors.Add(new(at + "/template", "An A/B test sends its variants; list the templates under \"variants\" instead."));
+        }
+        if (s.WinBy is not (null or "click" or "order" or "revenue"))
+        {
+            errors.Add(new(at + "/winBy", "A variant wins by \"click\", \"order\" or \"revenue\"."));
+        }
+        if (s.Class is not (null or "marketing" or "transactional"))
+        {
+            errors.Add(new(at + "/class", "The class is \"marketing\" or \"transactional\"."));
+        }
+        if (s.WindowDays is < 1 or > 30)
+        {
+            errors.Add(new(at + "/windowDays", "A click or order counts for 1 to 30 days after its e-mail."));
+        }
+        if (s.MinSends is < 10 or > 1_000_000)
+        {
+            errors.Add(new(at + "/minSends", "Each variant needs at least 10 e-mails before a winner is called."));
+        }
+        if (s.MaxDays is < 1 or > 365)
+        {
+            errors.Add(new(at + "/maxDays", "The test ends 1 to 365 days after its first e-mail."));
+        }
+        else if (s.TestLength <= s.Window)
+        {
+            errors.Add(new(at + "/maxDays", $"The test must last longer than the {s.Window.TotalDays:0} days in which a {s.Metric} counts, or no e-mail would be measured."));
         }
     }
 

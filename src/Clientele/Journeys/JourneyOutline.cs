@@ -178,6 +178,11 @@ internal static partial class JourneyOutline
     {
         "email" => (string.IsNullOrWhiteSpace(step.Template) ? "E-mail (no template yet)" : $"E-mail “{step.Template}”")
             + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
+        "abtest" => $"A/B test: {string.Join(" or ", (step.Variants ?? []).Select(v => $"“{v}”"))} in equal shares until one wins on "
+            + (step.Metric switch { "order" => "orders", "revenue" => "revenue", _ => "clicks" })
+            + $" within {Quantity((int)step.Window.TotalDays, "day")} of each e-mail (at least {Quantity(step.SendsNeeded, "e-mail")} each; the better one after {Quantity((int)step.TestLength.TotalDays, "day")})"
+            + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
+        "notify" => $"Tell {string.Join(", ", step.Notify is { Count: > 0 } who ? who : ["owners"])} by e-mail: “{step.Message}”",
         "wait" => "Wait " + Duration(step),
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",
@@ -188,6 +193,8 @@ internal static partial class JourneyOutline
             step.Add is { Count: > 0 } add ? "add " + string.Join(", ", add.Select(t => $"“{t}”")) : null,
             step.Remove is { Count: > 0 } remove ? "remove " + string.Join(", ", remove.Select(t => $"“{t}”")) : null,
             step.Set is { Count: > 0 } set ? "set " + string.Join(", ", set.Select(kv => $"{kv.Key} = {kv.Value.GetRawText()}")) : null,
+            step.Score is { } points ? (points > 0 ? $"add {Quantity(points, "point")} to the score" : $"take {Quantity(-points, "point")} from the score") : null,
+            step.Stage is "auto" ? "let the rules decide the stage again" : step.Stage is { } stage ? $"set the stage to {stage} (the rules no longer move it)" : null,
         }.OfType<string>()),
         "exit" => "Exit",
         _ => $"“{step.Type}” (not a step type)",

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Events;
+using Clientele.Lifecycle;
 using Clientele.Outbox;
 using Clientele.Segments;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ internal sealed class JourneySignal : WakeSignal;
 /// A crash before the commit leaves nothing behind, so the batch runs again from the same places with the same keys
 /// and no e-mail is queued twice.
 /// </summary>
-internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, TimeProvider time, ILogger<JourneyRunner> log)
+internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, MailLinks links, TimeProvider time, ILogger<JourneyRunner> log)
 {
     public const int Batch = 500;
 
@@ -49,7 +50,17 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var contacts = await db.Contacts.AsNoTracking().Include(c => c.Consents).Where(c => contactIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         var rules = await SettingsStore.LoadAsync(db, SendingRules.Key, SendingRules.Default, ct);
         var templates = await db.Templates.AsNoTracking().Select(t => new { t.Name, t.Id }).ToDictionaryAsync(t => t.Name, t => t.Id, ct);
-        var work = new Work(db, now, rules, templates, contacts);
+        // Winners of A/B tests, read only when a journey in the batch has a test.
+        var testing = definitions.Where(d => d.Value.Steps.Any(s => s.Type == "abtest")).Select(d => d.Key.Item1).Distinct().ToList();
+        var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
+            .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
+        // Journey names, for score and stage changes and notifications that say who made them; the users to notify.
+        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type == "notify")).Select(d => d.Key.Item1).Distinct().ToList();
+        var names = naming.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => naming.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
+        var users = definitions.Values.Any(d => d.Steps.Any(s => s.Type == "notify"))
+            ? (await db.Users.AsNoTracking().Where(u => u.DisabledAt == null).Select(u => new { u.Email, u.Role }).ToListAsync(ct)).Select(u => (u.Email, u.Role)).ToList()
+            : [];
+        var work = new Work(db, now, rules, templates, contacts, winners, names) { Users = users };
         foreach (var group in runs.GroupBy(r => (r.JourneyId, r.Version)))
         {
             var definition = definitions[group.Key];
@@ -72,8 +83,12 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     }
 
     /// <summary>What one batch shares: its context, clock, rules and what it has produced so far.</summary>
-    private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts)
+    private sealed class Work(ClienteleDb db, DateTime now, SendingRules rules, Dictionary<string, Guid> templates, Dictionary<Guid, Contact> contacts,
+        Dictionary<(Guid, string), string> winners, Dictionary<Guid, string> names)
     {
+        public Dictionary<Guid, string> Names { get; } = names;
+        public List<(string Email, Accounts.Role Role)> Users { get; init; } = [];
+        public Dictionary<(Guid, string), string> Winners { get; } = winners;
         public ClienteleDb Db { get; } = db;
         public DateTime Now { get; } = now;
         public SendingRules Rules { get; } = rules;
@@ -113,8 +128,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             run.Steps++;
             switch (step.Type)
             {
-                case "email":
-                    if (!Email(run, step, contact, work))
+                case "email" or "abtest":
+                    if (!Email(run, step, step.Type == "abtest" ? Variant(run, step, work) : step.Template, contact, work))
                     {
                         return;
                     }
@@ -172,6 +187,14 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     if (!run.Holdout)
                     {
                         Update(contact, step, work);
+                        Adjust(run, step, work);
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "notify":
+                    if (!run.Holdout)
+                    {
+                        Notify(run, step, contact, work);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -225,12 +248,29 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     private static IReadOnlyDictionary<string, JsonElement> MessageAttributes(Contact contact) =>
         Clientele.Templates.MessageContact.ParseAttributes(contact.Attributes);
 
-    /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
-    internal static string? Pick(Guid runId, JourneyStep step)
+    /// <summary>A number for this run at this step: the same after a crash, independent between steps and runs.</summary>
+    private static uint Roll(Guid runId, JourneyStep step)
     {
         Span<byte> hash = stackalloc byte[32];
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{runId:N}:{step.Id}"), hash);
-        var roll = (int)(BitConverter.ToUInt32(hash) % 100);
+        return BitConverter.ToUInt32(hash);
+    }
+
+    /// <summary>The template an A/B test step sends this run: the winner once there is one, else a variant in equal shares.</summary>
+    private static string Variant(JourneyRun run, JourneyStep step, Work work)
+    {
+        var variants = step.Variants ?? [];
+        if (work.Winners.TryGetValue((run.JourneyId, step.Id), out var winner) && variants.Contains(winner))
+        {
+            return winner;
+        }
+        return variants.Count == 0 ? "" : variants[(int)(Roll(run.Id, step) % (uint)variants.Count)];
+    }
+
+    /// <summary>The path of a random split for this run: decided from the run's id, so a repeat takes the same path.</summary>
+    internal static string? Pick(Guid runId, JourneyStep step)
+    {
+        var roll = (int)(Roll(runId, step) % 100);
         var paths = step.Paths ?? [];
         foreach (var path in paths)
         {
@@ -266,8 +306,73 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         entry.Property(c => c.UpdatedAt).IsModified = true;
     }
 
+    /// <summary>Records a score change or stage override as events, which the scoring and stage rules apply with the run as their cause.</summary>
+    private static void Adjust(JourneyRun run, JourneyStep step, Work work)
+    {
+        var by = work.Names.TryGetValue(run.JourneyId, out var name) ? $"journey {name}" : "a journey";
+        void Record(string type, string part, object properties) => work.Events.Add(new Event
+        {
+            ContactId = run.ContactId,
+            Type = type,
+            OccurredAt = work.Now,
+            ReceivedAt = work.Now,
+            Source = "journeys",
+            CauseEventId = run.CauseEventId,
+            IdempotencyKey = $"journey.update:{run.Id:N}:{run.Steps}:{part}",
+            Properties = JsonSerializer.Serialize(properties, EventJson.Options),
+        });
+        if (step.Score is { } points)
+        {
+            Record(Qualification.QualificationProjection.Adjusted, "score", new { points, by, journeyId = run.JourneyId, step = step.Id });
+        }
+        if (step.Stage is { } stage)
+        {
+            Record("stage.overridden", "stage", new { stage, by, journeyId = run.JourneyId, step = step.Id });
+        }
+    }
+
+    /// <summary>Queues a plain-text note about the contact to each user or address the step names (transactional: it is the business's own mail).</summary>
+    private void Notify(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    {
+        var recipients = (step.Notify is { Count: > 0 } named ? named : ["owners"]).SelectMany(who => who switch
+        {
+            "owners" => work.Users.Where(u => u.Role == Accounts.Role.Owner).Select(u => u.Email),
+            "marketers" => work.Users.Where(u => u.Role == Accounts.Role.Marketer).Select(u => u.Email),
+            "agents" => work.Users.Where(u => u.Role == Accounts.Role.Agent).Select(u => u.Email),
+            _ => [who],
+        }).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var journey = work.Names.GetValueOrDefault(run.JourneyId) ?? "a journey";
+        var who = Clientele.Web.Format.Name(contact.FirstName, contact.LastName) is { Length: > 0 } name ? $"{name} <{contact.Email}>" : contact.Email ?? contact.ExternalId ?? contact.Id.ToString();
+        var text = $"{step.Message}\n\nContact: {who}\nStage: {contact.Stage.ToApi()} · score {contact.Score}\nOpen: {links.BaseUrl}/contacts/{contact.Id}\n\n"
+            + $"Sent by the journey \"{journey}\", step \"{step.Id}\".";
+        var subject = $"{journey}: {who}";
+        foreach (var to in recipients)
+        {
+            work.Mail.Add(new OutboxMessage
+            {
+                Id = Guid.CreateVersion7(),
+                ContactId = contact.Id,
+                To = to,
+                Subject = subject.Length > 200 ? subject[..200] : subject,
+                TextBody = text,
+                Kind = "notify",
+                Class = MessageClass.Transactional,
+                IdempotencyKey = $"journey:{run.Id:N}:{run.Steps}:{to.ToLowerInvariant()}",
+                Status = OutboxStatus.Queued,
+                DueAt = work.Now,
+                CreatedAt = work.Now,
+                JourneyId = run.JourneyId,
+                StepId = step.Id,
+            });
+        }
+        if (recipients.Count == 0)
+        {
+            log.LogWarning("Journey {Journey}, step {Step}: nobody to notify (no active user with that role)", journey, step.Id);
+        }
+    }
+
     /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>
-    private static bool Email(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    private static bool Email(JourneyRun run, JourneyStep step, string? template, Contact contact, Work work)
     {
         var marketing = step.Class != "transactional";
         var topic = step.Topic ?? ConsentProjection.DefaultTopic;
@@ -281,9 +386,9 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         {
             return true;
         }
-        if (!work.Templates.TryGetValue(step.Template ?? "", out var templateId))
+        if (!work.Templates.TryGetValue(template ?? "", out var templateId))
         {
-            End(run, RunStatus.Exited, $"Its template \"{step.Template}\" was deleted.", work);
+            End(run, RunStatus.Exited, $"Its template \"{template}\" was deleted.", work);
             return false;
         }
         work.Mail.Add(new OutboxMessage

@@ -36,7 +36,14 @@ internal static class JourneysApi
 
     internal sealed record Counts(int Entered, int Active, int Completed, int Goal, int Exited, int Holdout);
 
-    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked, int Converted);
+    /// <summary>One step's e-mails; an A/B test step also has each variant's numbers and, once called, its winner.</summary>
+    internal sealed record StepReport(string Id, string Type, int Sent, int Opened, int Clicked, int Converted,
+        List<VariantReport>? Variants = null, TestReport? Test = null);
+
+    internal sealed record VariantReport(string Template, int Sent, int Opened, int Clicked, int Converted);
+
+    /// <summary>An A/B test's winner, why it won and when.</summary>
+    internal sealed record TestReport(string Winner, string Reason, DateTime DecidedAt);
 
     /// <summary>Orders within <c>Days</c> of a journey e-mail, per currency; each order counted once.</summary>
     internal sealed record Attribution(int Days, List<Clientele.Broadcasts.BroadcastsApi.Revenue> Revenue, Lift? Lift);
@@ -298,9 +305,10 @@ internal static class JourneysApi
     {
         var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
         var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
-            .GroupBy(m => m.StepId).Select(g => new
+            .GroupBy(m => new { m.StepId, m.TemplateId }).Select(g => new
             {
-                Step = g.Key!,
+                Step = g.Key.StepId!,
+                Template = g.Key.TemplateId,
                 Sent = g.Count(m => m.SentAt != null),
                 Opened = g.Count(m => m.OpenedAt != null),
                 Clicked = g.Count(m => m.ClickedAt != null),
@@ -310,10 +318,27 @@ internal static class JourneysApi
         // A step converted a contact who ordered within the window after its e-mail.
         var converted = await sent
             .Where(m => orders.Any(o => o.ContactId == m.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
-            .GroupBy(m => m.StepId).Select(g => new { Step = g.Key!, Count = g.Count() }).ToListAsync(ct);
-        var steps = definition.Steps.Select(s => new StepReport(s.Id, s.Type,
-            mail.FirstOrDefault(m => m.Step == s.Id)?.Sent ?? 0, mail.FirstOrDefault(m => m.Step == s.Id)?.Opened ?? 0,
-            mail.FirstOrDefault(m => m.Step == s.Id)?.Clicked ?? 0, converted.FirstOrDefault(c => c.Step == s.Id)?.Count ?? 0)).ToList();
+            .GroupBy(m => new { m.StepId, m.TemplateId }).Select(g => new { Step = g.Key.StepId!, Template = g.Key.TemplateId, Count = g.Count() }).ToListAsync(ct);
+        var names = definition.Steps.Any(s => s.Type == "abtest")
+            ? await db.Templates.AsNoTracking().Select(t => new { t.Id, t.Name }).ToDictionaryAsync(t => t.Id, t => t.Name, ct)
+            : [];
+        var tests = await db.JourneyTests.AsNoTracking().Where(t => t.JourneyId == j.Id).ToListAsync(ct);
+        StepReport Report(JourneyStep s)
+        {
+            var rows = mail.Where(m => m.Step == s.Id).ToList();
+            var hits = converted.Where(c => c.Step == s.Id).ToList();
+            var variants = s.Type != "abtest" ? null : (s.Variants ?? []).Select(v =>
+            {
+                bool Mine(Guid? id) => id is { } t && names.GetValueOrDefault(t) == v;
+                var own = rows.Where(r => Mine(r.Template)).ToList();
+                return new VariantReport(v, own.Sum(r => r.Sent), own.Sum(r => r.Opened), own.Sum(r => r.Clicked), hits.Where(h => Mine(h.Template)).Sum(h => h.Count));
+            }).ToList();
+            var test = tests.FirstOrDefault(t => t.StepId == s.Id) is { } called && s.Variants?.Contains(called.Winner) == true
+                ? new TestReport(called.Winner, called.Reason, called.DecidedAt)
+                : null;
+            return new StepReport(s.Id, s.Type, rows.Sum(r => r.Sent), rows.Sum(r => r.Opened), rows.Sum(r => r.Clicked), hits.Sum(h => h.Count), variants, test);
+        }
+        var steps = definition.Steps.Select(Report).ToList();
         var revenue = await orders
             .Where(o => sent.Any(m => m.ContactId == o.ContactId && o.PlacedAt >= m.SentAt && o.PlacedAt <= m.SentAt!.Value.AddDays(days)))
             .GroupBy(o => o.Currency).Select(g => new { Currency = g.Key, Amount = g.Sum(o => o.Total), Orders = g.Count() })

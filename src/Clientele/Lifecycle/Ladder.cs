@@ -36,6 +36,12 @@ internal sealed record StageFacts
 
     /// <summary>Since when the loyalty rule has held without a break; null when it does not hold.</summary>
     public DateTime? LoyalSince { get; init; }
+
+    /// <summary>A stage set by hand or by a journey, which holds whatever the rules say until it is cleared; null when the rules decide.</summary>
+    public Stage? Override { get; init; }
+
+    /// <summary>Who set <see cref="Override"/>, in words.</summary>
+    public string? OverrideBy { get; init; }
 }
 
 /// <summary>The rules' knobs, with the defaults of the ladder in design.md. Changed under Settings → Stages.</summary>
@@ -99,6 +105,13 @@ internal static class Ladder
     /// <param name="now">The time the decision is for.</param>
     /// <param name="changedAt">When the latest fact happened (an event's time); loyalty that starts now is dated from it.</param>
     public static StageDecision Decide(StageFacts facts, LadderSettings settings, DateTime now, DateTime? changedAt = null)
+    {
+        var ruled = ByRules(facts, settings, now, changedAt);
+        // An override holds the stage; the rules keep counting (loyalty's start) for when it is cleared.
+        return facts.Override is { } pinned ? ruled with { Stage = pinned, Reason = $"set by {facts.OverrideBy ?? "hand"}" } : ruled;
+    }
+
+    private static StageDecision ByRules(StageFacts facts, LadderSettings settings, DateTime now, DateTime? changedAt)
     {
         var orders = facts.Orders.Where(o => !o.Refunded).OrderBy(o => o.PlacedAt).ToList();
         var loyal = LoyaltyHolds(orders, facts.AdvocacyAt, settings, now);

@@ -34,7 +34,7 @@ internal sealed class StageProjection : IEventConsumer
     public bool Wants(string eventType) => eventType is
         "consent.given" or "consent.withdrawn" or "email.unsubscribed" or "email.complained" or "form.submitted"
         or "contact.qualified" or "contact.disqualified" or "demo.requested" or "quote.requested" or "offer.accepted"
-        or "trial.started" or "trial.ended" or "order.placed" or "order.refunded" or "order.cancelled" or "survey.answered" or "referral.signed_up";
+        or "trial.started" or "trial.ended" or "order.placed" or "order.refunded" or "order.cancelled" or "survey.answered" or "referral.signed_up" or "stage.overridden";
 
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
         ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
@@ -157,6 +157,11 @@ internal sealed class StageProjection : IEventConsumer
                 }
             case "referral.signed_up":
                 return f with { AdvocacyAt = Later(f.AdvocacyAt, at) };
+            case "stage.overridden":
+                // {"stage": "loyalty", "by": "journey VIP"}; "stage": "auto" (or none) hands the stage back to the rules.
+                return Text(p, "stage") is { } name && StageNames.TryParse(name, out var pinned)
+                    ? f with { Override = pinned, OverrideBy = Text(p, "by") }
+                    : f with { Override = null, OverrideBy = null };
             default:
                 return f;
         }

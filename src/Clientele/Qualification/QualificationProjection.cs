@@ -21,7 +21,10 @@ internal sealed class QualificationProjection : IEventConsumer
 
     public string Name => "qualification";
 
-    public bool Wants(string eventType) => !ActivityProjection.IsNotActivity(eventType) && eventType != "contact.disqualified";
+    public bool Wants(string eventType) => (!ActivityProjection.IsNotActivity(eventType) && eventType != "contact.disqualified") || eventType == Adjusted;
+
+    /// <summary>Points given by hand or by a journey: <c>{"points": 10, "by": "journey VIP"}</c>, kept as fit (they do not fade).</summary>
+    public const string Adjusted = "score.adjusted";
 
     public static Task<QualificationSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
         SettingsStore.LoadAsync(db, SettingsKey, QualificationSettings.Default, ct);
@@ -55,6 +58,14 @@ internal sealed class QualificationProjection : IEventConsumer
     private static List<(EventRule Rule, DateTime At)> Earned(QualificationSettings settings, Event e, DateTime now)
     {
         var at = e.OccurredAt < now ? e.OccurredAt : now;
+        if (e.Type == Adjusted)
+        {
+            using var adjusted = JsonDocument.Parse(e.Properties);
+            var p = adjusted.RootElement;
+            return p.ValueKind == JsonValueKind.Object && p.TryGetProperty("points", out var points) && points.TryGetInt32(out var n) && n != 0
+                ? [(new EventRule(p.TryGetProperty("by", out var by) && by.ValueKind == JsonValueKind.String ? $"adjusted by {by.GetString()}" : "adjusted", Adjusted, n, ScoreKind.Fit), at)]
+                : [];
+        }
         // Engagement long past has faded away: a visit from a year ago adds no point worth a write.
         var weight = Math.Pow(0.5, (now - at).TotalDays / settings.HalfLifeDays);
         var candidates = settings.EventRules.Where(r => r.EventType == e.Type && (r.Kind == ScoreKind.Fit || Math.Abs(r.Points * weight) >= NegligiblePoints)).ToList();

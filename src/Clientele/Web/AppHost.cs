@@ -125,6 +125,8 @@ internal static class AppHost
         services.AddHostedService<Clientele.Journeys.JourneyService>();
         services.AddSingleton<Clientele.Journeys.JourneyCalendar>();
         services.AddHostedService<Clientele.Journeys.JourneyCalendarService>();
+        services.AddSingleton<Clientele.Journeys.JourneyTests>();
+        services.AddHostedService<Clientele.Journeys.JourneyTestService>();
         services.AddSingleton<Clientele.Journeys.JourneyEntry>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Journeys.JourneyEntry>());
         Clientele.Forms.PublicForms.AddPublicForms(services, config);

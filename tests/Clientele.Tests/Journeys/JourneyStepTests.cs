@@ -102,6 +102,128 @@ public sealed class JourneyStepTests
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
+    public async Task An_update_step_adds_to_the_score_and_holds_a_stage_until_it_hands_it_back_to_the_rules(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A1", total = 30, currency = "EUR" });
+        await app.DrainAsync();
+        var before = await ContactOfAsync(app, "ann@example.com");
+        Assert.Equal(Clientele.Lifecycle.Stage.Purchase, before.Stage);
+
+        await JourneyFlowTests.JourneyAsync(api, "VIP welcome", new
+        {
+            trigger = new { @event = "vip.flagged" },
+            steps = new object[]
+            {
+                new { id = "promote", type = "update", score = 15, stage = "loyalty" },
+                new { id = "month", type = "wait", days = 30 },
+                new { id = "release", type = "update", stage = "auto" },
+            },
+        });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "vip.flagged");
+        await JourneyFlowTests.RunDueAsync(app);
+        var promoted = await ContactOfAsync(app, "ann@example.com");
+        Assert.Equal(before.Score + 15, promoted.Score);
+        Assert.Equal(Clientele.Lifecycle.Stage.Loyalty, promoted.Stage);
+
+        // The rules would call a second order re-purchase; the override holds.
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A2", total = 30, currency = "EUR" });
+        await app.DrainAsync();
+        Assert.Equal(Clientele.Lifecycle.Stage.Loyalty, (await ContactOfAsync(app, "ann@example.com")).Stage);
+
+        app.Time.Advance(TimeSpan.FromDays(30));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal(Clientele.Lifecycle.Stage.RePurchase, (await ContactOfAsync(app, "ann@example.com")).Stage);
+
+        await using var db = app.NewDb();
+        var changes = await db.Events.AsNoTracking().Where(e => e.ContactId == promoted.Id && e.Type == "stage.changed").OrderBy(e => e.Id).Select(e => e.Properties).ToListAsync();
+        Assert.Contains(changes.Select(p => JsonDocument.Parse(p).RootElement),
+            p => p.GetProperty("to").GetString() == "loyalty" && p.GetProperty("reason").GetString() == "set by journey VIP welcome");
+        var adjusted = await db.Events.AsNoTracking().SingleAsync(e => e.ContactId == promoted.Id && e.Type == "score.adjusted");
+        Assert.NotNull(adjusted.CauseEventId); // caused by the vip.flagged event that started the run
+    }
+
+    [Fact]
+    public void An_update_step_with_a_stage_or_points_that_do_not_exist_is_refused()
+    {
+        var definition = new JourneyDefinition
+        {
+            Trigger = new JourneyTrigger { Event = "vip.flagged" },
+            Steps = [new JourneyStep { Id = "promote", Type = "update", Score = 0, Stage = "gold" }],
+        };
+        var errors = definition.Validate(new HashSet<string>(), new HashSet<string>());
+        Assert.Contains(errors, e => e.Field == "/steps/0/score");
+        Assert.Contains(errors, e => e.Field == "/steps/0/stage" && e.Message.Contains("loyalty"));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_notify_step_tells_the_owners_and_named_addresses_about_the_contact_once(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await using (var db = app.NewDb())
+        {
+            var now = app.Time.GetUtcNow().UtcDateTime;
+            await Clientele.Accounts.Users.AddAsync(db, "owner@shop.example", Clientele.Accounts.Role.Owner, "owner-password-1", now, CancellationToken.None, "Olga Owner");
+            await Clientele.Accounts.Users.AddAsync(db, "agent@shop.example", Clientele.Accounts.Role.Agent, "agent-password-1", now, CancellationToken.None);
+        }
+        var ann = await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Big spender", new
+        {
+            trigger = new { @event = "vip.flagged" },
+            steps = new object[]
+            {
+                new { id = "tell", type = "notify", notify = new[] { "owners", "sales@shop.example" }, message = "A big order came in: call to say thank you." },
+            },
+        });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "vip.flagged");
+        await JourneyFlowTests.RunDueAsync(app);
+        await JourneyFlowTests.RunDueAsync(app);
+
+        await Clientele.Tests.Outbox.MailFlowTests.Until(async () =>
+        {
+            await using var check = app.NewDb();
+            return await check.OutboxMessages.CountAsync(m => m.JourneyId == journey && m.SentAt != null) == 2;
+        }, "the notes were sent");
+        await using var after = app.NewDb();
+        var notes = await after.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == journey).OrderBy(m => m.To).ToListAsync();
+        Assert.Equal(["owner@shop.example", "sales@shop.example"], notes.Select(m => m.To)); // not the agent, not the contact
+        Assert.All(notes, m =>
+        {
+            Assert.Equal(ann, m.ContactId);
+            Assert.Equal("Big spender: ann <ann@example.com>", m.Subject);
+            Assert.Contains("A big order came in: call to say thank you.", m.TextBody);
+            Assert.Contains($"/contacts/{ann}", m.TextBody);
+        });
+    }
+
+    [Fact]
+    public void A_notify_step_names_roles_or_addresses_and_says_something()
+    {
+        var definition = new JourneyDefinition
+        {
+            Trigger = new JourneyTrigger { Event = "vip.flagged" },
+            Steps = [new JourneyStep { Id = "tell", Type = "notify", Notify = ["boss", "sales@shop.example"] }],
+        };
+        var errors = definition.Validate(new HashSet<string>(), new HashSet<string>());
+        Assert.Contains(errors, e => e.Field == "/steps/0/notify/0");
+        Assert.Contains(errors, e => e.Field == "/steps/0/message");
+        Assert.DoesNotContain(errors, e => e.Field == "/steps/0/notify/1");
+    }
+
+    private static async Task<Clientele.Contacts.Contact> ContactOfAsync(TestApp app, string email)
+    {
+        await using var db = app.NewDb();
+        return await db.Contacts.AsNoTracking().SingleAsync(c => c.Email == email);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
     public async Task Two_workers_on_the_same_runs_queue_each_email_once(string kind)
     {
         await using var app = await JourneyFlowTests.StartAsync(kind);
@@ -129,7 +251,7 @@ public sealed class JourneyStepTests
         var time = app.Time;
         async Task<int> WorkAsync()
         {
-            var runner = new JourneyRunner(app.Database, signal, time, NullLogger<JourneyRunner>.Instance);
+            var runner = new JourneyRunner(app.Database, signal, app.Services.GetRequiredService<Clientele.Outbox.MailLinks>(), time, NullLogger<JourneyRunner>.Instance);
             var moved = 0;
             int step;
             while ((step = await runner.StepAsync(CancellationToken.None)) > 0)

@@ -936,6 +936,33 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("journey_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Journeys.JourneyTest", b =>
+                {
+                    b.Property<Guid>("JourneyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("StepId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Winner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("JourneyId", "StepId");
+
+                    b.ToTable("journey_tests", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Journeys.JourneyVersion", b =>
                 {
                     b.Property<Guid>("JourneyId")

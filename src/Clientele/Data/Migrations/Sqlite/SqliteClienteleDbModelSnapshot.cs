@@ -934,6 +934,33 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("journey_runs", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Journeys.JourneyTest", b =>
+                {
+                    b.Property<byte[]>("JourneyId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("StepId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Winner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("JourneyId", "StepId");
+
+                    b.ToTable("journey_tests", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Journeys.JourneyVersion", b =>
                 {
                     b.Property<byte[]>("JourneyId")
