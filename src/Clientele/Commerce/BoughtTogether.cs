@@ -7,10 +7,12 @@ internal readonly record struct PurchasedLine(Guid CustomerId, string Sku, Order
 
 /// <summary>
 /// A product bought by the same customers as another one. <see cref="Buyers"/> is how many customers bought both,
-/// <see cref="Confidence"/> the share of the first product's buyers who also bought this one, and
-/// <see cref="Lift"/> how many times more often the two go together than if people chose at random (above 1).
+/// <see cref="Confidence"/> the share of the first product's buyers who also bought this one, <see cref="Lift"/> how
+/// many times more often the two go together than if people chose at random (above 1), and <see cref="Score"/>, which
+/// ranks partners, the cosine of the two sets of buyers: those who bought both over the geometric mean of each
+/// product's buyers (the square root of the confidences both ways), from 0 to 1.
 /// </summary>
-internal sealed record Partner(string Sku, int Buyers, double Confidence, double Lift);
+internal sealed record Partner(string Sku, int Buyers, double Confidence, double Lift, double Score);
 
 /// <param name="Customers">Customers with at least one purchase that counts.</param>
 /// <param name="Buyers">For each product, how many customers bought it.</param>
@@ -27,7 +29,7 @@ internal sealed record BoughtTogetherResult(
 internal readonly record struct ContactPurchase(string Sku, DateTime PlacedAt, OrderStatus Status);
 
 /// <summary>A stored partner of one of the contact's products.</summary>
-internal readonly record struct StoredPartner(string Sku, string PartnerSku, int Buyers, double Lift);
+internal readonly record struct StoredPartner(string Sku, string PartnerSku, int Buyers, double Score);
 
 internal enum PickSource
 {
@@ -48,8 +50,10 @@ internal sealed record Pick(string Sku, PickSource Source, double Score, IReadOn
 /// "Customers who bought X also bought Y". Two products count as bought together when the same customer bought both,
 /// in one order or in different ones; each customer counts once per pair, however often they bought. Refunded and
 /// cancelled orders do not count. For each product, its partners are the products bought together with it by at
-/// least <c>minBuyers</c> customers and more often than chance (lift above 1), ranked by lift, then by how many
-/// customers bought both, then by SKU. Pure: no I/O, no clock.
+/// least <c>minBuyers</c> customers and more often than chance (lift above 1), ranked by the cosine of their buyers
+/// (<see cref="Partner.Score"/>), then by how many customers bought both, then by SKU. The cosine weighs how strongly
+/// two products go together against how many people it rests on: lift alone puts rarely bought products first,
+/// confidence alone the best sellers. Pure: no I/O, no clock.
 /// </summary>
 internal static class BoughtTogether
 {
@@ -72,7 +76,7 @@ internal static class BoughtTogether
     }
 
     /// <summary>
-    /// Picks for one contact: the partners of what they bought, each partner scored by the sum of its lifts with the
+    /// Picks for one contact: the partners of what they bought, each partner scored by the sum of its scores with the
     /// contact's products, every product weighted by how recently the contact last bought it (half as much per
     /// <see cref="HalfLife"/> before their latest order). Anything the contact ever bought is left out, refunded or
     /// not. Short of <paramref name="limit"/>, the list is filled from <paramref name="bestSellers"/>, then from
@@ -102,7 +106,7 @@ internal static class BoughtTogether
             {
                 c = (0, 0, []);
             }
-            var part = w * p.Lift;
+            var part = w * p.Score;
             c = (c.Score + part, c.Buyers + p.Buyers, c.Because);
             c.Because.Add((p.Sku, part));
         }
@@ -226,11 +230,12 @@ internal sealed class BasketCounter
             {
                 continue;
             }
-            // For one product, lift orders as both / buyers(other): compared as integers, so equal lifts are equal.
+            // For one product, the cosine orders as both / √buyers(other), so as both² / buyers(other): compared as
+            // integers, equal scores are equal whatever the rounding.
             list.Sort((x, y) =>
             {
-                var byLift = ((long)y.Both * _buyers[x.Other]).CompareTo((long)x.Both * _buyers[y.Other]);
-                return byLift != 0 ? byLift
+                var byScore = ((Int128)y.Both * y.Both * _buyers[x.Other]).CompareTo((Int128)x.Both * x.Both * _buyers[y.Other]);
+                return byScore != 0 ? byScore
                     : y.Both != x.Both ? y.Both.CompareTo(x.Both)
                     : string.CompareOrdinal(_skus[x.Other], _skus[y.Other]);
             });
@@ -238,7 +243,8 @@ internal sealed class BasketCounter
                 _skus[p.Other],
                 p.Both,
                 (double)p.Both / _buyers[a],
-                (double)p.Both * _customers / ((double)_buyers[a] * _buyers[p.Other]))).ToList();
+                (double)p.Both * _customers / ((double)_buyers[a] * _buyers[p.Other]),
+                p.Both / Math.Sqrt((double)_buyers[a] * _buyers[p.Other]))).ToList();
         }
         var buyers = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < _skus.Count; i++)

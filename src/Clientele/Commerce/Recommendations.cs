@@ -19,6 +19,9 @@ internal sealed class ProductPair
 
     public double Confidence { get; set; }
     public double Lift { get; set; }
+
+    /// <summary>What ranks partners: see <see cref="Partner.Score"/>.</summary>
+    public double Score { get; set; }
 }
 
 /// <summary>How many customers bought a product, as last computed: the best sellers.</summary>
@@ -51,7 +54,7 @@ internal static class Recommendations
     public static async Task<List<RecommendedProduct>> ForContactAsync(ClienteleDb db, Guid contactId, int limit, CancellationToken ct)
     {
         var purchases = (await db.Orders.AsNoTracking().Where(o => o.ContactId == contactId)
-                .SelectMany(o => o.Lines.Select(l => new { l.Sku, o.PlacedAt, o.Status }))
+                .Join(db.OrderLines, o => o.Id, l => l.OrderId, (o, l) => new { l.Sku, o.PlacedAt, o.Status })
                 .ToListAsync(ct))
             .Select(p => new ContactPurchase(p.Sku, p.PlacedAt, p.Status)).ToList();
         var owned = purchases.Select(p => p.Sku).Distinct().ToList();
@@ -60,9 +63,9 @@ internal static class Recommendations
             ? []
             : (await db.ProductPairs.AsNoTracking()
                 .Where(p => sources.Contains(p.Sku))
-                .Join(db.Products, p => p.PartnerSku, product => product.Sku, (p, _) => new { p.Sku, p.PartnerSku, p.Buyers, p.Lift })
+                .Join(db.Products, p => p.PartnerSku, product => product.Sku, (p, _) => new { p.Sku, p.PartnerSku, p.Buyers, p.Score })
                 .ToListAsync(ct))
-            .Select(p => new StoredPartner(p.Sku, p.PartnerSku, p.Buyers, p.Lift)).ToList();
+            .Select(p => new StoredPartner(p.Sku, p.PartnerSku, p.Buyers, p.Score)).ToList();
         // Twice the limit: whatever the pairs pick is among them at most once each.
         var bestSellers = await db.ProductSales.AsNoTracking()
             .Where(s => !owned.Contains(s.Sku))
@@ -155,6 +158,7 @@ internal sealed class BoughtTogetherJob(ClienteleDatabase database, TimeProvider
             Buyers = partner.Buyers,
             Confidence = partner.Confidence,
             Lift = partner.Lift,
+            Score = partner.Score,
         })).ToList();
         var sales = result.BestSellers().Select((s, i) => new ProductSales { Sku = s.Sku, Buyers = s.Buyers, Rank = i + 1 }).ToList();
         var now = time.GetUtcNow().UtcDateTime;

@@ -14,14 +14,14 @@ internal static class RecommendationsApi
     public static RouteGroupBuilder MapRecommendations(this RouteGroupBuilder api)
     {
         api.MapGet("/products/{sku}/bought-together", BoughtTogetherAsync).WithTags("Products").RequireAuthorization(ApiKeys.ReadPolicy)
-            .WithSummary("The products most often bought by the customers who bought this one, with how many bought both, confidence and lift");
+            .WithSummary("The products most often bought by the customers who bought this one, with how many bought both, confidence, lift and score");
         api.MapGet("/contacts/{id:guid}/recommendations", ForContactAsync).WithTags("Contacts").RequireAuthorization(ApiKeys.ReadPolicy)
             .WithSummary("Products picked for the contact (what e-mails show as recommendations): bought together with what they bought, else best sellers");
         return api;
     }
 
     internal sealed record PartnerDto(
-        string Sku, string Name, decimal Price, string Currency, string? Url, string? ImageUrl, int Buyers, double Confidence, double Lift);
+        string Sku, string Name, decimal Price, string Currency, string? Url, string? ImageUrl, int Buyers, double Confidence, double Lift, double Score);
 
     internal sealed record BoughtTogetherDto(string Sku, string Name, int Buyers, DateTime? ComputedAt, List<PartnerDto> Items);
 
@@ -41,7 +41,7 @@ internal static class RecommendationsApi
             .Join(db.Products, p => p.PartnerSku, other => other.Sku, (p, other) => new { p, other })
             .OrderBy(x => x.p.Rank)
             .Select(x => new PartnerDto(x.other.Sku, x.other.Name, x.other.Price, x.other.Currency, x.other.Url, x.other.ImageUrl,
-                x.p.Buyers, x.p.Confidence, x.p.Lift))
+                x.p.Buyers, x.p.Confidence, x.p.Lift, x.p.Score))
             .ToListAsync(ct);
         var buyers = await db.ProductSales.AsNoTracking().Where(s => s.Sku == sku).Select(s => s.Buyers).FirstOrDefaultAsync(ct);
         var state = await Recommendations.StateAsync(db, ct);

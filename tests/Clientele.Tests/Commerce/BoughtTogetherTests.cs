@@ -39,6 +39,7 @@ public sealed class BoughtTogetherTests
         Assert.Equal(("B", 3), (ab.Sku, ab.Buyers));
         Assert.Equal(0.75, ab.Confidence, 10);        // three of A's four buyers bought B
         Assert.Equal(3.0 * 7 / (4 * 3), ab.Lift, 10); // 1.75 times as often as by chance
+        Assert.Equal(3 / Math.Sqrt(4 * 3), ab.Score, 10);
         var ba = Assert.Single(result.Partners["B"]);
         Assert.Equal(("A", 3, 1.0), (ba.Sku, ba.Buyers, ba.Confidence));
         // Pairs bought by one customer each do not make partners.
@@ -101,27 +102,31 @@ public sealed class BoughtTogetherTests
     }
 
     [Fact]
-    public void Equal_lifts_are_ranked_by_how_many_bought_both_then_by_sku_whatever_the_order_of_the_lines()
+    public void Equal_scores_are_ranked_by_how_many_bought_both_then_by_sku_whatever_the_order_of_the_lines()
     {
         var lines = new[]
         {
-            Order(1, "A D C"), Order(2, "A D C"), Order(3, "A D C"),
-            Order(4, "A D B"), Order(5, "A D B"), Order(6, "A D B"),
-            Order(7, "E"), Order(8, "E"), Order(9, "E"),
+            Order(1, "A P Q"), Order(2, "A P Q"),
+            Order(3, "A Q R S"), Order(4, "A Q R S"),
+            Order(5, "Q"), Order(6, "Q"), Order(7, "Q"), Order(8, "Q"),
+            Order(9, "E"), Order(10, "E"),
         }.SelectMany(x => x).ToList();
 
-        var expected = BoughtTogether.Compute(lines);
-        Assert.Equal(["D", "B", "C"], PartnersOf(expected, "A")); // all three with a lift of 1.5
-        Assert.All(expected.Partners["A"], p => Assert.Equal(1.5, p.Lift, 10));
-        Assert.Equal(["D", "B"], PartnersOf(BoughtTogether.Compute(lines, top: 2), "A"));
+        // Each has a score of 0.71 with A: Q, bought by eight, with four of A's buyers; P, R and S, bought by two, with two.
+        var expected = BoughtTogether.Compute(lines, minBuyers: 2);
+        Assert.Equal(["Q", "P", "R", "S"], PartnersOf(expected, "A"));
+        Assert.All(expected.Partners["A"], p => Assert.Equal(Math.Sqrt(0.5), p.Score, 10));
+        Assert.Equal([1.25, 2.5, 2.5, 2.5], expected.Partners["A"].Select(p => Math.Round(p.Lift, 10)));
+        Assert.Equal(["Q", "P"], PartnersOf(BoughtTogether.Compute(lines, top: 2, minBuyers: 2), "A"));
         for (var seed = 1; seed <= 20; seed++)
         {
             var shuffled = lines.ToArray();
             new Random(seed).Shuffle(shuffled);
-            var result = BoughtTogether.Compute(shuffled);
-            foreach (var sku in new[] { "A", "B", "C", "D" })
+            var result = BoughtTogether.Compute(shuffled, minBuyers: 2);
+            Assert.Equal(expected.Partners.Keys.Order(StringComparer.Ordinal), result.Partners.Keys.Order(StringComparer.Ordinal));
+            foreach (var (sku, partners) in expected.Partners)
             {
-                Assert.Equal(expected.Partners[sku], result.Partners[sku]);
+                Assert.Equal(partners, result.Partners[sku]);
             }
         }
     }
@@ -137,19 +142,19 @@ public sealed class BoughtTogetherTests
         };
         var partners = new[]
         {
-            new StoredPartner("OLD", "WITH-OLD", 10, 3.0),       // 3 × ¼ (two half-lives before the latest order)
-            new StoredPartner("OLD", "RETURNED", 10, 5.0),       // they had it once: not offered again
-            new StoredPartner("OLD", "NEW", 10, 4.0),
-            new StoredPartner("NEW", "WITH-NEW", 5, 2.0),        // 2 × 1
-            new StoredPartner("RETURNED", "WITH-RETURNED", 5, 9), // a refund is no sign of taste
+            new StoredPartner("OLD", "WITH-OLD", 10, 0.6),         // 0.6 × ¼ (two half-lives before the latest order)
+            new StoredPartner("OLD", "RETURNED", 10, 0.9),         // they had it once: not offered again
+            new StoredPartner("OLD", "NEW", 10, 0.8),
+            new StoredPartner("NEW", "WITH-NEW", 5, 0.4),          // 0.4 × 1
+            new StoredPartner("RETURNED", "WITH-RETURNED", 5, 0.9), // a refund is no sign of taste
         };
 
         var picks = BoughtTogether.PickFor(purchases, partners, ["NEW", "TOP", "WITH-OLD", "SECOND"], ["CATALOG"]);
 
         Assert.Equal(["WITH-NEW", "WITH-OLD", "TOP"], picks.Select(p => p.Sku));
         Assert.Equal([PickSource.BoughtTogether, PickSource.BoughtTogether, PickSource.BestSeller], picks.Select(p => p.Source));
-        Assert.Equal(2.0, picks[0].Score, 10);
-        Assert.Equal(0.75, picks[1].Score, 10);
+        Assert.Equal(0.4, picks[0].Score, 10);
+        Assert.Equal(0.15, picks[1].Score, 10);
         Assert.Equal(["NEW"], picks[0].Because);
         Assert.Equal(["OLD"], picks[1].Because);
     }
@@ -160,11 +165,11 @@ public sealed class BoughtTogetherTests
         var purchases = new[] { new ContactPurchase("A", Day0, OrderStatus.Placed), new ContactPurchase("B", Day0, OrderStatus.Placed) };
         var partners = new[]
         {
-            new StoredPartner("A", "SINGLE", 50, 3.0),
-            new StoredPartner("A", "BOTH", 5, 2.0),
-            new StoredPartner("B", "BOTH", 5, 1.5),
-            new StoredPartner("A", "TIE-2", 4, 1.2),
-            new StoredPartner("B", "TIE-1", 4, 1.2),
+            new StoredPartner("A", "SINGLE", 50, 0.6),
+            new StoredPartner("A", "BOTH", 5, 0.4),
+            new StoredPartner("B", "BOTH", 5, 0.3),
+            new StoredPartner("A", "TIE-2", 4, 0.2),
+            new StoredPartner("B", "TIE-1", 4, 0.2),
         };
 
         var picks = BoughtTogether.PickFor(purchases, partners, [], [], limit: 4);
