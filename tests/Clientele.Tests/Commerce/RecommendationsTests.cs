@@ -125,6 +125,7 @@ public sealed class RecommendationsTests
             return mail is not null;
         }, "the cross-sell e-mail was sent");
         var text = mail!.TextBody!;
+        var html = mail.HtmlBody!;
         // Bought with her grinder and beans by three customers; then the best sellers she does not have.
         var picks = new[] { "Steel Tamper", "Stoneware Mug", "Paper Filters" }.Select(name => text.IndexOf(name, StringComparison.Ordinal)).ToList();
         Assert.All(picks, at => Assert.True(at >= 0, text));
@@ -133,9 +134,11 @@ public sealed class RecommendationsTests
         foreach (var absent in new[] { "Burr Grinder", "Espresso Beans", "Gooseneck Kettle", "Digital Scale" })
         {
             Assert.DoesNotContain(absent, text);
-            Assert.DoesNotContain(absent, mail.HtmlBody);
+            Assert.DoesNotContain(absent, html);
         }
-        Assert.Contains(">Steel Tamper</a>", mail.HtmlBody); // linked, through click tracking, to the product's page
+        Assert.Contains(">Steel Tamper</a>, €25.00</li>", html); // linked, through click tracking, to the product's page
+        Assert.Single(html.Split("<ul").Skip(1));                  // one list of three
+        Assert.Equal(3, html.Split("<li").Length - 1);
     }
 
     [Theory]
@@ -160,6 +163,7 @@ public sealed class RecommendationsTests
         Assert.Equal([5, 3], partners.Select(p => p.GetProperty("buyers").GetInt32()));
         Assert.Equal([1.0, 0.6], partners.Select(p => Math.Round(p.GetProperty("confidence").GetDouble(), 6)));
         Assert.Equal([2.6, 2.6], partners.Select(p => Math.Round(p.GetProperty("lift").GetDouble(), 6)));
+        Assert.Equal([1.0, Math.Round(3 / Math.Sqrt(15), 6)], partners.Select(p => Math.Round(p.GetProperty("score").GetDouble(), 6)));
         Assert.Equal("https://shop.example/p/beans", partners[0].GetProperty("url").GetString());
         // The scale was only ever returned: no partner of anything.
         var scale = await (await api.GetAsync("/api/v1/products/SCALE/bought-together")).ReadJsonAsync();
