@@ -147,7 +147,9 @@ internal sealed class BasketCounter
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<string> _skus = [];
     private readonly List<int> _buyers = [];
-    private readonly Dictionary<long, int> _pairs = [];
+    // Keyed by the two products' indexes, lower first; a tuple hashes both (a long made of them would not: it folds
+    // its halves with XOR, and small indexes collide).
+    private readonly Dictionary<(int A, int B), int> _pairs = [];
     private readonly List<int> _basket = [];
     private Guid _customer;
     private bool _started;
@@ -200,7 +202,7 @@ internal sealed class BasketCounter
             _buyers[_basket[i]]++;
             for (var j = i + 1; j < distinct; j++)
             {
-                CollectionsMarshal.GetValueRefOrAddDefault(_pairs, ((long)_basket[i] << 32) | (uint)_basket[j], out _)++;
+                CollectionsMarshal.GetValueRefOrAddDefault(_pairs, (_basket[i], _basket[j]), out _)++;
             }
         }
         _basket.Clear();
@@ -211,10 +213,8 @@ internal sealed class BasketCounter
     {
         Close();
         var lists = new List<(int Other, int Both)>?[_skus.Count];
-        foreach (var (key, both) in _pairs)
+        foreach (var ((a, b), both) in _pairs)
         {
-            var a = (int)(key >> 32);
-            var b = (int)(key & 0xFFFF_FFFF);
             // Lift above 1, exactly: both / customers > (buyers(a) / customers) * (buyers(b) / customers).
             if (both < minBuyers || (long)both * _customers <= (long)_buyers[a] * _buyers[b])
             {

@@ -139,14 +139,16 @@ internal sealed class BoughtTogetherJob(ClienteleDatabase database, TimeProvider
             return null;
         }
 
-        // One pass over every order line, grouped by customer by the database; nothing is tracked.
+        // The few orders that do not count, then one pass over every order line in the order of the lines' contact
+        // index, so each customer's lines come together; nothing is tracked. Reading the lines alone spares a look-up
+        // of each line's order, which took twice as long as the read itself.
+        var voided = await db.Orders.AsNoTracking().Where(o => o.Status != OrderStatus.Placed).Select(o => new { o.Id, o.Status })
+            .ToDictionaryAsync(o => o.Id, o => o.Status, ct);
         var counter = new BasketCounter();
-        var lines = db.Orders.AsNoTracking()
-            .Join(db.OrderLines, o => o.Id, l => l.OrderId, (o, l) => new { o.ContactId, l.Sku, o.Status })
-            .OrderBy(x => x.ContactId);
+        var lines = db.OrderLines.AsNoTracking().OrderBy(l => l.ContactId).Select(l => new { l.ContactId, l.OrderId, l.Sku });
         await foreach (var line in lines.AsAsyncEnumerable().WithCancellation(ct))
         {
-            counter.Add(new PurchasedLine(line.ContactId, line.Sku, line.Status));
+            counter.Add(new PurchasedLine(line.ContactId, line.Sku, voided.GetValueOrDefault(line.OrderId, OrderStatus.Placed)));
         }
         var result = counter.Rank(Top, MinBuyers);
 
