@@ -5,6 +5,7 @@ using Clientele.Demo;
 using Clientele.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Clientele.Tests.Demo;
@@ -93,6 +94,18 @@ public sealed class DemoSeedTests
             var started = await drained.Events.CountAsync(e => e.Type == "trial.started");
             Assert.NotEqual(0, started);
             Assert.Equal(started, await drained.Trials.CountAsync());
+        }
+
+        // Some products go together: a brewer with the coffee it suits, a kettle with a dripper, teas in pairs.
+        Assert.NotNull(await app.Services.GetRequiredService<BoughtTogetherJob>().RecomputeAsync(CancellationToken.None));
+        await using (var recs = app.NewDb())
+        {
+            foreach (var (sku, with, _) in DemoBusiness.Companions.Take(6))
+            {
+                var top = await recs.ProductPairs.Where(p => p.Sku == sku && p.Rank <= 3).Select(p => p.PartnerSku).ToListAsync();
+                Assert.True(top.Contains(with), $"{sku} goes with {string.Join(", ", top)}");
+            }
+            Assert.All(await recs.Products.ToListAsync(), p => Assert.StartsWith(DemoBusiness.ShopUrl, p.Url));
         }
 
         // A second run, here through the CLI verb, adds nothing.
