@@ -140,15 +140,26 @@ internal sealed class BoughtTogetherJob(ClienteleDatabase database, TimeProvider
         }
 
         // The few orders that do not count, then one pass over every order line in the order of the lines' contact
-        // index, so each customer's lines come together; nothing is tracked. Reading the lines alone spares a look-up
-        // of each line's order, which took twice as long as the read itself.
+        // index (SQLite) or sorted by contact (PostgreSQL), so each customer's lines come together; nothing is
+        // tracked. Reading the lines alone spares a look-up of each line's order, which took twice as long as the
+        // read itself.
         var voided = await db.Orders.AsNoTracking().Where(o => o.Status != OrderStatus.Placed).Select(o => new { o.Id, o.Status })
             .ToDictionaryAsync(o => o.Id, o => o.Status, ct);
         var counter = new BasketCounter();
+        if (postgres)
+        {
+            // PostgreSQL would walk the contact index and fetch every line from wherever it lies (12.6 s for 3.4 million
+            // lines); reading the table in order and sorting it takes 3.5 s. For this transaction only.
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL enable_indexscan = off", ct);
+        }
         var lines = db.OrderLines.AsNoTracking().OrderBy(l => l.ContactId).Select(l => new { l.ContactId, l.OrderId, l.Sku });
         await foreach (var line in lines.AsAsyncEnumerable().WithCancellation(ct))
         {
             counter.Add(new PurchasedLine(line.ContactId, line.Sku, voided.GetValueOrDefault(line.OrderId, OrderStatus.Placed)));
+        }
+        if (postgres)
+        {
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL enable_indexscan = on", ct);
         }
         var result = counter.Rank(Top, MinBuyers);
 
