@@ -107,7 +107,7 @@ internal static class JourneyWorkerRun
         var moved = await Task.WhenAll(runners.Select(async r =>
         {
             var links = new MailLinks(r.Database, new ConfigurationBuilder().Build(), new ServiceCollection().BuildServiceProvider());
-            var runner = new JourneyRunner(r.Database, r.Signal, links, TimeProvider.System, NullLogger<JourneyRunner>.Instance);
+            var runner = new JourneyRunner(r.Database, r.Signal, new Clientele.Webhooks.WebhookSignal(), links, TimeProvider.System, NullLogger<JourneyRunner>.Instance);
             var total = 0;
             int step;
             while ((step = await runner.StepAsync(CancellationToken.None)) > 0)

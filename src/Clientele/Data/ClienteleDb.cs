@@ -44,6 +44,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Journeys.JourneyVersion> JourneyVersions => Set<Clientele.Journeys.JourneyVersion>();
     public DbSet<Clientele.Journeys.JourneyRun> JourneyRuns => Set<Clientele.Journeys.JourneyRun>();
     public DbSet<Clientele.Journeys.JourneyTest> JourneyTests => Set<Clientele.Journeys.JourneyTest>();
+    public DbSet<Clientele.Webhooks.WebhookCall> WebhookCalls => Set<Clientele.Webhooks.WebhookCall>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -338,6 +339,18 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.StepId).HasMaxLength(100);
             e.Property(x => x.Winner).HasMaxLength(200);
             e.Property(x => x.Reason).HasMaxLength(1000);
+        });
+        b.Entity<Clientele.Webhooks.WebhookCall>(e =>
+        {
+            e.ToTable("webhook_calls");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => new { x.Status, x.DueAt });
+            e.HasIndex(x => new { x.JourneyId, x.StepId });
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(300);
+            e.Property(x => x.LastError).HasMaxLength(1000);
+            e.Property(x => x.StepId).HasMaxLength(100);
         });
         b.Entity<ContactStageFacts>(e =>
         {

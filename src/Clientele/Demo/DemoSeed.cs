@@ -66,6 +66,11 @@ internal static class DemoSeed
         AddShowcase(db, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Journeys from the playbooks: most running (they act on what happens from now on), one left as a draft to edit.
+        foreach (var (playbook, publish) in new[] { ("welcome", true), ("thank-you", true), ("win-back", true), ("birthday", true), ("holiday-greetings", false) })
+        {
+            await Clientele.Journeys.Playbooks.InstallCoreAsync(playbook, publish, database, null, null, now, ct);
+        }
 
         var n = (int x) => x.ToString("N0", CultureInfo.InvariantCulture);
         return new DemoSeedResult(true,
@@ -77,7 +82,7 @@ internal static class DemoSeed
             new(false, $"The demo business ({DemoBusiness.Name}) is already in this database: nothing added.", 0, 0, 0);
     }
 
-    /// <summary>A sign-up form, a landing page with two variants and three segments, so every area has something to show.</summary>
+    /// <summary>A sign-up form, a landing page with two variants and three segments, so every area has something to show (journeys follow from the playbooks).</summary>
     private static void AddShowcase(ClienteleDb db, DateTime now)
     {
         var form = new Clientele.Forms.Form

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
 namespace Clientele.Journeys;
 
 /// <summary>The numbers are stored; never renumber.</summary>
@@ -41,6 +43,17 @@ internal sealed class Journey
 
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>An active journey with the definition of its current published version.</summary>
+/// <param name="LiveSince">When its first version was published.</param>
+internal sealed record LiveJourney(Guid Id, string Name, int Version, string Definition, DateTime LiveSince)
+{
+    /// <summary>Active, published journeys with their current definition: what the entry consumer, the calendar sweep and the A/B check act on.</summary>
+    public static IQueryable<LiveJourney> Query(Data.ClienteleDb db) =>
+        db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
+            .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version },
+                (j, v) => new LiveJourney(j.Id, j.Name, j.Version, v.Definition, db.JourneyVersions.Where(f => f.JourneyId == j.Id).Min(f => f.PublishedAt)));
 }
 
 /// <summary>A published definition, never changed afterwards.</summary>

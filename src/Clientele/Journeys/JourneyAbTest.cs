@@ -106,9 +106,7 @@ internal sealed class JourneyTests(ClienteleDatabase database, TimeProvider time
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = database.CreateDbContext();
-        var published = await db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
-            .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new { j.Id, j.Name, v.Definition })
-            .ToListAsync(ct);
+        var published = await LiveJourney.Query(db).ToListAsync(ct);
         var tests = published
             .SelectMany(j => (JourneyDefinition.Parse(j.Definition).Definition?.Steps ?? []).Where(s => s.Type == "abtest" && s.Variants is { Count: >= 2 }).Select(s => (j.Id, j.Name, Step: s)))
             .ToList();

@@ -25,9 +25,7 @@ internal sealed class JourneyCalendar(ClienteleDatabase database, JourneySignal 
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = database.CreateDbContext();
-        var journeys = (await db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
-                .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new { j.Id, j.Name, j.Version, v.Definition })
-                .ToListAsync(ct))
+        var journeys = (await LiveJourney.Query(db).ToListAsync(ct))
             .Select(j => (j.Id, j.Name, j.Version, Definition: JourneyDefinition.Parse(j.Definition).Definition))
             .Where(j => j.Definition?.Trigger.IsDated == true)
             .ToList();

@@ -23,7 +23,10 @@ internal sealed record JourneyTrigger
     /// <summary>An event type, e.g. <c>order.placed</c>.</summary>
     public string? Event { get; init; }
 
-    /// <summary>Top-level event properties that must equal these values (compared as text, ignoring case).</summary>
+    /// <summary>
+    /// Event properties that must equal these values (compared as text, ignoring case). A dotted name reaches into the
+    /// properties, and a list matches when any item does: <c>"items.category": "coffee"</c> is an order with a coffee line.
+    /// </summary>
     public Dictionary<string, string>? Where { get; init; }
 
     /// <summary>A segment's name: entering it starts a run.</summary>
@@ -49,6 +52,14 @@ internal sealed record JourneyTrigger
     public int? InactiveDays { get; init; }
 
     public Cadence? Every { get; init; }
+
+    /// <summary>
+    /// For event, segment and stage triggers: an event that happened longer ago than this (e.g. an imported old order)
+    /// starts nothing. Default 48 hours.
+    /// </summary>
+    public int? MaxAgeHours { get; init; }
+
+    public const int DefaultMaxAgeHours = 48;
 
     /// <summary>For date triggers: when on the contact's clock the run starts (<c>HH:mm</c>, default 09:00).</summary>
     public string? Time { get; init; }
@@ -90,7 +101,7 @@ internal sealed record SplitPath
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
 /// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
 /// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
-/// <c>exit</c>.
+/// <c>webhook</c> (a signed POST about the contact to another system), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -158,6 +169,12 @@ internal sealed record JourneyStep
     /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
     public string? Message { get; init; }
 
+    /// <summary>For <c>webhook</c>: the receiver's address (https://…); it gets a signed POST with the contact and <see cref="Data"/>.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>For <c>webhook</c>: any JSON to send along as <c>data</c>.</summary>
+    public JsonElement? Data { get; init; }
+
     /// <summary>For <c>update</c>: points added to (or, negative, taken from) the contact's lead score; they do not fade.</summary>
     public int? Score { get; init; }
 
@@ -208,7 +225,7 @@ internal sealed record JourneyDefinition
     /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
     public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -254,7 +271,8 @@ internal sealed record JourneyDefinition
     /// </summary>
     /// <param name="check">Compiles a condition against the database, throwing <see cref="SegmentQueryException"/> for a field
     /// or segment that does not exist; without it, conditions are only parsed.</param>
-    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null)
+    /// <param name="privateWebhooks">Whether webhooks may name addresses inside the business's own network.</param>
+    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null, bool privateWebhooks = false)
     {
         var errors = new List<FieldError>();
         CheckTrigger(errors, segments);
@@ -285,7 +303,7 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
             }
-            CheckStep(s, at, errors, templates, check);
+            CheckStep(s, at, errors, templates, check, privateWebhooks);
         }
         var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
         for (var i = 0; i < Steps.Count; i++)
@@ -377,6 +395,10 @@ internal sealed record JourneyDefinition
         {
             errors.Add(new("/trigger/stage", $"\"{stage}\" is not a stage: {string.Join(", ", Enum.GetValues<Stage>().Select(s => s.ToApi()))}."));
         }
+        if (t.MaxAgeHours is < 1 or > 8760)
+        {
+            errors.Add(new("/trigger/maxAgeHours", "Between 1 hour and 8,760 hours (a year)."));
+        }
         if (t.Where is not null && t.Event is null)
         {
             errors.Add(new("/trigger/where", "Property filters apply to an event trigger."));
@@ -399,7 +421,7 @@ internal sealed record JourneyDefinition
         }
     }
 
-    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check)
+    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check, bool privateWebhooks)
     {
         switch (s.Type)
         {
@@ -419,6 +441,16 @@ internal sealed record JourneyDefinition
                 break;
             case "abtest":
                 CheckTest(s, at, errors, templates);
+                break;
+            case "webhook":
+                if (Clientele.Webhooks.WebhookGuard.Check(s.Url, privateWebhooks) is { } wrong)
+                {
+                    errors.Add(new(at + "/url", wrong));
+                }
+                if (s.Data is { } data && data.GetRawText().Length > 16_000)
+                {
+                    errors.Add(new(at + "/data", "At most 16,000 characters of data."));
+                }
                 break;
             case "notify":
                 if (string.IsNullOrWhiteSpace(s.Message))

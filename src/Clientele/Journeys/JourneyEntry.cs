@@ -22,7 +22,8 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
     private (List<Active> Journeys, HashSet<string> Awaited, DateTimeOffset At)? _active;
 
     /// <summary>A published, active journey: what its trigger listens for.</summary>
-    private sealed record Active(Guid Id, int Version, JourneyDefinition Definition);
+    /// <param name="LiveSince">When its first version was published: events received before it start nothing.</param>
+    private sealed record Active(Guid Id, int Version, JourneyDefinition Definition, DateTime LiveSince);
 
     public bool Wants(string eventType) => Journeys().Any(j => j.Definition.Trigger.EventType == eventType) || Awaited().Contains(eventType);
 
@@ -59,10 +60,8 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
             generation = _generation;
         }
         using var db = database.CreateDbContext();
-        var list = db.Journeys.AsNoTracking().Where(j => j.Status == JourneyStatus.Active && j.Version > 0)
-            .Join(db.JourneyVersions.AsNoTracking(), j => new { j.Id, j.Version }, v => new { Id = v.JourneyId, v.Version }, (j, v) => new { j.Id, j.Version, v.Definition })
-            .ToList()
-            .Select(x => new Active(x.Id, x.Version, JourneyDefinition.Parse(x.Definition).Definition ?? new JourneyDefinition()))
+        var list = LiveJourney.Query(db).ToList()
+            .Select(x => new Active(x.Id, x.Version, JourneyDefinition.Parse(x.Definition).Definition ?? new JourneyDefinition(), x.LiveSince))
             .ToList();
         // Steps that wait for an event, in any version a contact may still be on.
         var awaited = list.SelectMany(j => j.Definition.Steps).Where(s => s.Type == "waitForEvent" && s.Event is not null).Select(s => s.Event!)
@@ -91,7 +90,7 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
         {
             foreach (var j in journeys)
             {
-                if (Matches(j.Definition.Trigger, e))
+                if (Matches(j.Definition.Trigger, e) && Recent(j.Definition.Trigger, e, j.LiveSince, context.Now))
                 {
                     matches.Add((j, e));
                 }
@@ -194,6 +193,13 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
     }
 
     /// <summary>Whether the trigger fires for the event.</summary>
+    /// <summary>
+    /// Whether an event is news enough to start a run: received once the journey was live, and happened within the trigger's
+    /// <see cref="JourneyTrigger.MaxAgeHours"/> — so importing two years of orders does not thank every customer again.
+    /// </summary>
+    internal static bool Recent(JourneyTrigger trigger, Event e, DateTime liveSince, DateTime now) =>
+        e.ReceivedAt >= liveSince && now - e.OccurredAt <= TimeSpan.FromHours(trigger.MaxAgeHours ?? JourneyTrigger.DefaultMaxAgeHours);
+
     internal static bool Matches(JourneyTrigger trigger, Event e)
     {
         if (trigger.EventType != e.Type)
@@ -208,14 +214,42 @@ internal sealed class JourneyEntry(ClienteleDatabase database, JourneySignal sig
         {
             return StageNames.TryParse(stage, out var wanted) && StageNames.TryParse(PropertyText(e, "to"), out var reached) && wanted == reached;
         }
-        foreach (var (name, value) in trigger.Where ?? [])
+        if (trigger.Where is not { Count: > 0 } filters)
         {
-            if (!string.Equals(PropertyText(e, name), value, StringComparison.OrdinalIgnoreCase))
-            {
-                return false;
-            }
+            return true;
         }
-        return true;
+        try
+        {
+            using var doc = JsonDocument.Parse(e.Properties);
+            return filters.All(f => Holds(doc.RootElement, f.Key.Split('.'), 0, f.Value));
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether the property at a dotted path equals the value (as text, ignoring case). A list on the way matches when any
+    /// of its items does, so <c>items.category</c> holds for an order with at least one line in that category.
+    /// </summary>
+    internal static bool Holds(JsonElement at, string[] path, int depth, string value)
+    {
+        if (at.ValueKind == JsonValueKind.Array)
+        {
+            return at.EnumerateArray().Any(item => Holds(item, path, depth, value));
+        }
+        if (depth == path.Length)
+        {
+            var text = at.ValueKind switch
+            {
+                JsonValueKind.String => at.GetString(),
+                JsonValueKind.Null or JsonValueKind.Undefined or JsonValueKind.Object => null,
+                _ => at.GetRawText(),
+            };
+            return string.Equals(text, value, StringComparison.OrdinalIgnoreCase);
+        }
+        return at.ValueKind == JsonValueKind.Object && at.TryGetProperty(path[depth], out var next) && Holds(next, path, depth + 1, value);
     }
 
     private static string? PropertyText(Event e, string name)

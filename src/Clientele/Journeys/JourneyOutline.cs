@@ -183,6 +183,7 @@ internal static partial class JourneyOutline
             + $" within {Quantity((int)step.Window.TotalDays, "day")} of each e-mail (at least {Quantity(step.SendsNeeded, "e-mail")} each; the better one after {Quantity((int)step.TestLength.TotalDays, "day")})"
             + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
         "notify" => $"Tell {string.Join(", ", step.Notify is { Count: > 0 } who ? who : ["owners"])} by e-mail: “{step.Message}”",
+        "webhook" => $"Call {step.Url} with the contact" + (step.Data is null ? "" : " and data"),
         "wait" => "Wait " + Duration(step),
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",

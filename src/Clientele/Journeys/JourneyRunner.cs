@@ -20,7 +20,8 @@ internal sealed class JourneySignal : WakeSignal;
 /// A crash before the commit leaves nothing behind, so the batch runs again from the same places with the same keys
 /// and no e-mail is queued twice.
 /// </summary>
-internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, MailLinks links, TimeProvider time, ILogger<JourneyRunner> log)
+internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal outbox, Webhooks.WebhookSignal webhooks, MailLinks links, TimeProvider time,
+    ILogger<JourneyRunner> log)
 {
     public const int Batch = 500;
 
@@ -55,7 +56,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
             .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
         // Journey names, for score and stage changes and notifications that say who made them; the users to notify.
-        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type == "notify")).Select(d => d.Key.Item1).Distinct().ToList();
+        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type is "notify" or "webhook")).Select(d => d.Key.Item1).Distinct().ToList();
         var names = naming.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => naming.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
         var users = definitions.Values.Any(d => d.Steps.Any(s => s.Type == "notify"))
             ? (await db.Users.AsNoTracking().Where(u => u.DisabledAt == null).Select(u => new { u.Email, u.Role }).ToListAsync(ct)).Select(u => (u.Email, u.Role)).ToList()
@@ -72,12 +73,17 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         }
         await OutboxWriter.InsertAsync(db, work.Mail, ct);
         await BulkStatements.ExecuteAsync(db, UpdateSql, UpdateNames, runs, UpdateValues, ct);
-        await db.SaveChangesAsync(ct); // tag changes
+        db.WebhookCalls.AddRange(work.Calls);
+        await db.SaveChangesAsync(ct); // tag changes, webhook calls
         await EventWriter.InsertAsync(db, work.Events, ct);
         await tx.CommitAsync(ct);
         if (work.Mail.Count > 0)
         {
             outbox.Notify();
+        }
+        if (work.Calls.Count > 0)
+        {
+            webhooks.Notify();
         }
         return runs.Count;
     }
@@ -95,6 +101,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         public Dictionary<string, Guid> Templates { get; } = templates;
         public Dictionary<Guid, Contact> Contacts { get; } = contacts;
         public List<OutboxMessage> Mail { get; } = [];
+        public List<Webhooks.WebhookCall> Calls { get; } = [];
         public List<Event> Events { get; } = [];
 
         /// <summary>The contacts among <paramref name="ids"/> who meet a segment-language condition now.</summary>
@@ -188,6 +195,13 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     {
                         Update(contact, step, work);
                         Adjust(run, step, work);
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "webhook":
+                    if (!run.Holdout)
+                    {
+                        Call(run, step, contact, work);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -329,6 +343,46 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         {
             Record("stage.overridden", "stage", new { stage, by, journeyId = run.JourneyId, step = step.Id });
         }
+    }
+
+    /// <summary>Queues a signed POST about the contact, keyed by run and step count like an e-mail, delivered by the webhook sender.</summary>
+    private static void Call(JourneyRun run, JourneyStep step, Contact contact, Work work)
+    {
+        var id = Guid.CreateVersion7();
+        var body = JsonSerializer.Serialize(new
+        {
+            type = "journey.webhook",
+            id,
+            occurredAt = DateTime.SpecifyKind(work.Now, DateTimeKind.Utc),
+            journey = new { id = run.JourneyId, name = work.Names.GetValueOrDefault(run.JourneyId) },
+            step = step.Id,
+            runId = run.Id,
+            contact = new
+            {
+                id = contact.Id,
+                email = contact.Email,
+                externalId = contact.ExternalId,
+                firstName = contact.FirstName,
+                lastName = contact.LastName,
+                stage = contact.Stage.ToApi(),
+                score = contact.Score,
+                tags = contact.Tags,
+            },
+            data = step.Data,
+        }, EventJson.Options);
+        work.Calls.Add(new Webhooks.WebhookCall
+        {
+            Id = id,
+            Url = step.Url!,
+            Body = body,
+            IdempotencyKey = $"journey:{run.Id:N}:{run.Steps}",
+            Status = Webhooks.WebhookStatus.Pending,
+            DueAt = work.Now,
+            CreatedAt = work.Now,
+            ContactId = contact.Id,
+            JourneyId = run.JourneyId,
+            StepId = step.Id,
+        });
     }
 
     /// <summary>Queues a plain-text note about the contact to each user or address the step names (transactional: it is the business's own mail).</summary>

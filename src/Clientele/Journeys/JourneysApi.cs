@@ -59,11 +59,11 @@ internal static class JourneysApi
     public static string ToApi(this JourneyStatus status) => status.ToString().ToLowerInvariant();
 
     /// <summary>What stops a definition from being published, with the names of the templates and segments that exist now.</summary>
-    internal static async Task<List<FieldError>> ProblemsAsync(ClienteleDb db, JourneyDefinition definition, DateTime now, CancellationToken ct)
+    internal static async Task<List<FieldError>> ProblemsAsync(ClienteleDb db, JourneyDefinition definition, DateTime now, CancellationToken ct, bool privateWebhooks = false)
     {
         var templates = (await db.Templates.AsNoTracking().Select(t => t.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now));
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks);
     }
 
     private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)
@@ -158,7 +158,7 @@ internal static class JourneysApi
         return (journey, null);
     }
 
-    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> CreateAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
         var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
         if (problem is not null)
@@ -171,10 +171,10 @@ internal static class JourneysApi
             return refused;
         }
         await using var db = database.CreateDbContext();
-        return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct));
+        return TypedResults.Created($"/api/v1/journeys/{journey!.Id}", await DtoAsync(db, journey, ct, privateWebhooks: Webhooks.WebhookGuard.AllowsPrivate(config)));
     }
 
-    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> UpdateAsync(Guid id, HttpRequest request, ClienteleDatabase database, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
         var (input, problem) = await JsonBody.ReadAsync<JourneyInput>(request, ct);
         if (problem is not null)
@@ -187,7 +187,7 @@ internal static class JourneysApi
             return refused;
         }
         await using var db = database.CreateDbContext();
-        return TypedResults.Ok(await DtoAsync(db, journey!, ct));
+        return TypedResults.Ok(await DtoAsync(db, journey!, ct, privateWebhooks: Webhooks.WebhookGuard.AllowsPrivate(config)));
     }
 
     /// <summary>
@@ -195,7 +195,7 @@ internal static class JourneysApi
     /// or the problem that stopped it. Contacts enter from now on (the entry consumer forgets its cached journeys).
     /// </summary>
     internal static async Task<(int Version, IResult? Problem)> PublishDraftAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, DateTime now,
-        CancellationToken ct)
+        CancellationToken ct, bool privateWebhooks = false)
     {
         await using var db = database.CreateDbContext();
         int version;
@@ -209,7 +209,7 @@ internal static class JourneysApi
             {
                 return (0, ApiProblems.Conflict($"\"{journey.Name}\" is archived; copy it into a new journey to use it again."));
             }
-            (version, var refused) = await PublishInAsync(db, journey, now, ct);
+            (version, var refused) = await PublishInAsync(db, journey, now, ct, privateWebhooks);
             if (refused is not null)
             {
                 return (0, refused);
@@ -220,10 +220,10 @@ internal static class JourneysApi
     }
 
     /// <summary>Checks a tracked journey's draft and, when it passes, saves it as the next version and starts (or keeps paused) the journey.</summary>
-    internal static async Task<(int Version, IResult? Problem)> PublishInAsync(ClienteleDb db, Journey journey, DateTime now, CancellationToken ct)
+    internal static async Task<(int Version, IResult? Problem)> PublishInAsync(ClienteleDb db, Journey journey, DateTime now, CancellationToken ct, bool privateWebhooks = false)
     {
         var definition = JourneyDefinition.Parse(journey.Draft).Definition ?? new JourneyDefinition();
-        var problems = await ProblemsAsync(db, definition, now, ct);
+        var problems = await ProblemsAsync(db, definition, now, ct, privateWebhooks);
         if (problems.Count > 0)
         {
             return (0, ApiProblems.Invalid(problems.Select(p => new FieldError("/definition" + p.Field, p.Message))));
@@ -238,9 +238,9 @@ internal static class JourneysApi
         return (version, null);
     }
 
-    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> PublishAsync(Guid id, ClienteleDatabase database, JourneyEntry entry, TimeProvider time, IConfiguration config, CancellationToken ct)
     {
-        var (version, refused) = await PublishDraftAsync(id, database, entry, time.GetUtcNow().UtcDateTime, ct);
+        var (version, refused) = await PublishDraftAsync(id, database, entry, time.GetUtcNow().UtcDateTime, ct, Webhooks.WebhookGuard.AllowsPrivate(config));
         return refused ?? TypedResults.Ok(new { version });
     }
 
@@ -295,13 +295,20 @@ internal static class JourneysApi
     {
         var rows = await db.JourneyRuns.AsNoTracking().Where(r => r.JourneyId == id)
             .GroupBy(r => new { r.Status, r.Holdout }).Select(g => new { g.Key.Status, g.Key.Holdout, Count = g.Count() }).ToListAsync(ct);
+        return Tally(rows.Select(r => (r.Status, r.Holdout, r.Count)));
+    }
+
+    /// <summary>Counts from runs grouped by status and control group.</summary>
+    private static Counts Tally(IEnumerable<(RunStatus Status, bool Holdout, int Count)> groups)
+    {
+        var rows = groups.ToList();
         int Of(RunStatus s) => rows.Where(r => r.Status == s).Sum(r => r.Count);
         return new Counts(rows.Sum(r => r.Count), Of(RunStatus.Active), Of(RunStatus.Completed), Of(RunStatus.GoalReached), Of(RunStatus.Exited),
             rows.Where(r => r.Holdout).Sum(r => r.Count));
     }
 
     /// <summary>One journey with its draft, what stops it from being published, its counts and per-step mail report.</summary>
-    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct, int days = AttributionDays)
+    internal static async Task<JourneyDto> DtoAsync(ClienteleDb db, Journey j, CancellationToken ct, int days = AttributionDays, bool privateWebhooks = false)
     {
         var definition = JourneyDefinition.Parse(j.Draft).Definition ?? new JourneyDefinition();
         var mail = await db.OutboxMessages.AsNoTracking().Where(m => m.JourneyId == j.Id && m.StepId != null)
@@ -354,29 +361,31 @@ internal static class JourneysApi
             Lift.Compute(Of(false), Of(false, true), Of(true), Of(true, true)));
         using var doc = JsonDocument.Parse(j.Draft);
         return new JourneyDto(j.Id, j.Name, j.Description, j.Status.ToApi(), j.Version, doc.RootElement.Clone(),
-            await ProblemsAsync(db, definition, j.UpdatedAt, ct), await CountsAsync(db, j.Id, ct), steps, attribution, j.CreatedAt, j.UpdatedAt);
+            await ProblemsAsync(db, definition, j.UpdatedAt, ct, privateWebhooks), await CountsAsync(db, j.Id, ct), steps, attribution, j.CreatedAt, j.UpdatedAt);
     }
 
-    internal static async Task<IResult> GetAsync(Guid id, int? days, ClienteleDb db, CancellationToken ct)
+    internal static async Task<IResult> GetAsync(Guid id, int? days, ClienteleDb db, IConfiguration config, CancellationToken ct)
     {
         if (days is < 1 or > 90)
         {
             return ApiProblems.BadRequest("Orders are counted for 1 to 90 days after an e-mail (days).", "/days");
         }
         return await db.Journeys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } j
-            ? TypedResults.Ok(await DtoAsync(db, j, ct, days ?? AttributionDays))
+            ? TypedResults.Ok(await DtoAsync(db, j, ct, days ?? AttributionDays, Webhooks.WebhookGuard.AllowsPrivate(config)))
             : ApiProblems.NotFound($"There is no journey {id}.");
     }
 
     /// <summary>Every journey by name, with its status, version, trigger event and counts.</summary>
     internal static async Task<List<JourneySummary>> SummariesAsync(ClienteleDb db, CancellationToken ct)
     {
-        var list = new List<JourneySummary>();
-        foreach (var j in await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct))
-        {
-            list.Add(new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent, await CountsAsync(db, j.Id, ct), j.UpdatedAt));
-        }
-        return list;
+        var journeys = await db.Journeys.AsNoTracking().OrderBy(j => j.Name).ToListAsync(ct);
+        // Every journey's counts in one query.
+        var rows = await db.JourneyRuns.AsNoTracking()
+            .GroupBy(r => new { r.JourneyId, r.Status, r.Holdout }).Select(g => new { g.Key.JourneyId, g.Key.Status, g.Key.Holdout, Count = g.Count() })
+            .ToListAsync(ct);
+        var byJourney = rows.ToLookup(r => r.JourneyId);
+        return journeys.Select(j => new JourneySummary(j.Id, j.Name, j.Status.ToApi(), j.Version, j.TriggerEvent,
+            Tally(byJourney[j.Id].Select(r => (r.Status, r.Holdout, r.Count))), j.UpdatedAt)).ToList();
     }
 
     internal static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct) => TypedResults.Ok(await SummariesAsync(db, ct));

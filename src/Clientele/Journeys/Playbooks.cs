@@ -198,8 +198,10 @@ internal static class Playbooks
     }
 
     /// <summary>Installs a playbook (and publishes it when asked): the journey, its missing templates and its segment, in one transaction.</summary>
-    internal static async Task<(Installed? Installed, IResult? Problem)> InstallCoreAsync(string name, bool publish, ClienteleDatabase database, JourneyEntry entry,
-        SegmentRebuilds rebuilds, DateTime now, CancellationToken ct)
+    /// <param name="entry">Told to reload its journeys; null when no server runs yet (the demo seed).</param>
+    /// <param name="rebuilds">Asked to build the playbook's new segment; null when no server runs yet.</param>
+    internal static async Task<(Installed? Installed, IResult? Problem)> InstallCoreAsync(string name, bool publish, ClienteleDatabase database, JourneyEntry? entry,
+        SegmentRebuilds? rebuilds, DateTime now, CancellationToken ct)
     {
         if (All.FirstOrDefault(p => p.Name == name) is not { } playbook)
         {
@@ -248,9 +250,9 @@ internal static class Playbooks
         await tx.CommitAsync(ct);
         if (segment is not null)
         {
-            rebuilds.Request(segment.Id);
+            rebuilds?.Request(segment.Id);
         }
-        entry.Invalidate();
+        entry?.Invalidate();
         return (new Installed(journey.Id, journey.Name, journey.Status.ToApi(), journey.Version, created, kept, segment?.Name), null);
     }
 }

@@ -127,6 +127,12 @@ internal static class AppHost
         services.AddHostedService<Clientele.Journeys.JourneyCalendarService>();
         services.AddSingleton<Clientele.Journeys.JourneyTests>();
         services.AddHostedService<Clientele.Journeys.JourneyTestService>();
+        services.AddSingleton<Clientele.Webhooks.WebhookSignal>();
+        services.AddSingleton<Clientele.Webhooks.WebhookSender>();
+        if (config.GetValue("Clientele:Webhooks:Enabled", true))
+        {
+            services.AddHostedService<Clientele.Webhooks.WebhookService>();
+        }
         services.AddSingleton<Clientele.Journeys.JourneyEntry>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Journeys.JourneyEntry>());
         Clientele.Forms.PublicForms.AddPublicForms(services, config);
@@ -168,6 +174,7 @@ internal static class AppHost
         Clientele.Broadcasts.BroadcastsApi.MapBroadcasts(api);
         Clientele.Templates.TemplatesApi.MapTemplates(api);
         Clientele.Journeys.JourneysApi.MapJourneys(api);
+        Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.

@@ -181,4 +181,40 @@ public sealed class DemoSeedTests
         Assert.True(members > 0);
         Assert.Equal(members, await after.Contacts.CountAsync(c => c.Stage >= Clientele.Lifecycle.Stage.Loyalty));
     }
+
+    [Fact]
+    public async Task The_demo_runs_journeys_from_the_playbooks_that_act_on_news_not_on_its_history()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await StartupTask(app, "true").RunAsync(CancellationToken.None);
+        app.Services.GetRequiredService<Clientele.Journeys.JourneyEntry>().Invalidate();
+        await app.DrainAsync();
+        await using (var data = app.NewDb())
+        {
+            var journeys = await data.Journeys.AsNoTracking().ToDictionaryAsync(j => j.Playbook!, j => j.Status);
+            Assert.Equal(Clientele.Journeys.JourneyStatus.Active, journeys["welcome"]);
+            Assert.Equal(Clientele.Journeys.JourneyStatus.Active, journeys["thank-you"]);
+            Assert.Equal(Clientele.Journeys.JourneyStatus.Active, journeys["win-back"]);
+            Assert.Equal(Clientele.Journeys.JourneyStatus.Draft, journeys["holiday-greetings"]);
+            // Two years of orders thank nobody again: only what happened in the last 48 hours is news to a new journey.
+            var causes = await data.JourneyRuns.AsNoTracking().Select(r => r.CauseEventId).ToListAsync();
+            var when = await data.Events.AsNoTracking().Where(e => causes.Contains(e.Id)).Select(e => e.OccurredAt).ToListAsync();
+            Assert.Equal(causes.Count, when.Count);
+            Assert.All(when, at => Assert.True(at >= app.Time.GetUtcNow().UtcDateTime.AddHours(-48), $"a run was started by an event of {at:O}"));
+            Assert.True(causes.Count < await data.Orders.CountAsync() / 20, "most customers were not enrolled");
+        }
+
+        // A new customer's first order is news: the thank-you journey takes them in.
+        var api = await app.ApiClientAsync();
+        var order = await api.PostJsonAsync("/api/v1/events", new
+        {
+            events = new[] { new { type = "order.placed", email = "new.customer@example.com", properties = new { orderId = "NEW-1", total = 24, currency = "EUR" } } },
+        });
+        Assert.True(order.IsSuccessStatusCode);
+        await app.DrainAsync();
+        await using var after = app.NewDb();
+        var run = await after.JourneyRuns.AsNoTracking().Where(r => after.Contacts.Any(c => c.Id == r.ContactId && c.Email == "new.customer@example.com"))
+            .Join(after.Journeys, r => r.JourneyId, j => j.Id, (r, j) => new { j.Playbook, r.ContactId }).SingleAsync();
+        Assert.Equal("thank-you", run.Playbook);
+    }
 }

@@ -330,6 +330,95 @@ public sealed class JourneyFlowTests
         Assert.All(await db.LocalMail.AsNoTracking().ToListAsync(), m => Assert.Equal("Thanks for ann", m.Subject));
     }
 
+    [Fact]
+    public void A_filter_reaches_into_an_orders_lines_and_matches_when_any_line_does()
+    {
+        var order = new Clientele.Events.Event
+        {
+            Type = "order.placed",
+            Properties = """{"orderId": "A1", "total": 54.5, "shipping": {"country": "DE"}, "items": [{"sku": "B1", "category": "Beans"}, {"sku": "G1", "category": "Grinders"}]}""",
+        };
+        JourneyTrigger On(Dictionary<string, string> where) => new() { Event = "order.placed", Where = where };
+        Assert.True(JourneyEntry.Matches(On(new() { ["items.category"] = "grinders" }), order));
+        Assert.True(JourneyEntry.Matches(On(new() { ["items.category"] = "beans", ["shipping.country"] = "de", ["total"] = "54.5" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["items.category"] = "tea" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["shipping.city"] = "Berlin" }), order));
+        Assert.False(JourneyEntry.Matches(On(new() { ["items"] = "B1" }), order)); // a line is not a value
+        Assert.False(JourneyEntry.Matches(On(new() { ["items.category"] = "grinders" }), new Clientele.Events.Event { Type = "order.placed", Properties = """{"items": []}""" }));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task An_order_with_a_product_of_a_category_starts_the_journey_and_others_do_not(string kind)
+    {
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await TemplateAsync(api, "Grinder care");
+        await ContactAsync(api, "ann@example.com");
+        await ContactAsync(api, "bob@example.com");
+        var journey = await JourneyAsync(api, "Grinder owners", new
+        {
+            trigger = new { @event = "order.placed", where = new Dictionary<string, string> { ["items.category"] = "grinders" } },
+            steps = new object[] { new { id = "care", type = "email", template = "Grinder care", @class = "transactional" } },
+        });
+        await SignalAsync(api, "ann@example.com", "order.placed", new
+        {
+            orderId = "A1",
+            total = 180,
+            currency = "EUR",
+            items = new object[] { new { sku = "B1", category = "Beans", price = 20 }, new { sku = "G1", category = "Grinders", price = 160 } },
+        });
+        await SignalAsync(api, "bob@example.com", "order.placed", new
+        {
+            orderId = "B1",
+            total = 20,
+            currency = "EUR",
+            items = new object[] { new { sku = "B1", category = "Beans", price = 20 } },
+        });
+        await RunDueAsync(app);
+        Assert.Equal([("ann@example.com", "care")], await JourneyMailAsync(app, journey));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Old_orders_imported_now_and_orders_from_before_the_journey_went_live_start_nothing(string kind)
+    {
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await TemplateAsync(api, "Thanks");
+        foreach (var email in new[] { "ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com" })
+        {
+            await ContactAsync(api, email);
+        }
+        var now = app.Time.GetUtcNow();
+        await SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "EARLY", total = 10, currency = "EUR" }); // before the journey
+        await app.DrainAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        var journey = await JourneyAsync(api, "Thank you", new
+        {
+            trigger = new { @event = "order.placed", maxAgeHours = 72 },
+            steps = new object[] { new { id = "thanks", type = "email", template = "Thanks", @class = "transactional" } },
+        });
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        // An import of history: orders that happened long ago, received now.
+        var old = await api.PostJsonAsync("/api/v1/events", new
+        {
+            events = new[]
+            {
+                new { type = "order.placed", email = "bob@example.com", occurredAt = now.AddDays(-200), properties = new { orderId = "OLD-1", total = 30, currency = "EUR" } },
+                new { type = "order.placed", email = "cy@example.com", occurredAt = now.AddDays(-2), properties = new { orderId = "RECENT-1", total = 30, currency = "EUR" } },
+            },
+        });
+        Assert.True(old.IsSuccessStatusCode, await old.Content.ReadAsStringAsync());
+        await SignalAsync(api, "dee@example.com", "order.placed", new { orderId = "NEW-1", total = 30, currency = "EUR" });
+        await RunDueAsync(app);
+
+        // Only the order that is news: dee's now, and cy's from two days ago (within the 72 hours the trigger allows).
+        Assert.Equal(["cy@example.com", "dee@example.com"], (await JourneyMailAsync(app, journey)).Select(m => m.To).Order());
+    }
+
     [Theory]
     [InlineData(Db.Sqlite)]
     public async Task Publishing_a_journey_with_mistakes_is_refused_with_each_place(string kind)

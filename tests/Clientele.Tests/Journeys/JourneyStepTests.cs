@@ -251,7 +251,7 @@ public sealed class JourneyStepTests
         var time = app.Time;
         async Task<int> WorkAsync()
         {
-            var runner = new JourneyRunner(app.Database, signal, app.Services.GetRequiredService<Clientele.Outbox.MailLinks>(), time, NullLogger<JourneyRunner>.Instance);
+            var runner = new JourneyRunner(app.Database, signal, app.Services.GetRequiredService<Clientele.Webhooks.WebhookSignal>(), app.Services.GetRequiredService<Clientele.Outbox.MailLinks>(), time, NullLogger<JourneyRunner>.Instance);
             var moved = 0;
             int step;
             while ((step = await runner.StepAsync(CancellationToken.None)) > 0)
