@@ -45,6 +45,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Journeys.JourneyRun> JourneyRuns => Set<Clientele.Journeys.JourneyRun>();
     public DbSet<Clientele.Journeys.JourneyTest> JourneyTests => Set<Clientele.Journeys.JourneyTest>();
     public DbSet<Clientele.Webhooks.WebhookCall> WebhookCalls => Set<Clientele.Webhooks.WebhookCall>();
+    public DbSet<Clientele.Offers.Offer> Offers => Set<Clientele.Offers.Offer>();
+    public DbSet<Clientele.Offers.Coupon> Coupons => Set<Clientele.Offers.Coupon>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -351,6 +353,38 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.IdempotencyKey).HasMaxLength(300);
             e.Property(x => x.LastError).HasMaxLength(1000);
             e.Property(x => x.StepId).HasMaxLength(100);
+        });
+        b.Entity<Clientele.Offers.Offer>(e =>
+        {
+            e.ToTable("offers");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.SharedCode).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Title).HasMaxLength(300);
+            e.Property(x => x.Description).HasMaxLength(2000);
+            e.Property(x => x.Value).HasPrecision(18, 2);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.Property(x => x.FreeSku).HasMaxLength(100);
+            e.Property(x => x.SharedCode).HasMaxLength(40);
+            e.Property(x => x.Prefix).HasMaxLength(12);
+            e.Property(x => x.Segment).HasMaxLength(200);
+        });
+        b.Entity<Clientele.Offers.Coupon>(e =>
+        {
+            e.ToTable("coupons");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            // A per-contact code is one row; a shared code is one row per contact who has it.
+            e.HasIndex(x => new { x.Code, x.ContactId }).IsUnique();
+            e.HasIndex(x => new { x.ContactId, x.IssuedAt });
+            e.HasIndex(x => new { x.OfferId, x.RedeemedAt });
+            e.Property(x => x.Code).HasMaxLength(60);
+            e.Property(x => x.Source).HasMaxLength(40);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(300);
+            e.Property(x => x.OrderId).HasMaxLength(200);
+            e.Property(x => x.OrderTotal).HasPrecision(18, 2);
+            e.Property(x => x.OrderCurrency).HasMaxLength(3);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -180,30 +180,14 @@ internal sealed class JourneyTests(ClienteleDatabase database, TimeProvider time
 }
 
 /// <summary>Calls A/B test winners every few minutes (<c>Clientele:Journeys:TestMinutes</c>, default 5).</summary>
-internal sealed class JourneyTestService(JourneyTests tests, TimeProvider time, IConfiguration config, ILogger<JourneyTestService> log) : BackgroundService
+internal sealed class JourneyTestService(JourneyTests tests, TimeProvider time, IConfiguration config, ILogger<JourneyTestService> log)
+    : PeriodicService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!config.GetValue("Clientele:Journeys:Enabled", true))
-        {
-            return;
-        }
-        var every = TimeSpan.FromMinutes(config.GetValue("Clientele:Journeys:TestMinutes", 5.0));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await tests.DecideAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "Deciding A/B tests failed");
-            }
-            await Task.Delay(every, time, stoppingToken);
-        }
-    }
+    protected override bool Enabled => config.GetValue("Clientele:Journeys:Enabled", true);
+
+    protected override TimeSpan Every => TimeSpan.FromMinutes(config.GetValue("Clientele:Journeys:TestMinutes", 5.0));
+
+    protected override string What => "Deciding A/B tests";
+
+    protected override Task RunOnceAsync(CancellationToken ct) => tests.DecideAsync(ct);
 }

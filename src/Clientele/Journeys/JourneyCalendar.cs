@@ -230,31 +230,15 @@ internal sealed class JourneyCalendar(ClienteleDatabase database, JourneySignal 
     }
 }
 
-/// <summary>Sweeps the date-triggered journeys every few minutes.</summary>
-internal sealed class JourneyCalendarService(JourneyCalendar calendar, TimeProvider time, IConfiguration config, ILogger<JourneyCalendarService> log) : BackgroundService
+/// <summary>Sweeps the date-triggered journeys every few minutes (<c>Clientele:Journeys:CalendarMinutes</c>, default 15).</summary>
+internal sealed class JourneyCalendarService(JourneyCalendar calendar, TimeProvider time, IConfiguration config, ILogger<JourneyCalendarService> log)
+    : PeriodicService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!config.GetValue("Clientele:Journeys:Enabled", true))
-        {
-            return;
-        }
-        var every = TimeSpan.FromMinutes(config.GetValue("Clientele:Journeys:CalendarMinutes", 15));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await calendar.SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "Journey date sweep failed");
-            }
-            await Task.Delay(every, time, stoppingToken);
-        }
-    }
+    protected override bool Enabled => config.GetValue("Clientele:Journeys:Enabled", true);
+
+    protected override TimeSpan Every => TimeSpan.FromMinutes(config.GetValue("Clientele:Journeys:CalendarMinutes", 15));
+
+    protected override string What => "Journey date sweep";
+
+    protected override Task RunOnceAsync(CancellationToken ct) => calendar.SweepAsync(ct);
 }

@@ -101,7 +101,7 @@ internal sealed record SplitPath
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
 /// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
 /// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
-/// <c>webhook</c> (a signed POST about the contact to another system), <c>exit</c>.
+/// <c>webhook</c> (a signed POST about the contact to another system), <c>offer</c> (issues the contact a coupon), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -169,6 +169,9 @@ internal sealed record JourneyStep
     /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
     public string? Message { get; init; }
 
+    /// <summary>For <c>offer</c>: the offer's name; the contact is issued a coupon of it (within the offer's rules and the fatigue guard).</summary>
+    public string? Offer { get; init; }
+
     /// <summary>For <c>webhook</c>: the receiver's address (https://…); it gets a signed POST with the contact and <see cref="Data"/>.</summary>
     public string? Url { get; init; }
 
@@ -225,7 +228,7 @@ internal sealed record JourneyDefinition
     /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
     public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "offer", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -272,7 +275,9 @@ internal sealed record JourneyDefinition
     /// <param name="check">Compiles a condition against the database, throwing <see cref="SegmentQueryException"/> for a field
     /// or segment that does not exist; without it, conditions are only parsed.</param>
     /// <param name="privateWebhooks">Whether webhooks may name addresses inside the business's own network.</param>
-    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null, bool privateWebhooks = false)
+    /// <param name="offers">The offers' names; null to leave offer steps' names unchecked.</param>
+    public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null, bool privateWebhooks = false,
+        IReadOnlySet<string>? offers = null)
     {
         var errors = new List<FieldError>();
         CheckTrigger(errors, segments);
@@ -303,7 +308,7 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
             }
-            CheckStep(s, at, errors, templates, check, privateWebhooks);
+            CheckStep(s, at, errors, templates, check, privateWebhooks, offers);
         }
         var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
         for (var i = 0; i < Steps.Count; i++)
@@ -421,7 +426,8 @@ internal sealed record JourneyDefinition
         }
     }
 
-    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check, bool privateWebhooks)
+    private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check, bool privateWebhooks,
+        IReadOnlySet<string>? offers)
     {
         switch (s.Type)
         {
@@ -441,6 +447,16 @@ internal sealed record JourneyDefinition
                 break;
             case "abtest":
                 CheckTest(s, at, errors, templates);
+                break;
+            case "offer":
+                if (string.IsNullOrWhiteSpace(s.Offer))
+                {
+                    errors.Add(new(at + "/offer", "Name the offer to issue."));
+                }
+                else if (offers is not null && !offers.Contains(s.Offer))
+                {
+                    errors.Add(new(at + "/offer", $"There is no offer \"{s.Offer}\"."));
+                }
                 break;
             case "webhook":
                 if (Clientele.Webhooks.WebhookGuard.Check(s.Url, privateWebhooks) is { } wrong)

@@ -184,6 +184,7 @@ internal static partial class JourneyOutline
             + (step.Class == "transactional" ? " (transactional)" : $" (topic {step.Topic ?? ConsentProjection.DefaultTopic})"),
         "notify" => $"Tell {string.Join(", ", step.Notify is { Count: > 0 } who ? who : ["owners"])} by e-mail: “{step.Message}”",
         "webhook" => $"Call {step.Url} with the contact" + (step.Data is null ? "" : " and data"),
+        "offer" => $"Issue the offer “{step.Offer}”",
         "wait" => "Wait " + Duration(step),
         "waitUntil" => $"Wait until {step.Time} on the contact's clock",
         "branch" => $"Branch: {step.Condition} — then {Target(step.Then, definition)}, else {Target(step.Else, definition)}",

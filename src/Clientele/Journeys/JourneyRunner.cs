@@ -94,6 +94,21 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     {
         public Dictionary<Guid, string> Names { get; } = names;
         public List<(string Email, Accounts.Role Role)> Users { get; init; } = [];
+
+        private readonly Dictionary<string, Offers.Offer?> _offers = [];
+        private Offers.OfferFatigue? _fatigue;
+
+        public async Task<Offers.Offer?> OfferAsync(string name, CancellationToken ct)
+        {
+            if (!_offers.TryGetValue(name, out var offer))
+            {
+                _offers[name] = offer = await Db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Name == name, ct);
+            }
+            return offer;
+        }
+
+        public async Task<Offers.OfferFatigue> FatigueAsync(CancellationToken ct) =>
+            _fatigue ??= await SettingsStore.LoadAsync(Db, Offers.OfferFatigue.Key, Offers.OfferFatigue.Default, ct);
         public Dictionary<(Guid, string), string> Winners { get; } = winners;
         public ClienteleDb Db { get; } = db;
         public DateTime Now { get; } = now;
@@ -195,6 +210,13 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     {
                         Update(contact, step, work);
                         Adjust(run, step, work);
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "offer":
+                    if (!run.Holdout)
+                    {
+                        await OfferAsync(run, step, contact, work, ct);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -342,6 +364,31 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         if (step.Stage is { } stage)
         {
             Record("stage.overridden", "stage", new { stage, by, journeyId = run.JourneyId, step = step.Id });
+        }
+    }
+
+    /// <summary>
+    /// Issues the step's offer to the contact in the batch's transaction, keyed by run and step count; an offer the rules
+    /// or the fatigue guard refuse is skipped (the e-mail after it then has no <c>offer</c>) and the refusal logged.
+    /// </summary>
+    private async Task OfferAsync(JourneyRun run, JourneyStep step, Contact contact, Work work, CancellationToken ct)
+    {
+        var offer = await work.OfferAsync(step.Offer!, ct);
+        if (offer is null)
+        {
+            log.LogWarning("Journey run {Run}: its offer \"{Offer}\" no longer exists", run.Id, step.Offer);
+            return;
+        }
+        var outcome = await Offers.OfferIssuer.IssueAsync(work.Db, offer, contact, "journey", $"journey:{run.Id:N}:{run.Steps}", work.Now,
+            await work.FatigueAsync(ct), run.CauseEventId, ct);
+        if (outcome.Issued is { } issued)
+        {
+            work.Events.Add(issued);
+            await work.Db.SaveChangesAsync(ct); // counted by the fatigue guard for the next run of the same contact in this batch
+        }
+        else if (outcome.Refusal is { } refusal)
+        {
+            log.LogInformation("Journey run {Run}: offer \"{Offer}\" not issued: {Refusal}", run.Id, offer.Name, refusal);
         }
     }
 

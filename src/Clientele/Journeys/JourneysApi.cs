@@ -63,7 +63,10 @@ internal static class JourneysApi
     {
         var templates = (await db.Templates.AsNoTracking().Select(t => t.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks);
+        var offers = definition.Steps.Any(s => s.Type == "offer")
+            ? (await db.Offers.AsNoTracking().Where(o => !o.Archived).Select(o => o.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks, offers);
     }
 
     private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)

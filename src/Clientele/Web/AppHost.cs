@@ -104,6 +104,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, ActivityProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
+        services.AddSingleton<IEventConsumer, Clientele.Offers.OfferRedemptions>();
         services.AddSingleton<Clientele.Segments.SegmentProjection>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
         services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
@@ -175,6 +176,7 @@ internal static class AppHost
         Clientele.Templates.TemplatesApi.MapTemplates(api);
         Clientele.Journeys.JourneysApi.MapJourneys(api);
         Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
+        Clientele.Offers.OffersApi.MapOffers(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
