@@ -203,57 +203,42 @@ internal sealed class BoughtTogetherJob(ClienteleDatabase database, TimeProvider
 }
 
 /// <summary>
-/// Keeps the bought-together partners current: computes at start when they were never computed or are older than
-/// <c>Clientele:Recommendations:Interval</c> (default an hour), then once per interval. With several instances, the
-/// one that finds them fresh waits. <c>Clientele:Recommendations:Enabled=false</c> turns it off.
+/// Keeps the bought-together partners current: computes them when the server starts if they were never computed or are
+/// older than <c>Clientele:Recommendations:Interval</c> (default an hour), then once per interval. It looks every few
+/// minutes, so with several instances the one that finds them fresh from another leaves them.
+/// <c>Clientele:Recommendations:Enabled=false</c> turns it off.
 /// </summary>
-internal sealed class BoughtTogetherService(ClienteleDatabase database, BoughtTogetherJob job, TimeProvider time, IConfiguration config,
-    ILogger<BoughtTogetherService> log) : BackgroundService
+internal sealed class BoughtTogetherService(ClienteleDatabase database, BoughtTogetherJob job, TimeProvider clock, IConfiguration config,
+    ILogger<BoughtTogetherService> log) : PeriodicService(clock, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly TimeProvider _time = clock;
+
+    private static readonly TimeSpan Look = TimeSpan.FromMinutes(5);
+
+    private TimeSpan Interval => config.GetValue("Clientele:Recommendations:Interval", TimeSpan.FromHours(1)) is var i && i > TimeSpan.FromMinutes(1)
+        ? i
+        : TimeSpan.FromMinutes(1);
+
+    protected override bool Enabled => config.GetValue("Clientele:Recommendations:Enabled", true);
+
+    protected override TimeSpan Every => Interval < Look ? Interval : Look;
+
+    protected override string What => "Computing what is bought together";
+
+    protected override async Task RunOnceAsync(CancellationToken ct)
     {
-        if (!config.GetValue("Clientele:Recommendations:Enabled", true))
+        await using (var db = database.CreateDbContext())
         {
-            return;
-        }
-        var interval = config.GetValue("Clientele:Recommendations:Interval", TimeSpan.FromHours(1));
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
+            if (await Recommendations.StateAsync(db, ct) is { } last && _time.GetUtcNow().UtcDateTime - last.ComputedAt < Interval)
             {
-                var wait = interval;
-                try
-                {
-                    RecommendationState? last;
-                    await using (var db = database.CreateDbContext())
-                    {
-                        last = await Recommendations.StateAsync(db, stoppingToken);
-                    }
-                    var now = time.GetUtcNow().UtcDateTime;
-                    if (last is null || now - last.ComputedAt >= interval)
-                    {
-                        var state = await job.RecomputeAsync(stoppingToken);
-                        if (state is not null)
-                        {
-                            log.LogInformation(
-                                "Bought together: {Pairs} partners for {Products} products from {Customers} customers ({Lines} order lines) in {Seconds:0.0} s",
-                                state.Pairs, state.Products, state.Customers, state.Lines, state.Seconds);
-                        }
-                    }
-                    else
-                    {
-                        wait = last.ComputedAt + interval - now; // another instance computed them
-                    }
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    log.LogError(ex, "Computing what is bought together failed");
-                }
-                await Task.Delay(wait < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : wait, stoppingToken);
+                return;
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        if (await job.RecomputeAsync(ct) is { } state)
         {
+            log.LogInformation(
+                "Bought together: {Pairs} partners for {Products} products from {Customers} customers ({Lines} order lines) in {Seconds:0.0} s",
+                state.Pairs, state.Products, state.Customers, state.Lines, state.Seconds);
         }
     }
 }
