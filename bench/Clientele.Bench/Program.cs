@@ -4,6 +4,7 @@ using Clientele.Bench;
 // dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
 // dotnet run -c Release --project bench/Clientele.Bench -- forms [--rate 200] [--seconds 30]
 // dotnet run -c Release --project bench/Clientele.Bench -- segments [--postgres CONN] [--contacts N] [--events N] [--orders N]
+// dotnet run -c Release --project bench/Clientele.Bench -- recommendations [--postgres CONN] [--orders N] [--products N]
 // dotnet run -c Release --project bench/Clientele.Bench -- smtp [--messages N] [--size 2048]
 // dotnet run -c Release --project bench/Clientele.Bench -- render [--messages N] [--contacts N]
 // dotnet run -c Release --project bench/Clientele.Bench -- broadcast [--messages N] [--connections 8] [--postgres CONN]
@@ -21,6 +22,10 @@ if (args.Length > 0 && args[0] == "forms")
 if (args.Length > 0 && args[0] == "segments")
 {
     return await SegmentRun.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "recommendations")
+{
+    return await RecommendationRun.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "smtp")
 {

@@ -8,8 +8,17 @@ internal sealed class Product
     public string Category { get; set; } = "";
     public decimal Price { get; set; }
     public string Currency { get; set; } = "USD";
+
+    /// <summary>The product's page in the shop, linked from e-mails that show it.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>A picture of the product, shown in e-mails.</summary>
+    public string? ImageUrl { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    public const int MaxUrlLength = 2000;
 }
 
 internal enum OrderStatus

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Clientele.Accounts;
 using Clientele.Api;
 using Clientele.Contacts;
@@ -26,7 +27,7 @@ internal static class CommerceApi
 
     internal static async Task<Ok<List<ProductDto>>> ListProducts(ClienteleDb db, CancellationToken ct) =>
         TypedResults.Ok(await db.Products.AsNoTracking().OrderBy(p => p.Category).ThenBy(p => p.Name)
-            .Select(p => new ProductDto(p.Id, p.Sku, p.Name, p.Category, p.Price, p.Currency)).ToListAsync(ct));
+            .Select(p => new ProductDto(p.Id, p.Sku, p.Name, p.Category, p.Price, p.Currency, p.Url, p.ImageUrl)).ToListAsync(ct));
 
     internal static async Task<IResult> UpsertProduct(HttpRequest request, ClienteleDb db, TimeProvider time, CancellationToken ct)
     {
@@ -55,6 +56,8 @@ internal static class CommerceApi
             {
                 errors.Add(new FieldError("/currency", "A three-letter ISO 4217 code such as \"USD\"."));
             }
+            CheckUrl(input.Url, "/url", errors);
+            CheckUrl(input.ImageUrl, "/imageUrl", errors);
             if (errors.Count > 0)
             {
                 return ApiProblems.Invalid(errors);
@@ -72,10 +75,32 @@ internal static class CommerceApi
             product.Category = input.Category ?? product.Category;
             product.Price = input.Price ?? product.Price;
             product.Currency = input.Currency?.ToUpperInvariant() ?? product.Currency;
+            // Left out: kept; an empty string: removed.
+            product.Url = input.Url is null ? product.Url : NullIfBlank(input.Url);
+            product.ImageUrl = input.ImageUrl is null ? product.ImageUrl : NullIfBlank(input.ImageUrl);
             product.UpdatedAt = now;
             await db.SaveChangesAsync(ct);
-            var dto = new ProductDto(product.Id, product.Sku, product.Name, product.Category, product.Price, product.Currency);
+            var dto = product.AsDto();
             return created ? TypedResults.Created($"/api/v1/products/{dto.Sku}", dto) : TypedResults.Ok(dto);
+        }
+    }
+
+    private static string? NullIfBlank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>A product's link or picture: an absolute http(s) address, or empty to remove it.</summary>
+    internal static void CheckUrl(string? value, string field, List<FieldError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return;
+        }
+        if (value.Trim().Length > Product.MaxUrlLength)
+        {
+            errors.Add(new FieldError(field, $"At most {Product.MaxUrlLength} characters."));
+        }
+        else if (!Clientele.Templates.Brand.IsWebUrl(value.Trim()))
+        {
+            errors.Add(new FieldError(field, "An http or https address such as \"https://shop.example/beans\"."));
         }
     }
 
@@ -174,13 +199,13 @@ internal static class CommerceApi
 
         var placedAt = input.PlacedAt?.UtcDateTime ?? existing?.PlacedAt ?? now;
         // An update names only what changes; everything it leaves out keeps its stored value.
-        var items = input.Items?.Select(i => new { sku = i.Sku, category = i.Category, name = (string?)i.Name, quantity = i.Quantity ?? 1, price = i.Price }).ToList()
-            ?? existing?.Lines.Select(l => new { sku = (string?)l.Sku, category = l.Category, name = (string?)null, quantity = l.Quantity, price = l.Price }).ToList()
+        var items = input.Items?.Select(i => new ItemProperties(i.Sku, i.Category, i.Name, i.Quantity ?? 1, i.Price, NullIfBlank(i.Url ?? ""), NullIfBlank(i.ImageUrl ?? ""))).ToList()
+            ?? existing?.Lines.Select(l => new ItemProperties(l.Sku, l.Category, null, l.Quantity, l.Price, null, null)).ToList()
             ?? [];
         var properties = JsonSerializer.Serialize(new
         {
             orderId,
-            total = input.Total ?? (input.Items is null ? existing?.Total : null) ?? items.Sum(i => i.price * i.quantity),
+            total = input.Total ?? (input.Items is null ? existing?.Total : null) ?? items.Sum(i => i.Price * i.Quantity),
             currency = (input.Currency ?? existing?.Currency ?? "USD").ToUpperInvariant(),
             coupon = input.Coupon ?? existing?.Coupon,
             items,
@@ -268,20 +293,30 @@ internal static class CommerceApi
             {
                 errors.Add(new FieldError($"/items/{i}/price", "Must not be negative."));
             }
+            CheckUrl(item.Url, $"/items/{i}/url", errors);
+            CheckUrl(item.ImageUrl, $"/items/{i}/imageUrl", errors);
         }
         return errors;
     }
+
+    public static ProductDto AsDto(this Product p) => new(p.Id, p.Sku, p.Name, p.Category, p.Price, p.Currency, p.Url, p.ImageUrl);
 
     public static OrderDto AsDto(this Order o) => new(
         o.Id, o.ExternalId, o.ContactId, o.Total, o.Currency, o.PlacedAt, o.Status.ToString().ToLowerInvariant(), o.RefundedAt, o.Coupon,
         o.Lines.Select(l => new OrderLineDto(l.Sku, l.Category, l.Quantity, l.Price)).ToList());
 }
 
-internal sealed record ProductInput(string? Sku, string? Name, string? Category, decimal? Price, string? Currency);
+internal sealed record ProductInput(string? Sku, string? Name, string? Category, decimal? Price, string? Currency, string? Url = null, string? ImageUrl = null);
 
-internal sealed record ProductDto(Guid Id, string Sku, string Name, string Category, decimal Price, string Currency);
+internal sealed record ProductDto(Guid Id, string Sku, string Name, string Category, decimal Price, string Currency, string? Url, string? ImageUrl);
 
-internal sealed record OrderItemInput(string? Sku, string? Category, string? Name, int? Quantity, decimal Price);
+/// <summary>An item as an <c>order.placed</c> event carries it; the product's link and picture only when known.</summary>
+internal sealed record ItemProperties(
+    string? Sku, string? Category, string? Name, int Quantity, decimal Price,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ImageUrl);
+
+internal sealed record OrderItemInput(string? Sku, string? Category, string? Name, int? Quantity, decimal Price, string? Url = null, string? ImageUrl = null);
 
 internal sealed record OrderInput(
     string? OrderId, string? Email, string? ExternalId, Guid? ContactId, DateTimeOffset? PlacedAt, decimal? Total,

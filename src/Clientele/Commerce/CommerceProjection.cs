@@ -164,7 +164,9 @@ internal sealed class CommerceProjection : IEventConsumer
                     Str(item, "category"),
                     Str(item, "name"),
                     (int)(Num(item, "quantity") ?? 1),
-                    Num(item, "price") ?? 0));
+                    Num(item, "price") ?? 0,
+                    WebAddress(Str(item, "url")),
+                    WebAddress(Str(item, "imageUrl"))));
             }
         }
         var total = Num(p, "total") ?? lines.Sum(l => l.Price * l.Quantity);
@@ -221,6 +223,8 @@ internal sealed class CommerceProjection : IEventConsumer
                 Category = line.Category ?? "",
                 Price = line.Price,
                 Currency = facts.Currency,
+                Url = line.Url,
+                ImageUrl = line.ImageUrl,
                 CreatedAt = now,
                 UpdatedAt = now,
             });
@@ -301,6 +305,10 @@ internal sealed class CommerceProjection : IEventConsumer
             }
             : null;
 
+    /// <summary>An http(s) address that fits a product, or null: a link in an e-mail must lead to a web page.</summary>
+    private static string? WebAddress(string? value) =>
+        value?.Trim() is { Length: > 0 and <= Product.MaxUrlLength } url && Clientele.Templates.Brand.IsWebUrl(url) ? url : null;
+
     internal static decimal? Num(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v)
             ? v.ValueKind switch
@@ -314,4 +322,4 @@ internal sealed class CommerceProjection : IEventConsumer
 
 internal sealed record OrderFacts(string OrderId, decimal Total, string Currency, string? Coupon, List<OrderLineFacts> Lines);
 
-internal sealed record OrderLineFacts(string Sku, string? Category, string? Name, int Quantity, decimal Price);
+internal sealed record OrderLineFacts(string Sku, string? Category, string? Name, int Quantity, decimal Price, string? Url = null, string? ImageUrl = null);

@@ -19,7 +19,7 @@ internal static partial class OrderImport
     public const string Origin = "import";
 
     public static readonly string[] Fields =
-        ["orderId", "email", "externalId", "placedAt", "total", "currency", "status", "coupon", "sku", "name", "category", "quantity", "price", "refundedAt"];
+        ["orderId", "email", "externalId", "placedAt", "total", "currency", "status", "coupon", "sku", "name", "category", "quantity", "price", "refundedAt", "url", "imageUrl"];
 
     private static readonly Dictionary<string, string> Aliases = new()
     {
@@ -80,6 +80,15 @@ internal static partial class OrderImport
         ["lineitemprice"] = "price",
         ["refundedat"] = "refundedAt",
         ["refunddate"] = "refundedAt",
+        ["url"] = "url",
+        ["producturl"] = "url",
+        ["productlink"] = "url",
+        ["itemurl"] = "url",
+        ["imageurl"] = "imageUrl",
+        ["image"] = "imageUrl",
+        ["productimage"] = "imageUrl",
+        ["productimageurl"] = "imageUrl",
+        ["imagesrc"] = "imageUrl",
     };
 
     private static readonly Dictionary<string, string> WeakAliases = new() { ["id"] = "orderId" };
@@ -365,8 +374,17 @@ internal static partial class OrderImport
         var priceText = Cell("price");
         var name = Cell("name");
         var category = Cell("category");
+        var url = Cell("url");
+        var imageUrl = Cell("imageUrl");
         if (sku is not null || quantityText is not null || priceText is not null || name is not null || category is not null)
         {
+            foreach (var (field, value) in new[] { ("url", url), ("imageUrl", imageUrl) })
+            {
+                if (value is not null && (value.Length > Product.MaxUrlLength || !Clientele.Templates.Brand.IsWebUrl(value)))
+                {
+                    Error(field, $"\"{value}\" is not a web address such as https://shop.example/beans");
+                }
+            }
             var quantity = 1;
             if (quantityText is not null && (!int.TryParse(quantityText, NumberStyles.None, CultureInfo.InvariantCulture, out quantity) || quantity < 1))
             {
@@ -381,7 +399,7 @@ internal static partial class OrderImport
             {
                 Error("sku", "empty: a line needs the product's sku");
             }
-            line = new OrderLineFacts(sku ?? "", category, name, quantity, price);
+            line = new OrderLineFacts(sku ?? "", category, name, quantity, price, url, imageUrl);
         }
         return errors.Count > 0
             ? (null, errors, orderId)
@@ -563,7 +581,7 @@ internal static partial class OrderImport
                     total = draft.Total,
                     currency = draft.Currency,
                     coupon = draft.Coupon,
-                    items = draft.Lines.Select(l => new { sku = l.Sku, category = l.Category, name = l.Name, quantity = l.Quantity, price = l.Price }),
+                    items = draft.Lines.Select(l => new ItemProperties(l.Sku, l.Category, l.Name, l.Quantity, l.Price, l.Url, l.ImageUrl)),
                 }, EventJson.Options),
                 IdempotencyKey = PlacedKey(draft.OrderId),
                 Source = Origin,

@@ -20,6 +20,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Order> Orders => Set<Order>();
     public DbSet<OrderLine> OrderLines => Set<OrderLine>();
     public DbSet<Trial> Trials => Set<Trial>();
+    public DbSet<ProductPair> ProductPairs => Set<ProductPair>();
+    public DbSet<ProductSales> ProductSales => Set<ProductSales>();
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
@@ -143,6 +145,20 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.Sku).IsUnique();
             e.Property(x => x.Price).HasPrecision(18, 4);
+            e.Property(x => x.Url).HasMaxLength(Product.MaxUrlLength);
+            e.Property(x => x.ImageUrl).HasMaxLength(Product.MaxUrlLength);
+        });
+        b.Entity<ProductPair>(e =>
+        {
+            e.ToTable("product_pairs");
+            e.HasKey(x => new { x.Sku, x.PartnerSku });
+            e.HasIndex(x => new { x.Sku, x.Rank });
+        });
+        b.Entity<ProductSales>(e =>
+        {
+            e.ToTable("product_sales");
+            e.HasKey(x => x.Sku);
+            e.HasIndex(x => x.Rank);
         });
         b.Entity<Order>(e =>
         {

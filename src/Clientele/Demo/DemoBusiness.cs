@@ -60,6 +60,21 @@ internal static class DemoBusiness
 
     private static readonly string[] Categories = ["Coffee", "Tea", "Equipment", "Subscriptions"];
 
+    public const string ShopUrl = "https://northwind-roasters.example";
+
+    /// <summary>What people tend to buy together: a brewer with the coffee it suits, a kettle with a dripper, teas in pairs.</summary>
+    public static readonly (string Sku, string With, double Chance)[] Companions =
+    [
+        ("EQP-V60", "COF-ETH-250", 0.6),
+        ("EQP-CHEMEX", "COF-KEN-250", 0.6),
+        ("EQP-GRINDER", "COF-ESP-1KG", 0.55),
+        ("EQP-AERO", "COF-COL-250", 0.5),
+        ("EQP-KETTLE", "EQP-V60", 0.45),
+        ("TEA-DAR-100", "TEA-SEN-100", 0.4),
+        ("TEA-CHA-100", "TEA-EGS-100", 0.35),
+        ("SUB-ESP", "EQP-GRINDER", 0.2),
+    ];
+
     private static readonly (string Zone, string Locale, float Weight)[] Regions =
     [
         ("America/New_York", "en-US", 24), ("America/Chicago", "en-US", 12), ("America/Denver", "en-US", 5),
@@ -114,6 +129,8 @@ internal static class DemoBusiness
             Category = p.Category,
             Price = p.Price,
             Currency = "USD",
+            Url = $"{ShopUrl}/shop/{p.Sku.ToLowerInvariant()}",
+            ImageUrl = $"{ShopUrl}/images/{p.Sku.ToLowerInvariant()}.jpg",
             CreatedAt = start,
             UpdatedAt = start,
         }).ToList();
@@ -175,6 +192,9 @@ internal static class DemoBusiness
         public List<Order> Orders { get; } = [];
 
         private readonly HashSet<string> _emails = [];
+
+        // Its own sequence, so adding companions leaves every other draw of the business as it was.
+        private readonly Random _companions = new(Seed + 1);
         private readonly List<Contact> _advocates = [];
         private readonly List<Contact> _referable = [];
         private int _orderNumber = 10000;
@@ -457,6 +477,17 @@ internal static class DemoBusiness
                 }
                 var quantity = product.Category is "Subscriptions" or "Equipment" ? 1 : Weighted([1, 2, 3], [0.75f, 0.2f, 0.05f]);
                 lines.Add(new OrderLine { ContactId = c.Id, Sku = product.Sku, Category = product.Category, Quantity = quantity, Price = product.Price });
+            }
+            for (var i = 0; i < lines.Count && !office; i++)
+            {
+                foreach (var (_, with, chance) in Companions.Where(x => x.Sku == lines[i].Sku))
+                {
+                    if (_companions.NextDouble() < chance && !lines.Any(l => l.Sku == with))
+                    {
+                        var companion = Catalog.Single(p => p.Sku == with);
+                        lines.Add(new OrderLine { ContactId = c.Id, Sku = companion.Sku, Category = companion.Category, Quantity = 1, Price = companion.Price });
+                    }
+                }
             }
             string? coupon = null;
             var discount = 0m;

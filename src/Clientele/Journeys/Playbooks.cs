@@ -90,7 +90,7 @@ internal static class Playbooks
                 Entry = new EntryRule { Repeat = "period", PeriodDays = 30 },
                 Steps = [Wait("week", 7), Email("suggest", "You might also like", "offers")],
             },
-            [new("You might also like", "Picked for you", "Hi {{ contact.first_name | default: 'there' }},\n\ncustomers who bought what you did also liked these:\n\n{% for item in recommendations %}- [{{ item.name }}]({{ item.url }})\n{% endfor %}" + Signature)]),
+            [new("You might also like", "Picked for you", "Hi {{ contact.first_name | default: 'there' }},\n\ncustomers who bought what you did also liked these:\n\n{% for item in recommendations %}\n- {% if item.url %}[{{ item.name }}]({{ item.url }}){% else %}{{ item.name }}{% endif %}, {{ item.price | money: item.currency }}\n{% endfor %}\n" + Signature)]),
         new("loyalty-referral", "Loyalty: referral and testimonial", "Thanks loyal customers, invites them to refer a friend and asks for a testimonial.",
             new JourneyDefinition
             {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Clientele.Broadcasts;
+using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Templates;
@@ -80,6 +81,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
             {
                 Contact = ModelOf(contact),
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
+                Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
             };
@@ -98,6 +100,17 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
             content = new ComposedContent(m.Subject, m.HtmlBody, m.TextBody);
         }
         return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value);
+    }
+
+    /// <summary>The contact's picks, looked up only for a template that shows them.</summary>
+    public async Task<IReadOnlyList<MessageRecommendation>> RecommendationsAsync(CompiledMessage compiled, Guid contactId, CancellationToken ct)
+    {
+        if (!compiled.ReadsRecommendations)
+        {
+            return [];
+        }
+        await using var db = database.CreateDbContext();
+        return await Recommendations.ForMessageAsync(db, contactId, ct);
     }
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>

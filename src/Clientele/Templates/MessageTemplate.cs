@@ -80,14 +80,26 @@ internal static partial class MessageTemplate
         var frame = BrandLayout.Build(brand, EncodeText(subject, subjectTokens),
             source.Preheader is { } preheader ? EncodeText(preheader, preheaderTokens!) : null, markers);
 
+        var parts = new[] { Parse(subject, "subject"), Parse(frame.Head + prepared.Html + frame.Foot, "body"), Parse(prepared.Text + frame.TextFoot, "body") };
         return new CompiledMessage(
-            Parse(subject, "subject"),
-            Parse(frame.Head + prepared.Html + frame.Foot, "body"),
-            Parse(prepared.Text + frame.TextFoot, "body"),
+            parts[0],
+            parts[1],
+            parts[2],
             markers,
             LiquidModel.Business(brand),
             string.IsNullOrWhiteSpace(brand.Currency) ? "USD" : brand.Currency.Trim().ToUpperInvariant(),
-            limits ?? RenderLimits.Default);
+            limits ?? RenderLimits.Default)
+        {
+            ReadsRecommendations = parts.Any(p => Reads(p, "recommendations")),
+        };
+    }
+
+    /// <summary>Whether a parsed template reads a top-level name of the model, so a sender fetches only what is shown.</summary>
+    private static bool Reads(IFluidTemplate template, string name)
+    {
+        var reads = new ModelReads(name);
+        reads.VisitTemplate(template);
+        return reads.Found;
     }
 
     public static bool TryCompile(TemplateSource source, Brand brand, [NotNullWhen(true)] out CompiledMessage? message, [NotNullWhen(false)] out TemplateError? error, RenderLimits? limits = null)
@@ -177,6 +189,20 @@ internal static partial class MessageTemplate
     {
         protected override Expression VisitRangeExpression(RangeExpression rangeExpression) =>
             new GuardedRange(rangeExpression.From, rangeExpression.To);
+    }
+
+    private sealed class ModelReads(string name) : AstVisitor
+    {
+        public bool Found { get; private set; }
+
+        protected override Expression VisitMemberExpression(MemberExpression memberExpression)
+        {
+            if (memberExpression.Segments.Count > 0 && memberExpression.Segments[0] is IdentifierSegment { Identifier: var first } && first == name)
+            {
+                Found = true;
+            }
+            return base.VisitMemberExpression(memberExpression);
+        }
     }
 
     private sealed class GuardedRange(Expression from, Expression to) : Expression

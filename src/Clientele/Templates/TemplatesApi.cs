@@ -171,6 +171,7 @@ internal static class TemplatesApi
                 Unsubscribe = messageId is { } m ? links.Unsubscribe(m) : "#unsubscribe",
                 Preferences = links.Preferences(contact.Id),
             },
+            Recommendations = await content.RecommendationsAsync(compiled, contact.Id, ct),
             Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
         });
     }

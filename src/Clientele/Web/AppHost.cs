@@ -114,6 +114,8 @@ internal static class AppHost
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();
+        services.AddSingleton<BoughtTogetherJob>();
+        services.AddHostedService<BoughtTogetherService>();
 
         Clientele.Outbox.Mail.AddMail(services, config);
         services.AddSingleton<Clientele.Broadcasts.BroadcastSignal>();
@@ -162,6 +164,7 @@ internal static class AppHost
         api.MapEvents();
         api.MapContacts();
         api.MapCommerce();
+        api.MapRecommendations();
         api.MapApiKeys();
         api.MapSystem();
         Clientele.Value.ScoringApi.MapScoring(api);

@@ -96,6 +96,18 @@ public sealed class DemoSeedTests
             Assert.Equal(started, await drained.Trials.CountAsync());
         }
 
+        // Some products go together: a brewer with the coffee it suits, a kettle with a dripper, teas in pairs.
+        Assert.NotNull(await app.Services.GetRequiredService<BoughtTogetherJob>().RecomputeAsync(CancellationToken.None));
+        await using (var recs = app.NewDb())
+        {
+            foreach (var (sku, with, _) in DemoBusiness.Companions.Take(6))
+            {
+                var top = await recs.ProductPairs.Where(p => p.Sku == sku && p.Rank <= 3).Select(p => p.PartnerSku).ToListAsync();
+                Assert.True(top.Contains(with), $"{sku} goes with {string.Join(", ", top)}");
+            }
+            Assert.All(await recs.Products.ToListAsync(), p => Assert.StartsWith(DemoBusiness.ShopUrl, p.Url));
+        }
+
         // A second run, here through the CLI verb, adds nothing.
         Assert.Equal(0, await CliApp.RunAsync(["demo", "--db", app.ConnectionString]));
         var again = await DemoSeed.SeedAsync(app.Database, app.Time, CancellationToken.None);

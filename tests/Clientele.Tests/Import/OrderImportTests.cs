@@ -148,4 +148,27 @@ public sealed class OrderImportTests
         Assert.Contains("order id", refused.Message);
         Assert.Contains("customer", refused.Message);
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task Product_links_and_pictures_in_an_order_file_become_the_new_products_link_and_picture(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        const string csv = """
+            order_id,email,placed_at,sku,product_name,price,product_url,image_url
+            2001,ann@example.com,2026-03-01,V60,Hario V60,28.00,https://shop.example/v60,https://shop.example/v60.jpg
+            2001,,,ETH-250,Ethiopia,16.50,,
+            2002,bob@example.com,2026-03-02,KETTLE,Kettle,79.00,not a link,
+            """;
+
+        var report = await ImportAsync(app, csv);
+
+        Assert.Equal((2, 1), (report.Imported, report.Failed));
+        Assert.Contains(report.Errors, e => e.Column == "product_url" && e.Message.Contains("not a web address", StringComparison.Ordinal));
+        await using var data = app.NewDb();
+        var products = await data.Products.AsNoTracking().OrderBy(p => p.Sku).ToListAsync();
+        Assert.Equal(["ETH-250", "V60"], products.Select(p => p.Sku));
+        Assert.Equal((null, null), (products[0].Url, products[0].ImageUrl));
+        Assert.Equal(("Hario V60", "https://shop.example/v60", "https://shop.example/v60.jpg"), (products[1].Name, products[1].Url, products[1].ImageUrl));
+    }
 }

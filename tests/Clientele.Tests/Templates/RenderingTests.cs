@@ -273,4 +273,17 @@ public sealed class RenderingTests
         Assert.Contains("0,00 €", expected[0].Text);
         Assert.Contains("https://shop.example/5?m=5", expected[5].Html);
     }
+
+    [Fact]
+    public void A_template_says_whether_it_shows_recommendations_so_they_are_looked_up_only_then()
+    {
+        Assert.True(Markdown("{% for r in recommendations %}- {{ r.name }}\n{% endfor %}").ReadsRecommendations);
+        Assert.True(Markdown("{% if recommendations.size > 0 %}Picked for you{% endif %}").ReadsRecommendations);
+        Assert.True(Markdown("Hi", subject: "Try {{ recommendations.first.name }}").ReadsRecommendations);
+        Assert.True(Html("<p>{% assign picks = recommendations | slice: 0, 2 %}{% for r in picks %}{{ r.name }}{% endfor %}</p>").ReadsRecommendations);
+
+        Assert.False(Markdown("Hello {{ contact.first_name }}, see {{ data.recommendations }}.").ReadsRecommendations);
+        Assert.False(Markdown("{{ \"recommendations\" | upcase }} {% raw %}{{ recommendations }}{% endraw %}").ReadsRecommendations);
+        Assert.False(Markdown("{% comment %}{{ recommendations }}{% endcomment %}No picks here.").ReadsRecommendations);
+    }
 }

@@ -341,6 +341,10 @@ namespace Clientele.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
@@ -356,12 +360,64 @@ namespace Clientele.Data.Migrations.Postgres
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Sku")
                         .IsUnique();
 
                     b.ToTable("products", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Commerce.ProductPair", b =>
+                {
+                    b.Property<string>("Sku")
+                        .HasColumnType("text");
+
+                    b.Property<string>("PartnerSku")
+                        .HasColumnType("text");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("Lift")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Score")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Sku", "PartnerSku");
+
+                    b.HasIndex("Sku", "Rank");
+
+                    b.ToTable("product_pairs", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Commerce.ProductSales", b =>
+                {
+                    b.Property<string>("Sku")
+                        .HasColumnType("text");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Sku");
+
+                    b.HasIndex("Rank");
+
+                    b.ToTable("product_sales", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Commerce.Trial", b =>

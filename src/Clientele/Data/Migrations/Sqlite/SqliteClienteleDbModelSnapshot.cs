@@ -336,6 +336,10 @@ namespace Clientele.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -351,12 +355,64 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Url")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Sku")
                         .IsUnique();
 
                     b.ToTable("products", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Commerce.ProductPair", b =>
+                {
+                    b.Property<string>("Sku")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PartnerSku")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Confidence")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Lift")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Score")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Sku", "PartnerSku");
+
+                    b.HasIndex("Sku", "Rank");
+
+                    b.ToTable("product_pairs", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Commerce.ProductSales", b =>
+                {
+                    b.Property<string>("Sku")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sku");
+
+                    b.HasIndex("Rank");
+
+                    b.ToTable("product_sales", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Commerce.Trial", b =>

@@ -1,0 +1,86 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Clientele.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class ProductRecommendations : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "ImageUrl",
+                table: "products",
+                type: "character varying(2000)",
+                maxLength: 2000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Url",
+                table: "products",
+                type: "character varying(2000)",
+                maxLength: 2000,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "product_pairs",
+                columns: table => new
+                {
+                    Sku = table.Column<string>(type: "text", nullable: false),
+                    PartnerSku = table.Column<string>(type: "text", nullable: false),
+                    Rank = table.Column<int>(type: "integer", nullable: false),
+                    Buyers = table.Column<int>(type: "integer", nullable: false),
+                    Confidence = table.Column<double>(type: "double precision", nullable: false),
+                    Lift = table.Column<double>(type: "double precision", nullable: false),
+                    Score = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_product_pairs", x => new { x.Sku, x.PartnerSku });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "product_sales",
+                columns: table => new
+                {
+                    Sku = table.Column<string>(type: "text", nullable: false),
+                    Rank = table.Column<int>(type: "integer", nullable: false),
+                    Buyers = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_product_sales", x => x.Sku);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_product_pairs_Sku_Rank",
+                table: "product_pairs",
+                columns: new[] { "Sku", "Rank" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_product_sales_Rank",
+                table: "product_sales",
+                column: "Rank");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "product_pairs");
+
+            migrationBuilder.DropTable(
+                name: "product_sales");
+
+            migrationBuilder.DropColumn(
+                name: "ImageUrl",
+                table: "products");
+
+            migrationBuilder.DropColumn(
+                name: "Url",
+                table: "products");
+        }
+    }
+}
