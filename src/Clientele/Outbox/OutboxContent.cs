@@ -82,6 +82,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Contact = ModelOf(contact),
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
                 Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
+                Offer = await OfferAsync(compiled, contact.Id, now, ct),
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
             };
@@ -111,6 +112,17 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         }
         await using var db = database.CreateDbContext();
         return await Recommendations.ForMessageAsync(db, contactId, ct);
+    }
+
+    /// <summary>The contact's newest coupon still to use, looked up only for a template that shows an offer.</summary>
+    public async Task<MessageOffer?> OfferAsync(CompiledMessage compiled, Guid contactId, DateTime now, CancellationToken ct)
+    {
+        if (!compiled.ReadsOffer)
+        {
+            return null;
+        }
+        await using var db = database.CreateDbContext();
+        return await Clientele.Offers.OfferMessages.ForMessageAsync(db, contactId, now, ct);
     }
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>

@@ -44,6 +44,9 @@ internal sealed class CompiledMessage
     /// <summary>The template shows <c>recommendations</c>: the sender looks them up for each contact only then.</summary>
     public bool ReadsRecommendations { get; init; }
 
+    /// <summary>Whether the template reads <c>offer</c>, so the contact's coupon is looked up only when it is shown.</summary>
+    public bool ReadsOffer { get; init; }
+
     /// <summary>
     /// Renders one message. Liquid output is HTML-encoded in the HTML part and left as is in the subject and text.
     /// Every http(s) link the body or brand shows goes through <paramref name="rewrite"/>; links whose address turns

@@ -91,6 +91,7 @@ internal static partial class MessageTemplate
             limits ?? RenderLimits.Default)
         {
             ReadsRecommendations = parts.Any(p => Reads(p, "recommendations")),
+            ReadsOffer = parts.Any(p => Reads(p, "offer")),
         };
     }
 

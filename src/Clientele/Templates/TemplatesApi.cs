@@ -172,6 +172,7 @@ internal static class TemplatesApi
                 Preferences = links.Preferences(contact.Id),
             },
             Recommendations = await content.RecommendationsAsync(compiled, contact.Id, ct),
+            Offer = await content.OfferAsync(compiled, contact.Id, now, ct),
             Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
         });
     }

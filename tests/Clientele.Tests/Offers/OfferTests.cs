@@ -216,11 +216,19 @@ public sealed class OfferTests
         {
             var other = (await CreateAsync(api, new { name, title = name, kind = "percent", value = 5 })).GetProperty("id").GetGuid();
             Assert.Equal(HttpStatusCode.Created, (await IssueAsync(api, other, "bob@example.com")).StatusCode);
+            app.Time.Advance(TimeSpan.FromMinutes(1));
         }
+        var template = await api.PostJsonAsync("/api/v1/templates", new { name = "Gift", subject = "A gift", body = "Use {{ offer.code }} for {{ offer.discount }} off: {{ offer.title }}." });
+        Assert.Equal(HttpStatusCode.Created, template.StatusCode);
         var journey = await JourneyFlowTests.JourneyAsync(api, "Win them back", new
         {
             trigger = new { @event = "vip.flagged" },
-            steps = new object[] { new { id = "gift", type = "offer", offer = "Come back" }, new { id = "mark", type = "tag", add = new[] { "offered" } } },
+            steps = new object[]
+            {
+                new { id = "gift", type = "offer", offer = "Come back" },
+                new { id = "tell", type = "email", template = "Gift", @class = "transactional" },
+                new { id = "mark", type = "tag", add = new[] { "offered" } },
+            },
         });
         await JourneyFlowTests.SignalAsync(api, "ann@example.com", "vip.flagged");
         await JourneyFlowTests.SignalAsync(api, "bob@example.com", "vip.flagged");
@@ -236,6 +244,20 @@ public sealed class OfferTests
         Assert.Equal(ann.IssuedAt.AddDays(14), ann.ExpiresAt);
         Assert.Equal(1, await db.Events.CountAsync(e => e.Type == "offer.issued" && e.Source == "offers" && e.CauseEventId != null));
         Assert.Equal(2, await db.JourneyRuns.CountAsync(r => r.JourneyId == journey && r.Status == Clientele.Journeys.RunStatus.Completed)); // bob went on without it
+
+        // The e-mail after the offer shows the contact's coupon; bob, refused this one, sees the newest he has.
+        var codes = await db.Coupons.AsNoTracking().Join(db.Contacts, c => c.ContactId, k => k.Id, (c, k) => new { k.Email, c.Code, c.IssuedAt }).ToListAsync();
+        await Clientele.Tests.Outbox.MailFlowTests.Until(async () =>
+        {
+            await using var check = app.NewDb();
+            return await check.LocalMail.CountAsync() == 2;
+        }, "both e-mails were sent");
+        var mail = (await db.LocalMail.AsNoTracking().ToListAsync())
+            .ToDictionary(m => m.To, m => MimeKit.MimeMessage.Load(new MemoryStream(m.Raw)).TextBody);
+        var annCode = codes.Single(c => c.Email == "ann@example.com").Code;
+        Assert.Contains($"Use {annCode} for 10 % off: 10 % off.", mail["ann@example.com"]);
+        var bobNewest = codes.Where(c => c.Email == "bob@example.com").OrderBy(c => c.IssuedAt).Last().Code;
+        Assert.Contains($"Use {bobNewest} for", mail["bob@example.com"]);
 
         var unknown = await api.PostJsonAsync("/api/v1/journeys", new
         {
