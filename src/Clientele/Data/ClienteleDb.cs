@@ -47,6 +47,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Webhooks.WebhookCall> WebhookCalls => Set<Clientele.Webhooks.WebhookCall>();
     public DbSet<Clientele.Offers.Offer> Offers => Set<Clientele.Offers.Offer>();
     public DbSet<Clientele.Offers.Coupon> Coupons => Set<Clientele.Offers.Coupon>();
+    public DbSet<Clientele.Feedback.Survey> Surveys => Set<Clientele.Feedback.Survey>();
+    public DbSet<Clientele.Feedback.SurveyAnswer> SurveyAnswers => Set<Clientele.Feedback.SurveyAnswer>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -385,6 +387,27 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.OrderId).HasMaxLength(200);
             e.Property(x => x.OrderTotal).HasPrecision(18, 2);
             e.Property(x => x.OrderCurrency).HasMaxLength(3);
+        });
+        b.Entity<Clientele.Feedback.Survey>(e =>
+        {
+            e.ToTable("surveys");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Kind).HasMaxLength(10);
+            e.Property(x => x.Question).HasMaxLength(500);
+            e.Property(x => x.FollowUp).HasMaxLength(500);
+            e.Property(x => x.Sku).HasMaxLength(100);
+        });
+        b.Entity<Clientele.Feedback.SurveyAnswer>(e =>
+        {
+            e.ToTable("survey_answers");
+            e.HasKey(x => x.Id);
+            // One answer per message: a second click changes it.
+            e.HasIndex(x => new { x.MessageId, x.SurveyId }).IsUnique();
+            e.HasIndex(x => new { x.SurveyId, x.AnsweredAt });
+            e.HasIndex(x => x.ContactId);
+            e.Property(x => x.Comment).HasMaxLength(4000);
         });
         b.Entity<ContactStageFacts>(e =>
         {

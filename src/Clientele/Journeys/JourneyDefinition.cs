@@ -117,7 +117,7 @@ internal sealed record SplitPath
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
 /// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
 /// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
-/// <c>webhook</c> (a signed POST about the contact to another system), <c>offer</c> (issues the contact a coupon), <c>exit</c>.
+/// <c>webhook</c> (a signed POST about the contact to another system), <c>offer</c> (issues the contact a coupon), <c>feedback</c> (an e-mail asking a survey's question), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -185,6 +185,9 @@ internal sealed record JourneyStep
     /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
     public string? Message { get; init; }
 
+    /// <summary>For <c>feedback</c>: the survey's name; its e-mail (<see cref="Template"/>) carries a one-click link per score.</summary>
+    public string? Survey { get; init; }
+
     /// <summary>For <c>offer</c>: the offer's name; the contact is issued a coupon of it (within the offer's rules and the fatigue guard).</summary>
     public string? Offer { get; init; }
 
@@ -207,7 +210,7 @@ internal sealed record JourneyStep
     public bool Waits => Type is "wait" or "waitUntil" or "waitForEvent";
 
     [JsonIgnore]
-    public bool Sends => Type is "email" or "abtest";
+    public bool Sends => Type is "email" or "abtest" or "feedback";
 
     [JsonIgnore]
     public string Metric => WinBy ?? "click";
@@ -252,7 +255,7 @@ internal sealed record JourneyDefinition
     /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
     public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "offer", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "offer", "feedback", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -300,8 +303,9 @@ internal sealed record JourneyDefinition
     /// or segment that does not exist; without it, conditions are only parsed.</param>
     /// <param name="privateWebhooks">Whether webhooks may name addresses inside the business's own network.</param>
     /// <param name="offers">The offers' names; null to leave offer steps' names unchecked.</param>
+    /// <param name="surveys">The surveys' names; null to leave feedback steps' surveys unchecked.</param>
     public List<FieldError> Validate(IReadOnlySet<string> templates, IReadOnlySet<string> segments, Action<SegmentNode>? check = null, bool privateWebhooks = false,
-        IReadOnlySet<string>? offers = null)
+        IReadOnlySet<string>? offers = null, IReadOnlySet<string>? surveys = null)
     {
         var errors = new List<FieldError>();
         CheckTrigger(errors, segments);
@@ -332,7 +336,7 @@ internal sealed record JourneyDefinition
             {
                 errors.Add(new(at + "/id", $"Another step is already called \"{s.Id}\"."));
             }
-            CheckStep(s, at, errors, templates, check, privateWebhooks, offers);
+            CheckStep(s, at, errors, templates, check, privateWebhooks, offers, surveys);
         }
         var broken = errors.Count(e => e.Field.EndsWith("/id", StringComparison.Ordinal));
         for (var i = 0; i < Steps.Count; i++)
@@ -451,10 +455,20 @@ internal sealed record JourneyDefinition
     }
 
     private static void CheckStep(JourneyStep s, string at, List<FieldError> errors, IReadOnlySet<string> templates, Action<SegmentNode>? check, bool privateWebhooks,
-        IReadOnlySet<string>? offers)
+        IReadOnlySet<string>? offers, IReadOnlySet<string>? surveys)
     {
         switch (s.Type)
         {
+            case "feedback":
+                if (string.IsNullOrWhiteSpace(s.Survey))
+                {
+                    errors.Add(new(at + "/survey", "Name the survey to ask."));
+                }
+                else if (surveys is not null && !surveys.Contains(s.Survey))
+                {
+                    errors.Add(new(at + "/survey", $"There is no survey \"{s.Survey}\"."));
+                }
+                goto case "email";
             case "email":
                 if (string.IsNullOrWhiteSpace(s.Template))
                 {

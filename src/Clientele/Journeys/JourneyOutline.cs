@@ -186,6 +186,7 @@ internal static partial class JourneyOutline
         "notify" => $"Tell {string.Join(", ", step.Notify is { Count: > 0 } who ? who : ["owners"])} by e-mail: “{step.Message}”",
         "webhook" => $"Call {step.Url} with the contact" + (step.Data is null ? "" : " and data"),
         "offer" => $"Issue the offer “{step.Offer}”",
+        "feedback" => $"Ask “{step.Survey}” in the e-mail “{step.Template}”",
         "wait" => "Wait " + Duration(step),
         "waitUntil" when step.Field is { Length: > 0 } field =>
             $"Wait until {(step.DaysBefore is int days and > 0 ? Quantity(days, "day") + " before " : "")}{DateOf(field)}, at {step.Time ?? "09:00"} on the contact's clock",

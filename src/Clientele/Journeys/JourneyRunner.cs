@@ -107,6 +107,17 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             return offer;
         }
 
+        private readonly Dictionary<string, Guid?> _surveys = [];
+
+        public async Task<Guid?> SurveyAsync(string name, CancellationToken ct)
+        {
+            if (!_surveys.TryGetValue(name, out var id))
+            {
+                _surveys[name] = id = await Db.Surveys.AsNoTracking().Where(s => s.Name == name).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(ct);
+            }
+            return id;
+        }
+
         public async Task<Offers.OfferFatigue> FatigueAsync(CancellationToken ct) =>
             _fatigue ??= await SettingsStore.LoadAsync(Db, Offers.OfferFatigue.Key, Offers.OfferFatigue.Default, ct);
         public Dictionary<(Guid, string), string> Winners { get; } = winners;
@@ -150,8 +161,14 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             run.Steps++;
             switch (step.Type)
             {
-                case "email" or "abtest":
-                    if (!Email(run, step, step.Type == "abtest" ? Variant(run, step, work) : step.Template, contact, work))
+                case "email" or "abtest" or "feedback":
+                    var survey = step.Type == "feedback" ? await work.SurveyAsync(step.Survey!, ct) : null;
+                    if (step.Type == "feedback" && survey is null)
+                    {
+                        End(run, RunStatus.Exited, $"Its survey \"{step.Survey}\" was deleted.", work);
+                        return;
+                    }
+                    if (!Email(run, step, step.Type == "abtest" ? Variant(run, step, work) : step.Template, contact, work, survey))
                     {
                         return;
                     }
@@ -473,7 +490,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     }
 
     /// <summary>Queues the step's e-mail (unless the run is in the control group); false when the run ended instead.</summary>
-    private static bool Email(JourneyRun run, JourneyStep step, string? template, Contact contact, Work work)
+    private static bool Email(JourneyRun run, JourneyStep step, string? template, Contact contact, Work work, Guid? survey = null)
     {
         var marketing = step.Class != "transactional";
         var topic = step.Topic ?? ConsentProjection.DefaultTopic;
@@ -508,6 +525,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             TemplateId = templateId,
             JourneyId = run.JourneyId,
             StepId = step.Id,
+            SurveyId = survey,
         });
         return true;
     }

@@ -66,7 +66,10 @@ internal static class JourneysApi
         var offers = definition.Steps.Any(s => s.Type == "offer")
             ? (await db.Offers.AsNoTracking().Where(o => !o.Archived).Select(o => o.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal)
             : null;
-        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks, offers);
+        var surveys = definition.Steps.Any(s => s.Type == "feedback")
+            ? (await db.Surveys.AsNoTracking().Select(o => o.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal)
+            : null;
+        return definition.Validate(templates, segments, node => Clientele.Segments.SegmentCompiler.Compile(node, db, now), privateWebhooks, offers, surveys);
     }
 
     private static (Journey? Journey, JourneyDefinition? Definition, IResult? Problem) Read(JourneyInput input, Journey? into, DateTime now)

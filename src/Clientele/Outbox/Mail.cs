@@ -36,5 +36,6 @@ internal static class Mail
             return mail is null ? Results.NotFound() : Results.File(mail.Raw, "message/rfc822", $"{id:N}.eml");
         }).RequireAuthorization(Clientele.Web.Access.Marketing).ExcludeFromDescription();
         Preferences.MapPreferences(app);
+        Clientele.Feedback.SurveyPages.MapSurveyPages(app);
     }
 }

@@ -54,6 +54,10 @@ internal sealed class MailLinks(ClienteleDatabase database, IConfiguration confi
     public string Click(Guid message, string url) =>
         $"{BaseUrl}/t/c/{Token("c", message, url)}?u={Uri.EscapeDataString(url)}";
 
+    /// <summary>A one-click answer to a survey in a message: the score is part of the signature, so it cannot be changed in the link.</summary>
+    public string Answer(Guid message, Guid survey, int score) =>
+        $"{BaseUrl}/s/{Token("s", message, $"{survey:N}-{score}")}?a={survey:N}-{score}";
+
     public string Unsubscribe(Guid message) => $"{BaseUrl}/u/{Token("u", message)}";
 
     public string Preferences(Guid contact) => $"{BaseUrl}/preferences/{Token("p", contact)}";

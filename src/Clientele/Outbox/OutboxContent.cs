@@ -83,6 +83,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
                 Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
                 Offer = await OfferAsync(compiled, contact.Id, now, ct),
+                Survey = m.SurveyId is { } surveyId ? await SurveyAsync(m.Id, surveyId, ct) : null,
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
             };
@@ -112,6 +113,18 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         }
         await using var db = database.CreateDbContext();
         return await Recommendations.ForMessageAsync(db, contactId, ct);
+    }
+
+    /// <summary>The survey a feedback request asks, with a signed one-click link for each score of its scale.</summary>
+    private async Task<MessageSurvey?> SurveyAsync(Guid messageId, Guid surveyId, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        if (await db.Surveys.AsNoTracking().FirstOrDefaultAsync(s => s.Id == surveyId, ct) is not { } survey)
+        {
+            return null;
+        }
+        var (low, high) = Clientele.Feedback.SurveyRules.Scale(survey.Kind);
+        return new MessageSurvey(survey.Question, survey.Kind, Enumerable.Range(low, high - low + 1).Select(score => (score, links.Answer(messageId, surveyId, score))).ToList());
     }
 
     /// <summary>The contact's newest coupon still to use, looked up only for a template that shows an offer.</summary>

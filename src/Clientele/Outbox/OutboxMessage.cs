@@ -98,6 +98,9 @@ internal sealed class OutboxMessage
 
     public string? StepId { get; set; }
 
+    /// <summary>The survey a feedback request asks, whose one-click answer links the message carries.</summary>
+    public Guid? SurveyId { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? OpenedAt { get; set; }

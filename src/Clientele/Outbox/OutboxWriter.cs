@@ -9,9 +9,9 @@ namespace Clientele.Outbox;
 internal static class OutboxWriter
 {
     private const string Columns = "\"Id\", \"ContactId\", \"To\", \"Subject\", \"TextBody\", \"Kind\", \"Class\", \"Topic\", \"IdempotencyKey\", "
-        + "\"Status\", \"DueAt\", \"Attempts\", \"Ambiguous\", \"BroadcastId\", \"Variant\", \"CreatedAt\", \"TemplateId\", \"JourneyId\", \"StepId\"";
+        + "\"Status\", \"DueAt\", \"Attempts\", \"Ambiguous\", \"BroadcastId\", \"Variant\", \"CreatedAt\", \"TemplateId\", \"JourneyId\", \"StepId\", \"SurveyId\"";
 
-    private static readonly string[] Names = ["id", "contact", "to", "subject", "text", "kind", "class", "topic", "key", "status", "due", "attempts", "ambiguous", "broadcast", "variant", "created", "template", "journey", "step"];
+    private static readonly string[] Names = ["id", "contact", "to", "subject", "text", "kind", "class", "topic", "key", "status", "due", "attempts", "ambiguous", "broadcast", "variant", "created", "template", "journey", "step", "survey"];
 
     private static readonly string Sql = $"INSERT INTO outbox ({Columns}) VALUES ({string.Join(", ", Names.Select(n => "@" + n))}) ON CONFLICT (\"IdempotencyKey\") DO NOTHING";
 
@@ -41,5 +41,6 @@ internal static class OutboxWriter
         yield return ("template", m.TemplateId is { } t ? Id(t) : DBNull.Value);
         yield return ("journey", m.JourneyId is { } j ? Id(j) : DBNull.Value);
         yield return ("step", (object?)m.StepId ?? DBNull.Value);
+        yield return ("survey", m.SurveyId is { } q ? Id(q) : DBNull.Value);
     }
 }

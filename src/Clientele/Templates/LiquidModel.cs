@@ -105,7 +105,7 @@ internal static class LiquidModel
     }
 
     private sealed class MessageFields(MessageModel model, FluidValue business, TimeZoneInfo zone)
-        : Fields(["contact", "business", "links", "order", "offer", "recommendations", "data", "now"])
+        : Fields(["contact", "business", "links", "order", "offer", "recommendations", "survey", "data", "now"])
     {
         private FluidValue? _contact;
         private FluidValue? _links;
@@ -120,6 +120,7 @@ internal static class LiquidModel
             "order" => model.Order is { } o ? _order ??= new DictionaryValue(new OrderFields(o, zone)) : NilValue.Instance,
             "offer" => model.Offer is { } f ? new DictionaryValue(new OfferFields(f, zone)) : NilValue.Instance,
             "recommendations" => _recommendations ??= new ArrayValue(model.Recommendations.Select(r => (FluidValue)new DictionaryValue(new RecommendationFields(r))).ToArray()),
+            "survey" => model.Survey is { } q ? new DictionaryValue(new SurveyFields(q)) : NilValue.Instance,
             "data" => model.Data is { } d ? new DictionaryValue(new ObjectFields(d, zone)) : NilValue.Instance,
             "now" => Instant(model.Now, zone),
             _ => null,
@@ -201,6 +202,27 @@ internal static class LiquidModel
             "description" => Text(offer.Description),
             "discount" => Text(offer.Discount),
             "expires_at" => Instant(offer.ExpiresAt, zone),
+            _ => null,
+        };
+    }
+
+    private sealed class SurveyFields(MessageSurvey survey) : Fields(["question", "kind", "links"])
+    {
+        protected override FluidValue? Get(string name) => name switch
+        {
+            "question" => Text(survey.Question),
+            "kind" => Text(survey.Kind),
+            "links" => new ArrayValue(survey.Links.Select(l => (FluidValue)new DictionaryValue(new ScoreLinkFields(l.Score, l.Url))).ToArray()),
+            _ => null,
+        };
+    }
+
+    private sealed class ScoreLinkFields(int score, string url) : Fields(["score", "url"])
+    {
+        protected override FluidValue? Get(string name) => name switch
+        {
+            "score" => Number(score),
+            "url" => Text(url),
             _ => null,
         };
     }

@@ -19,6 +19,9 @@ internal sealed class MessageModel
 
     public IReadOnlyList<MessageRecommendation> Recommendations { get; init; } = [];
 
+    /// <summary>For a feedback request: the question and one link per score.</summary>
+    public MessageSurvey? Survey { get; init; }
+
     /// <summary>Extra values, e.g. an event's properties: strings, numbers, booleans, dates, <see cref="JsonElement"/>,
     /// lists and string-keyed dictionaries of these.</summary>
     public IReadOnlyDictionary<string, object?>? Data { get; init; }
@@ -137,3 +140,6 @@ internal sealed class MessageOffer
 }
 
 internal sealed record MessageRecommendation(string? Sku, string? Name, decimal Price, string? Currency, string? Url, string? ImageUrl);
+
+/// <summary>A survey in a message: its question, its kind and a signed link for each score, lowest first.</summary>
+internal sealed record MessageSurvey(string Question, string Kind, IReadOnlyList<(int Score, string Url)> Links);
