@@ -49,6 +49,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Offers.Coupon> Coupons => Set<Clientele.Offers.Coupon>();
     public DbSet<Clientele.Feedback.Survey> Surveys => Set<Clientele.Feedback.Survey>();
     public DbSet<Clientele.Feedback.SurveyAnswer> SurveyAnswers => Set<Clientele.Feedback.SurveyAnswer>();
+    public DbSet<Clientele.Support.Ticket> Tickets => Set<Clientele.Support.Ticket>();
+    public DbSet<Clientele.Support.TicketMessage> TicketMessages => Set<Clientele.Support.TicketMessage>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -408,6 +410,27 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.SurveyId, x.AnsweredAt });
             e.HasIndex(x => x.ContactId);
             e.Property(x => x.Comment).HasMaxLength(4000);
+        });
+        b.Entity<Clientele.Support.Ticket>(e =>
+        {
+            e.ToTable("tickets");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.HasIndex(x => x.ContactId);
+            e.Property(x => x.Subject).HasMaxLength(300);
+            e.Property(x => x.Priority).HasMaxLength(10);
+            e.Property(x => x.Assignee).HasMaxLength(320);
+            e.Property(x => x.Channel).HasMaxLength(20);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(300);
+        });
+        b.Entity<Clientele.Support.TicketMessage>(e =>
+        {
+            e.ToTable("ticket_messages");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.TicketId, x.CreatedAt });
+            e.Property(x => x.Direction).HasMaxLength(10);
+            e.Property(x => x.From).HasMaxLength(320);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -117,7 +117,8 @@ internal sealed record SplitPath
 /// timeout), <c>branch</c> (condition in the segment language; then / else), <c>split</c> (paths with percentages),
 /// <c>update</c> (add / remove tags, set custom attributes; <c>tag</c> is the same), <c>abtest</c> (an e-mail in two to five
 /// variants until one wins on clicks, orders or revenue), <c>notify</c> (tells the business's users about the contact by e-mail),
-/// <c>webhook</c> (a signed POST about the contact to another system), <c>offer</c> (issues the contact a coupon), <c>feedback</c> (an e-mail asking a survey's question), <c>exit</c>.
+/// <c>webhook</c> (a signed POST about the contact to another system), <c>offer</c> (issues the contact a coupon), <c>feedback</c> (an e-mail asking a survey's question), <c>task</c>
+/// (a ticket for the team about the contact), <c>exit</c>.
 /// </summary>
 internal sealed record JourneyStep
 {
@@ -184,6 +185,15 @@ internal sealed record JourneyStep
 
     /// <summary>For <c>notify</c>: what to tell them (plain text); the contact's name, address, stage and a link to it follow.</summary>
     public string? Message { get; init; }
+
+    /// <summary>For <c>task</c>: the task's subject; <see cref="Message"/> says what to do, <see cref="Assignee"/> who does it.</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>For <c>task</c>: the user who does it (an e-mail); left out, the task waits in the open tickets for anyone.</summary>
+    public string? Assignee { get; init; }
+
+    /// <summary>For <c>task</c>: <c>low</c>, <c>normal</c> (the default), <c>high</c> or <c>urgent</c>.</summary>
+    public string? Priority { get; init; }
 
     /// <summary>For <c>feedback</c>: the survey's name; its e-mail (<see cref="Template"/>) carries a one-click link per score.</summary>
     public string? Survey { get; init; }
@@ -255,7 +265,7 @@ internal sealed record JourneyDefinition
     /// <summary>Who a <c>notify</c> step may name besides addresses: the users with that role.</summary>
     public static readonly string[] NotifyRoles = ["owners", "marketers", "agents"];
 
-    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "offer", "feedback", "exit"];
+    public static readonly string[] StepTypes = ["email", "wait", "waitUntil", "waitForEvent", "branch", "split", "update", "tag", "abtest", "notify", "webhook", "offer", "feedback", "task", "exit"];
 
     /// <summary>Reads a definition; a JSON mistake is one error at the document's root.</summary>
     public static (JourneyDefinition? Definition, FieldError? Error) Parse(string json)
@@ -504,6 +514,20 @@ internal sealed record JourneyDefinition
                 if (s.Data is { } data && data.GetRawText().Length > 16_000)
                 {
                     errors.Add(new(at + "/data", "At most 16,000 characters of data."));
+                }
+                break;
+            case "task":
+                if (string.IsNullOrWhiteSpace(s.Subject) || s.Subject.Length > 300)
+                {
+                    errors.Add(new(at + "/subject", "A task needs a subject (up to 300 characters), e.g. \"Call to say thank you\"."));
+                }
+                if (s.Priority is { } priority && !Clientele.Support.TicketsApi.Priorities.Contains(priority))
+                {
+                    errors.Add(new(at + "/priority", "The priority is low, normal, high or urgent."));
+                }
+                if (s.Assignee is { } assignee && !(assignee.Contains('@') && MimeKit.MailboxAddress.TryParse(assignee, out _)))
+                {
+                    errors.Add(new(at + "/assignee", "The assignee is a user's e-mail address."));
                 }
                 break;
             case "notify":

@@ -186,6 +186,7 @@ internal static partial class JourneyOutline
         "notify" => $"Tell {string.Join(", ", step.Notify is { Count: > 0 } who ? who : ["owners"])} by e-mail: “{step.Message}”",
         "webhook" => $"Call {step.Url} with the contact" + (step.Data is null ? "" : " and data"),
         "offer" => $"Issue the offer “{step.Offer}”",
+        "task" => $"Open a task for {step.Assignee ?? "the team"}: “{step.Subject}”",
         "feedback" => $"Ask “{step.Survey}” in the e-mail “{step.Template}”",
         "wait" => "Wait " + Duration(step),
         "waitUntil" when step.Field is { Length: > 0 } field =>

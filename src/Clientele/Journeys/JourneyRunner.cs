@@ -56,7 +56,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         var winners = testing.Count == 0 ? [] : await db.JourneyTests.AsNoTracking().Where(t => testing.Contains(t.JourneyId))
             .ToDictionaryAsync(t => (t.JourneyId, t.StepId), t => t.Winner, ct);
         // Journey names, for score and stage changes and notifications that say who made them; the users to notify.
-        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type is "notify" or "webhook")).Select(d => d.Key.Item1).Distinct().ToList();
+        var naming = definitions.Where(d => d.Value.Steps.Any(s => s.Score is not null || s.Stage is not null || s.Type is "notify" or "webhook" or "task")).Select(d => d.Key.Item1).Distinct().ToList();
         var names = naming.Count == 0 ? [] : await db.Journeys.AsNoTracking().Where(j => naming.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, ct);
         var users = definitions.Values.Any(d => d.Steps.Any(s => s.Type == "notify"))
             ? (await db.Users.AsNoTracking().Where(u => u.DisabledAt == null).Select(u => new { u.Email, u.Role }).ToListAsync(ct)).Select(u => (u.Email, u.Role)).ToList()
@@ -241,6 +241,13 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
                     if (!run.Holdout)
                     {
                         Call(run, step, contact, work);
+                    }
+                    run.StepId = definition.NextOf(step);
+                    break;
+                case "task":
+                    if (!run.Holdout)
+                    {
+                        await TaskAsync(run, step, contact, work, ct);
                     }
                     run.StepId = definition.NextOf(step);
                     break;
@@ -447,6 +454,19 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             JourneyId = run.JourneyId,
             StepId = step.Id,
         });
+    }
+
+    /// <summary>Opens a ticket about the contact for the team (once per run and step), on the first-response clock like any inquiry.</summary>
+    private static async Task TaskAsync(JourneyRun run, JourneyStep step, Contact contact, Work work, CancellationToken ct)
+    {
+        var journey = work.Names.GetValueOrDefault(run.JourneyId) ?? "a journey";
+        var body = (step.Message is { Length: > 0 } message ? message + "\n\n" : "") + $"Opened by the journey \"{journey}\", step \"{step.Id}\".";
+        var (_, opened) = await Support.TicketsApi.OpenAsync(work.Db, contact.Id, step.Subject!, body, "journey " + journey, "journey", step.Priority ?? "normal",
+            step.Assignee, $"journey:{run.Id:N}:{run.Steps}", work.Now, run.CauseEventId, ct);
+        if (opened is not null)
+        {
+            work.Events.Add(opened);
+        }
     }
 
     /// <summary>Queues a plain-text note about the contact to each user or address the step names (transactional: it is the business's own mail).</summary>

@@ -178,6 +178,7 @@ internal static class AppHost
         Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
         Clientele.Offers.OffersApi.MapOffers(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
+        Clientele.Support.TicketsApi.MapTickets(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
