@@ -76,6 +76,25 @@ internal sealed class JourneyCalendar(ClienteleDatabase database, JourneySignal 
                     .Select(d => new Occasion(c.Id, $"signup:{c.Id:N}:{d.Occasion.Year}", d.DueAt)));
             }
         }
+        else if (t.Anniversary is { } field && field.StartsWith("attributes.", StringComparison.Ordinal))
+        {
+            // A date kept in a custom attribute (a renewal, a wedding day): on that day and on its anniversaries.
+            var name = field["attributes.".Length..];
+            var quoted = JsonSerializer.Serialize(name);
+            var having = db.Kind == DatabaseKind.Postgres ? people.Where(c => EF.Functions.JsonExists(c.Attributes, name)) : people.Where(c => c.Attributes.Contains(quoted));
+            foreach (var c in await having.Select(c => new { c.Id, c.Attributes, c.TimeZone }).ToListAsync(ct))
+            {
+                if (!Templates.MessageContact.ParseAttributes(c.Attributes).TryGetValue(name, out var value) || value.ValueKind != JsonValueKind.String
+                    || !DateTime.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsedDate))
+                {
+                    continue;
+                }
+                var original = DateOnly.FromDateTime(parsedDate);
+                found.AddRange(Days(now, SendPolicy.ZoneOf(c.TimeZone, rules), at, t.DaysBefore)
+                    .Where(d => d.Occasion >= original && IsAnniversary(original, d.Occasion))
+                    .Select(d => new Occasion(c.Id, $"{name}:{c.Id:N}:{d.Occasion.Year}", d.DueAt)));
+            }
+        }
         else if (t.Dates is not null || t.Calendar is not null)
         {
             var today = DateOnly.FromDateTime(now);

@@ -39,7 +39,10 @@ internal sealed record JourneyTrigger
     /// <summary>A lifecycle stage (lead … retention): reaching it starts a run.</summary>
     public string? Stage { get; init; }
 
-    /// <summary><c>birthday</c> or <c>signup</c>: once a year on that day (29 February is kept on 28 February in other years).</summary>
+    /// <summary>
+    /// <c>birthday</c>, <c>signup</c> or a date attribute (<c>attributes.renewal</c>): once a year on that day (29 February is
+    /// kept on 28 February in other years); a date attribute also on the date itself.
+    /// </summary>
     public string? Anniversary { get; init; }
 
     /// <summary>Days before the anniversary or date to start (e.g. 7 for a week ahead).</summary>
@@ -395,9 +398,10 @@ internal sealed record JourneyDefinition
                 + "or a cadence (\"every\": {\"days\": N})."));
             return;
         }
-        if (t.Anniversary is { } anniversary && anniversary is not ("birthday" or "signup"))
+        if (t.Anniversary is { } anniversary && anniversary is not ("birthday" or "signup")
+            && !(anniversary.StartsWith("attributes.", StringComparison.Ordinal) && anniversary.Length > "attributes.".Length))
         {
-            errors.Add(new("/trigger/anniversary", "The anniversary is \"birthday\" or \"signup\"."));
+            errors.Add(new("/trigger/anniversary", "The anniversary is \"birthday\", \"signup\" or a date attribute (\"attributes.renewal\")."));
         }
         for (var i = 0; i < (t.Dates?.Count ?? 0); i++)
         {

@@ -119,6 +119,7 @@ internal static partial class JourneyOutline
         return trigger switch
         {
             { Anniversary: "birthday" } => $"{ahead}each birthday{at}",
+            { Anniversary: { } a } when a.StartsWith("attributes.", StringComparison.Ordinal) => $"{ahead}the contact's {a["attributes.".Length..]} date and each year after{at}",
             { Anniversary: { } a } => $"{ahead}each {a} anniversary{at}",
             { Dates: { } dates } => $"{ahead}on {string.Join(", ", dates)}{at}",
             { Calendar: not null } => $"{ahead}on each day of the holiday calendar{at}",

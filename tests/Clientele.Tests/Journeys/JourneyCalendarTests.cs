@@ -166,6 +166,35 @@ public sealed class JourneyCalendarTests
 
     [Theory]
     [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_renewal_reminder_goes_two_weeks_before_the_date_kept_in_an_attribute(string kind)
+    {
+        await using var app = await JourneyFlowTests.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.TemplateAsync(api, "Renewal");
+        var today = DateOnly.FromDateTime(app.Time.GetUtcNow().UtcDateTime);
+        var renewal = today.AddDays(20).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (email, attributes) in new (string, object)[] { ("ann@example.com", new { renewal }), ("bob@example.com", new { renewal = "soon" }), ("cy@example.com", new { plan = "gold" }) })
+        {
+            var created = await api.PostJsonAsync("/api/v1/contacts", new { email, timeZone = "Europe/Berlin", attributes });
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+        var journey = await JourneyFlowTests.JourneyAsync(api, "Renewal reminder", new
+        {
+            trigger = new { anniversary = "attributes.renewal", daysBefore = 14, time = "09:00" },
+            steps = new object[] { new { id = "remind", type = "email", template = "Renewal", @class = "transactional" } },
+        });
+        Assert.Equal(0, await SweepAsync(app)); // twenty days ahead: not yet
+        app.Time.Advance(TimeSpan.FromDays(6));
+        Assert.Equal(1, await SweepAsync(app)); // ann only: bob's is not a date, cy has none
+        Assert.Equal(0, await SweepAsync(app));
+        app.Time.Advance(TimeSpan.FromDays(1));
+        await JourneyFlowTests.RunDueAsync(app);
+        Assert.Equal([("ann@example.com", "remind")], await JourneyFlowTests.JourneyMailAsync(app, journey));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
     public async Task A_plan_review_comes_round_every_four_months(string kind)
     {
         await using var app = await JourneyFlowTests.StartAsync(kind);
