@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Clientele.Events;
 
 /// <summary>One fact about a contact. Append-only: never updated, never deleted.</summary>
@@ -24,4 +26,17 @@ internal sealed class Event
 
     /// <summary>For derived events: the event that caused this one.</summary>
     public long? CauseEventId { get; set; }
+
+    /// <summary>An event the system records now (a journey's step, an issued offer, a survey answer), its properties serialised as the log writes them.</summary>
+    public static Event Recorded(Guid contactId, string type, string source, string key, object properties, DateTime now, long? cause = null) => new()
+    {
+        ContactId = contactId,
+        Type = type,
+        OccurredAt = now,
+        ReceivedAt = now,
+        Source = source,
+        CauseEventId = cause,
+        IdempotencyKey = key,
+        Properties = JsonSerializer.Serialize(properties, EventJson.Options),
+    };
 }

@@ -100,8 +100,8 @@ internal static class SurveyPages
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 await db.SurveyAnswers.Where(x => x.Id == answer).ExecuteUpdateAsync(s => s.SetProperty(x => x.Comment, comment), ct);
-                db.Events.Add(Event(link, "survey.commented", new { surveyId = link.Survey.Id, survey = link.Survey.Name, kind = link.Survey.Kind, score = link.Score, comment },
-                    $"survey.commented:{link.MessageId:N}:{now.Ticks}", now));
+                db.Events.Add(Event.Recorded(link.ContactId, "survey.commented", "surveys", $"survey.commented:{link.MessageId:N}:{now.Ticks}",
+                    new { surveyId = link.Survey.Id, survey = link.Survey.Name, kind = link.Survey.Kind, score = link.Score, comment }, now));
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
@@ -127,21 +127,10 @@ internal static class SurveyPages
         }
         answer.Score = link.Score;
         answer.AnsweredAt = now;
-        db.Events.Add(Event(link, "survey.answered", new { surveyId = link.Survey.Id, survey = link.Survey.Name, kind = link.Survey.Kind, score = link.Score, sku = link.Survey.Sku, messageId = link.MessageId },
-            $"survey.answered:{link.MessageId:N}:{link.Score}:{now.Ticks}", now));
+        db.Events.Add(Event.Recorded(link.ContactId, "survey.answered", "surveys", $"survey.answered:{link.MessageId:N}:{link.Score}:{now.Ticks}",
+            new { surveyId = link.Survey.Id, survey = link.Survey.Name, kind = link.Survey.Kind, score = link.Score, sku = link.Survey.Sku, messageId = link.MessageId }, now));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return answer.Id;
     }
-
-    private static Event Event(Link link, string type, object properties, string key, DateTime now) => new()
-    {
-        ContactId = link.ContactId,
-        Type = type,
-        OccurredAt = now,
-        ReceivedAt = now,
-        Source = "surveys",
-        IdempotencyKey = key,
-        Properties = JsonSerializer.Serialize(properties, EventJson.Options),
-    };
 }

@@ -529,7 +529,7 @@ internal sealed record JourneyDefinition
                 {
                     errors.Add(new(at + "/priority", "The priority is low, normal, high or urgent."));
                 }
-                if (s.Assignee is { } assignee && !(assignee.Contains('@') && MimeKit.MailboxAddress.TryParse(assignee, out _)))
+                if (s.Assignee is { } assignee && !Events.EventRules.IsValidEmail(assignee))
                 {
                     errors.Add(new(at + "/assignee", "The assignee is a user's e-mail address."));
                 }
@@ -546,7 +546,7 @@ internal sealed record JourneyDefinition
                 for (var k = 0; k < (s.Notify?.Count ?? 0); k++)
                 {
                     var who = s.Notify![k];
-                    if (!NotifyRoles.Contains(who) && !(who.Contains('@') && MimeKit.MailboxAddress.TryParse(who, out _)))
+                    if (!NotifyRoles.Contains(who) && !Events.EventRules.IsValidEmail(who))
                     {
                         errors.Add(new($"{at}/notify/{k}", $"\"{who}\" is neither owners, marketers, agents nor an e-mail address."));
                     }

@@ -370,17 +370,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
     private static void Adjust(JourneyRun run, JourneyStep step, Work work)
     {
         var by = work.Names.TryGetValue(run.JourneyId, out var name) ? $"journey {name}" : "a journey";
-        void Record(string type, string part, object properties) => work.Events.Add(new Event
-        {
-            ContactId = run.ContactId,
-            Type = type,
-            OccurredAt = work.Now,
-            ReceivedAt = work.Now,
-            Source = "journeys",
-            CauseEventId = run.CauseEventId,
-            IdempotencyKey = $"journey.update:{run.Id:N}:{run.Steps}:{part}",
-            Properties = JsonSerializer.Serialize(properties, EventJson.Options),
-        });
+        void Record(string type, string part, object properties) =>
+            work.Events.Add(Event.Recorded(run.ContactId, type, "journeys", $"journey.update:{run.Id:N}:{run.Steps}:{part}", properties, work.Now, run.CauseEventId));
         if (step.Score is { } points)
         {
             Record(Qualification.QualificationProjection.Adjusted, "score", new { points, by, journeyId = run.JourneyId, step = step.Id });
@@ -559,17 +550,8 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         run.DueAt = null;
         run.EndedAt = work.Now;
         run.Reason = reason;
-        work.Events.Add(new Event
-        {
-            ContactId = run.ContactId,
-            Type = "journey.ended",
-            OccurredAt = work.Now,
-            ReceivedAt = work.Now,
-            Source = "journeys",
-            CauseEventId = run.CauseEventId,
-            IdempotencyKey = $"journey.ended:{run.Id:N}",
-            Properties = JsonSerializer.Serialize(new { journeyId = run.JourneyId, runId = run.Id, outcome = Outcome(status), reason, holdout = run.Holdout }, EventJson.Options),
-        });
+        work.Events.Add(Event.Recorded(run.ContactId, "journey.ended", "journeys", $"journey.ended:{run.Id:N}",
+            new { journeyId = run.JourneyId, runId = run.Id, outcome = Outcome(status), reason, holdout = run.Holdout }, work.Now, run.CauseEventId));
     }
 
     public static string Outcome(RunStatus status) => status switch

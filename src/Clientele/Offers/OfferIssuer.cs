@@ -48,17 +48,8 @@ internal static class OfferIssuer
             IdempotencyKey = key,
         };
         db.Coupons.Add(coupon);
-        var issued = new Event
-        {
-            ContactId = contact.Id,
-            Type = "offer.issued",
-            OccurredAt = now,
-            ReceivedAt = now,
-            Source = "offers",
-            CauseEventId = causeEventId,
-            IdempotencyKey = "offer.issued:" + key,
-            Properties = JsonSerializer.Serialize(new { offerId = offer.Id, offer = offer.Name, code = coupon.Code, expiresAt = coupon.ExpiresAt, source }, EventJson.Options),
-        };
+        var issued = Event.Recorded(contact.Id, "offer.issued", "offers", "offer.issued:" + key,
+            new { offerId = offer.Id, offer = offer.Name, code = coupon.Code, expiresAt = coupon.ExpiresAt, source }, now, causeEventId);
         return new(coupon, issued, null);
     }
 

@@ -60,17 +60,8 @@ internal static class TicketsApi
         };
         db.Tickets.Add(ticket);
         db.TicketMessages.Add(new TicketMessage { Id = Guid.CreateVersion7(), TicketId = ticket.Id, Direction = channel == "journey" ? "note" : "in", From = from, Body = body, CreatedAt = now });
-        var opened = new Event
-        {
-            ContactId = contactId,
-            Type = "ticket.opened",
-            OccurredAt = now,
-            ReceivedAt = now,
-            Source = "support",
-            CauseEventId = cause,
-            IdempotencyKey = "ticket.opened:" + ticket.Id.ToString("N"),
-            Properties = JsonSerializer.Serialize(new { ticketId = ticket.Id, subject = ticket.Subject, channel, priority, firstResponseDue = ticket.FirstResponseDue }, EventJson.Options),
-        };
+        var opened = Event.Recorded(contactId, "ticket.opened", "support", "ticket.opened:" + ticket.Id.ToString("N"),
+            new { ticketId = ticket.Id, subject = ticket.Subject, channel, priority, firstResponseDue = ticket.FirstResponseDue }, now, cause);
         return (ticket, opened);
     }
 

@@ -11,7 +11,12 @@ public sealed class OfferTests
 {
     private static readonly DateTime Now = new(2026, 11, 24, 12, 0, 0, DateTimeKind.Utc);
 
-    private static Offer TenPercent() => new() { Id = Guid.NewGuid(), Name = "Ten", Title = "10 % off", Kind = OfferKind.Percent, Value = 10 };
+    private static Offer TenPercent(Action<Offer>? change = null)
+    {
+        var offer = new Offer { Id = Guid.NewGuid(), Name = "Ten", Title = "10 % off", Kind = OfferKind.Percent, Value = 10 };
+        change?.Invoke(offer);
+        return offer;
+    }
 
     [Fact]
     public void The_fatigue_guard_counts_offers_in_the_period_only()
@@ -25,38 +30,10 @@ public sealed class OfferTests
     public void An_offer_that_ended_reached_its_limit_or_is_not_for_the_contact_is_not_issued()
     {
         var fatigue = OfferFatigue.Default;
-        Assert.Contains("ended", OfferRules.WhyNot(Ended(Now.AddDays(-1)), Now, [], 0, true, fatigue));
-        Assert.Contains("its limit", OfferRules.WhyNot(Limited(3), Now, [], 3, true, fatigue));
-        Assert.Contains("segment", OfferRules.WhyNot(Segmented(), Now, [], 0, false, fatigue));
-        Assert.Contains("archived", OfferRules.WhyNot(Archived(), Now, [], 0, true, fatigue));
-    }
-
-    private static Offer Ended(DateTime end)
-    {
-        var o = TenPercent();
-        o.EndsAt = end;
-        return o;
-    }
-
-    private static Offer Limited(int max)
-    {
-        var o = TenPercent();
-        o.MaxRedemptions = max;
-        return o;
-    }
-
-    private static Offer Segmented()
-    {
-        var o = TenPercent();
-        o.Segment = "VIP";
-        return o;
-    }
-
-    private static Offer Archived()
-    {
-        var o = TenPercent();
-        o.Archived = true;
-        return o;
+        Assert.Contains("ended", OfferRules.WhyNot(TenPercent(o => o.EndsAt = Now.AddDays(-1)), Now, [], 0, true, fatigue));
+        Assert.Contains("its limit", OfferRules.WhyNot(TenPercent(o => o.MaxRedemptions = 3), Now, [], 3, true, fatigue));
+        Assert.Contains("segment", OfferRules.WhyNot(TenPercent(o => o.Segment = "VIP"), Now, [], 0, false, fatigue));
+        Assert.Contains("archived", OfferRules.WhyNot(TenPercent(o => o.Archived = true), Now, [], 0, true, fatigue));
     }
 
     [Fact]
