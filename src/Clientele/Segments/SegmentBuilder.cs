@@ -294,6 +294,13 @@ public static class BuilderFields
         new("expectedPurchases365", "Expected purchases, 365 days", "Predictions", BuilderShape.Compare, Ordered, BuilderValueKind.Number, None, None),
         new("clv", "Predicted value (CLV)", "Predictions", BuilderShape.Compare, Ordered, BuilderValueKind.Number, None, None),
         new("rfm", "RFM cell", "Predictions", BuilderShape.Compare, Equality, BuilderValueKind.Text, None, None),
+        new("nps", "NPS score (latest answer)", "Feedback", BuilderShape.Compare, Ordered, BuilderValueKind.Number, None, None),
+        new("nps.category", "NPS category (latest answer)", "Feedback", BuilderShape.Compare, Equality, BuilderValueKind.Word, ["detractor", "passive", "promoter"], None),
+        new("survey.answered", "Answered a survey", "Feedback", BuilderShape.Call, None, BuilderValueKind.Number, None, ["within", "survey", "kind"]),
+        new("survey.score", "Survey score (latest answer)", "Feedback", BuilderShape.Call, Ordered, BuilderValueKind.Number, None, ["within", "kind", "survey"]),
+        new("tickets.open", "Open tickets", "Support", BuilderShape.Compare, Ordered, BuilderValueKind.Number, None, None),
+        new("tickets.breached", "Tickets past the response limit", "Support", BuilderShape.Compare, Ordered, BuilderValueKind.Number, None, None),
+        new("tickets.count", "Number of tickets", "Support", BuilderShape.Call, Ordered, BuilderValueKind.Number, None, ["within", "channel"]),
         new("segment", "In segment", "Segments", BuilderShape.Call, None, BuilderValueKind.Number, None, ["name"]),
     ];
 

@@ -4,6 +4,8 @@ using Clientele.Contacts;
 using Clientele.Data;
 using Clientele.Events;
 using Clientele.Lifecycle;
+using Clientele.Support;
+using Microsoft.EntityFrameworkCore;
 
 namespace Clientele.Segments;
 
@@ -15,8 +17,21 @@ internal static class SegmentCompiler
 {
     private static readonly string[] TextFields = ["email", "firstName", "lastName", "phone", "locale", "timeZone", "source", "referrer", "utmSource", "utmMedium", "utmCampaign"];
     private static readonly string[] ValueFields = ["pAlive", "expectedPurchases90", "expectedPurchases365", "clv", "rfm"];
-    private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity"];
-    private static readonly string[] Calls = ["orders.count", "orders.revenue", "orders.first", "orders.last", "events.count", "events.first", "events.last", "bought", "sent", "opened", "clicked", "segment"];
+    private static readonly string[] OtherFields = ["stage", "score", "health", "tag", "consent.<topic>", "attributes.<name>", "birthday", "createdAt", "lastActivity",
+        "nps", "nps.category", "tickets.open", "tickets.breached"];
+    private static readonly string[] Calls = ["orders.count", "orders.revenue", "orders.first", "orders.last", "events.count", "events.first", "events.last", "bought", "sent", "opened", "clicked", "segment",
+        "survey.answered", "survey.score", "tickets.count"];
+
+    /// <summary>Every score a survey answer can have (NPS 0–10; CSAT and ratings 1–5): comparisons become the scores that satisfy them.</summary>
+    private const int LowestScore = 0, HighestScore = 10;
+
+    /// <summary>NPS categories and the scores in each.</summary>
+    internal static readonly IReadOnlyDictionary<string, (int Low, int High)> NpsCategories = new Dictionary<string, (int, int)>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["detractor"] = (0, 6),
+        ["passive"] = (7, 8),
+        ["promoter"] = (9, 10),
+    };
 
     /// <summary>
     /// The condition as a predicate on contacts. <paramref name="few"/>: the query is limited to a few contacts
@@ -34,7 +49,7 @@ internal static class SegmentCompiler
         SegmentNode.And a => Expression.AndAlso(Build(a.Left, c, db, now, few), Build(a.Right, c, db, now, few)),
         SegmentNode.Or o => Expression.OrElse(Build(o.Left, c, db, now, few), Build(o.Right, c, db, now, few)),
         SegmentNode.Not n => Expression.Not(Build(n.Inner, c, db, now, few)),
-        SegmentNode.Compare x => Bind(CompareExpr(x, db), c),
+        SegmentNode.Compare x => Bind(CompareExpr(x, db, now), c),
         SegmentNode.Call x => Bind(CallExpr(x, db, now, few), c),
         SegmentNode.Within w => Bind(WithinExpr(w, now), c),
         _ => throw new ArgumentOutOfRangeException(nameof(node)),
@@ -65,7 +80,7 @@ internal static class SegmentCompiler
         protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
     }
 
-    private static Expression<Func<Contact, bool>> CompareExpr(SegmentNode.Compare x, ClienteleDb db)
+    private static Expression<Func<Contact, bool>> CompareExpr(SegmentNode.Compare x, ClienteleDb db, DateTime now)
     {
         var field = x.Field;
         if (Is(field, "stage"))
@@ -119,6 +134,40 @@ internal static class SegmentCompiler
             var body = Numeric(x, selector.Body, n);
             var scored = Expression.NotEqual(Expression.Property(selector.Parameters[0], nameof(Contact.Value)), Expression.Constant(null, typeof(ContactValueScores)));
             return Expression.Lambda<Func<Contact, bool>>(Expression.AndAlso(scored, body), selector.Parameters);
+        }
+        if (Is(field, "nps"))
+        {
+            var n = NumberOf(x.Value);
+            return LatestScoreIn(db, NpsAnswers, DateTime.MinValue, ScoresWhere(x.Op, x.Value, n));
+        }
+        if (Is(field, "nps.category"))
+        {
+            var word = TextOf(x.Value);
+            if (!NpsCategories.TryGetValue(word, out var range))
+            {
+                throw Error($"\"{word}\" is not an NPS category; use detractor (0–6), passive (7–8) or promoter (9–10).", x.Value);
+            }
+            var scores = x.Op switch
+            {
+                "=" => Enumerable.Range(range.Low, range.High - range.Low + 1),
+                "!=" => Enumerable.Range(0, 11).Where(s => s < range.Low || s > range.High),
+                _ => throw Error($"nps.category compares with = or !=, not {x.Op}.", x.Value),
+            };
+            return LatestScoreIn(db, NpsAnswers, DateTime.MinValue, Texts(scores));
+        }
+        if (Is(field, "tickets.open"))
+        {
+            var n = NumberOf(x.Value);
+            Expression<Func<Contact, int>> count = c => db.Tickets.Count(t => t.ContactId == c.Id && t.Status != TicketStatus.Solved);
+            return Expression.Lambda<Func<Contact, bool>>(Numeric(x, count.Body, n), count.Parameters);
+        }
+        if (Is(field, "tickets.breached"))
+        {
+            // Waiting for a first response for longer than the acceptable limit (the support.sla setting), as Sla.State says.
+            var n = NumberOf(x.Value);
+            var since = now - TimeSpan.FromHours(SlaLimitHours(db));
+            Expression<Func<Contact, int>> count = c => db.Tickets.Count(t => t.ContactId == c.Id && t.Status != TicketStatus.Solved && t.FirstRespondedAt == null && t.CreatedAt < since);
+            return Expression.Lambda<Func<Contact, bool>>(Numeric(x, count.Body, n), count.Parameters);
         }
         if (field.StartsWith("attributes.", StringComparison.OrdinalIgnoreCase) && field.Length > "attributes.".Length)
         {
@@ -239,6 +288,25 @@ internal static class SegmentCompiler
                     var filter = EventFilter(x, "email." + name);
                     return c => db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt >= since);
                 }
+            case "survey.answered":
+                {
+                    NoComparison(x);
+                    var filter = EventFilter(x, "survey.answered");
+                    return c => db.Events.Where(filter).Any(e => e.ContactId == c.Id && e.OccurredAt >= since);
+                }
+            case "survey.score":
+                {
+                    var value = Required(x);
+                    return LatestScoreIn(db, EventFilter(x, "survey.answered"), since, ScoresWhere(x.Op!, value, NumberOf(value)));
+                }
+            case "tickets.count":
+                {
+                    NoOtherArgs(x, "within", "channel");
+                    var n = (int)NumberOf(Required(x));
+                    var channel = x.Args.TryGetValue("channel", out var ch) ? TextOf(ch) : null;
+                    Expression<Func<Contact, int>> count = c => db.Tickets.Count(t => t.ContactId == c.Id && t.CreatedAt >= since && (channel == null || t.Channel == channel));
+                    return Expression.Lambda<Func<Contact, bool>>(Numeric(x.Op!, x.Value!, count.Body, n), count.Parameters);
+                }
             default:
                 throw Unknown(x.Name, x.Line, x.Column, Calls);
         }
@@ -262,6 +330,40 @@ internal static class SegmentCompiler
             body = Expression.AndAlso(body, Expression.Equal(property, Expression.Constant(text, typeof(string))));
         }
         return Expression.Lambda<Func<Event, bool>>(body, e);
+    }
+
+    /// <summary>Answers to NPS surveys: <c>survey.answered</c> events of kind <c>nps</c>.</summary>
+    private static readonly Expression<Func<Event, bool>> NpsAnswers =
+        e => e.Type == "survey.answered" && ClienteleDb.AttributeText(e.Properties, "kind") == "nps";
+
+    /// <summary>
+    /// The score of the contact's latest answer among <paramref name="answers"/> since <paramref name="since"/> is one of
+    /// <paramref name="scores"/> (as text, as the log holds it); a contact with no such answer matches no comparison.
+    /// The latest answer wins, so clicking another score in the same e-mail counts as the new answer.
+    /// </summary>
+    private static Expression<Func<Contact, bool>> LatestScoreIn(ClienteleDb db, Expression<Func<Event, bool>> answers, DateTime since, List<string> scores) =>
+        c => scores.Contains(db.Events.Where(answers).Where(e => e.ContactId == c.Id && e.OccurredAt >= since)
+            .OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id)
+            .Select(e => ClienteleDb.AttributeText(e.Properties, "score")).FirstOrDefault()!);
+
+    /// <summary>The whole scores that satisfy <c>op n</c>.</summary>
+    private static List<string> ScoresWhere(string op, SegmentValue at, double n)
+    {
+        if (op is not ("=" or "!=" or "<" or "<=" or ">" or ">="))
+        {
+            throw Error($"Scores compare with =, !=, <, <=, > or >=, not {op}.", at);
+        }
+        return Texts(Enumerable.Range(LowestScore, HighestScore - LowestScore + 1).Where(s => Holds(op, ((double)s).CompareTo(n)) == true));
+    }
+
+    private static List<string> Texts(IEnumerable<int> scores) => [.. scores.Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>The acceptable first-response time, in hours, from the support settings (read only for a query that asks about breaches).</summary>
+    private static int SlaLimitHours(ClienteleDb db)
+    {
+        var json = db.Settings.AsNoTracking().Where(s => s.Key == SlaPolicy.Key).Select(s => s.Value).FirstOrDefault();
+        var policy = json is null ? SlaPolicy.Default : System.Text.Json.JsonSerializer.Deserialize<SlaPolicy>(json, EventJson.Options) ?? SlaPolicy.Default;
+        return policy.LimitHours;
     }
 
     private static void NoOtherArgs(SegmentNode.Call x, params string[] allowed)

@@ -15,18 +15,22 @@ namespace Clientele.Segments;
 /// </summary>
 internal static class SegmentLookup
 {
-    private static readonly ConcurrentDictionary<(DatabaseKind Kind, string Query, DateOnly Day), Func<ClienteleDb, Guid, DateTime, Task<bool>>> Compiled = new();
+    private static readonly ConcurrentDictionary<(DatabaseKind Kind, string Query, DateOnly Day, int Limit), Func<ClienteleDb, Guid, DateTime, Task<bool>>> Compiled = new();
 
     /// <summary>Whether the contact matches; throws <see cref="SegmentQueryException"/> for a query that does not compile.</summary>
-    public static Task<bool> MatchesAsync(ClienteleDb db, string query, SegmentNode node, Guid contactId, DateTime now)
+    public static async Task<bool> MatchesAsync(ClienteleDb db, string query, SegmentNode node, Guid contactId, DateTime now)
     {
         var day = DateOnly.FromDateTime(now);
         if (Compiled.Count > 10_000)
         {
             Compiled.Clear(); // yesterday's entries and changed definitions: start again rather than grow
         }
-        var lookup = Compiled.GetOrAdd((db.Kind, query, day), _ => Build(node, db, now));
-        return lookup(db, contactId, now);
+        // A breach is measured against the response limit in the settings, which the compiled query holds: a changed limit compiles anew.
+        var limit = SegmentDependencies.FollowsTheClock(node)
+            ? (await SettingsStore.LoadAsync(db, Clientele.Support.SlaPolicy.Key, Clientele.Support.SlaPolicy.Default, CancellationToken.None)).LimitHours
+            : 0;
+        var lookup = Compiled.GetOrAdd((db.Kind, query, day, limit), _ => Build(node, db, now));
+        return await lookup(db, contactId, now);
     }
 
     private static Func<ClienteleDb, Guid, DateTime, Task<bool>> Build(SegmentNode node, ClienteleDb sample, DateTime compiledAt)

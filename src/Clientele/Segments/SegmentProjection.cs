@@ -119,9 +119,26 @@ internal static class SegmentDependencies
             "orders.count" or "orders.revenue" or "orders.first" or "orders.last" or "bought" => eventType is "order.placed" or "order.refunded" or "order.cancelled",
             "events.count" or "events.first" or "events.last" => c.Args.TryGetValue("type", out var t) ? (t.Text ?? t.Word) == eventType : true,
             "segment" => eventType is "segment.entered" or "segment.exited",
+            "survey.answered" or "survey.score" => eventType == "survey.answered",
+            "tickets.count" => IsTicket(eventType),
             var email => eventType == "email." + email,
         },
         _ => true,
+    };
+
+    private static bool IsTicket(string eventType) => eventType.StartsWith("ticket.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether a condition changes with the clock alone, without an event: a ticket becomes breached when its
+    /// first-response limit passes. Such segments are rebuilt every hour.
+    /// </summary>
+    public static bool FollowsTheClock(SegmentNode node) => node switch
+    {
+        SegmentNode.And a => FollowsTheClock(a.Left) || FollowsTheClock(a.Right),
+        SegmentNode.Or o => FollowsTheClock(o.Left) || FollowsTheClock(o.Right),
+        SegmentNode.Not n => FollowsTheClock(n.Inner),
+        SegmentNode.Compare c => c.Field.Equals("tickets.breached", StringComparison.OrdinalIgnoreCase),
+        _ => false,
     };
 
     private static bool Field(string field, string eventType) => field.ToLowerInvariant() switch
@@ -129,6 +146,9 @@ internal static class SegmentDependencies
         "stage" => eventType == "stage.changed",
         "score" => eventType == "score.changed",
         var f when f.StartsWith("consent.", StringComparison.Ordinal) => eventType.StartsWith("consent.", StringComparison.Ordinal) || eventType is "email.unsubscribed" or "email.complained",
+        "nps" or "nps.category" => eventType == "survey.answered",
+        // Tickets are opened, answered, solved and reopened with an event each (ticket.opened, ticket.replied, ticket.solved, …).
+        "tickets.open" or "tickets.breached" => IsTicket(eventType),
         // A form or an event may create the contact or fill its fields.
         _ => eventType == "form.submitted",
     };
@@ -226,12 +246,13 @@ internal sealed class SegmentWindowService(ClienteleDatabase database, TimeProvi
         }
     }
 
-    /// <summary>Whether a segment needs the hourly rebuild: it has a window shorter than two days.</summary>
+    /// <summary>Whether a segment needs the hourly rebuild: it has a window shorter than two days, or asks about breached tickets.</summary>
     public static bool Due(string query)
     {
         try
         {
-            return SegmentDependencies.ShortestWindow(SegmentParser.Parse(query)) is { } w && w < TimeSpan.FromDays(2);
+            var node = SegmentParser.Parse(query);
+            return SegmentDependencies.ShortestWindow(node) is { } w && w < TimeSpan.FromDays(2) || SegmentDependencies.FollowsTheClock(node);
         }
         catch (SegmentQueryException)
         {

@@ -12,6 +12,8 @@ public sealed class SegmentBuilderTests
     [InlineData("""not not tag = "x\"y" and events.count(type: "page.viewed", path: "/pricing", within: 12h) >= 3""")]
     [InlineData("""consent.newsletter = subscribed or attributes.role contains "own" or segment(name: "VIP")""")]
     [InlineData("""clv >= 100.25 and lastActivity within 28d and opened(within: 14d)""")]
+    [InlineData("""nps.category = detractor and tickets.open = 0 or nps <= 6 and not tickets.breached > 0""")]
+    [InlineData("""survey.answered(survey: "NPS \"2026\"", within: 30d) and survey.score(kind: "csat", within: 12h) <= 2 or tickets.count(channel: "survey", within: 90d) >= 1""")]
     public void Text_goes_through_the_builder_and_back_unchanged(string query)
     {
         var node = SegmentParser.Parse(query);
@@ -73,6 +75,13 @@ public sealed class SegmentBuilderTests
         Assert.Contains("orders.count(within: 90d) >= 1", text);
         Assert.Contains("consent.marketing = subscribed", text);
         Assert.Contains("birthday within 30d", text);
+        Assert.Contains("nps >= 1", text);
+        Assert.Contains("nps.category = detractor", text);
+        Assert.Contains("survey.answered(within: 90d)", text);
+        Assert.Contains("survey.score(within: 90d) >= 1", text);
+        Assert.Contains("tickets.open >= 1", text);
+        Assert.Contains("tickets.breached >= 1", text);
+        Assert.Contains("tickets.count(within: 90d) >= 1", text);
     }
 
     [Theory]
@@ -81,10 +90,39 @@ public sealed class SegmentBuilderTests
     [InlineData("not events.count(type: \"page.viewed\", within: 36h) >= 2", true)]
     [InlineData("orders.count(within: 90d) >= 2 and birthday within 7d", false)]
     [InlineData("stage >= Purchase", false)]
+    [InlineData("nps.category = detractor and not tickets.breached > 0", true)]
+    [InlineData("nps.category = detractor and tickets.open > 0", false)]
     [InlineData("stage >=", false)]
     public void Segments_with_windows_shorter_than_two_days_are_rebuilt_hourly(string query, bool hourly)
     {
         Assert.Equal(hourly, SegmentWindowService.Due(query));
+    }
+
+    [Theory]
+    [InlineData("nps >= 9", "survey.answered", true)]
+    [InlineData("nps.category = detractor", "survey.commented", false)]
+    [InlineData("survey.score(kind: \"csat\") <= 2", "survey.answered", true)]
+    [InlineData("survey.answered(within: 30d)", "survey.answered", true)]
+    [InlineData("tickets.open > 0", "ticket.opened", true)]
+    [InlineData("tickets.breached > 0", "ticket.solved", true)]
+    [InlineData("tickets.count(within: 30d) >= 1", "ticket.opened", true)]
+    [InlineData("tickets.open > 0", "survey.answered", false)]
+    public void Survey_answers_and_ticket_events_are_among_the_events_that_move_contacts(string query, string eventType, bool moves)
+    {
+        Assert.Equal(moves, SegmentDependencies.CanChange(SegmentParser.Parse(query), eventType));
+    }
+
+    [Theory]
+    [InlineData("nps <= 6", "NPS score (latest answer)")]
+    [InlineData("nps.category = promoter", "NPS category (latest answer)")]
+    [InlineData("survey.score(kind: \"csat\") <= 2", "Survey score (latest answer)")]
+    [InlineData("tickets.breached > 0", "Tickets past the response limit")]
+    [InlineData("tickets.count(channel: \"survey\") >= 1", "Number of tickets")]
+    public void The_field_picker_knows_the_feedback_and_support_fields(string query, string label)
+    {
+        var condition = BuilderGroup.From(SegmentParser.Parse(query)).Items[0].Condition!;
+
+        Assert.Equal(label, BuilderFields.Of(condition)?.Label);
     }
 
     [Fact]

@@ -160,4 +160,36 @@ public sealed class SegmentMembershipTests
         Assert.Equal(2, trend[^1].GetProperty("members").GetInt32());
         Assert.Equal(0, trend[0].GetProperty("members").GetInt32());
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Survey_answers_and_tickets_move_contacts_in_and_out_as_they_happen(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var client = await app.ApiClientAsync("write");
+        object Answer(string email, int score) => new { type = "survey.answered", email, properties = new { kind = "nps", score } };
+        await client.PostJsonAsync("/api/v1/events", new { events = new[] { Answer("ann@example.com", 8), Answer("bob@example.com", 9) } });
+        await app.DrainAsync();
+        var detractors = (await client.PostJsonAsync("/api/v1/segments", new { name = "Detractors", query = "nps.category = detractor" })).Headers.Location!.ToString();
+        var waiting = (await client.PostJsonAsync("/api/v1/segments", new { name = "Waiting for us", query = "tickets.open > 0" })).Headers.Location!.ToString();
+        await WaitRebuiltAsync(client, detractors);
+        await WaitRebuiltAsync(client, waiting);
+        Assert.Empty(await MembersAsync(client, detractors));
+
+        // Ann changes her mind to a 2 and writes in: she enters both. Bob stays a promoter.
+        await client.PostJsonAsync("/api/v1/events", new { events = new[] { Answer("ann@example.com", 2) } });
+        var ticket = await client.PostJsonAsync("/api/v1/tickets", new { email = "ann@example.com", subject = "Broken", body = "It broke." });
+        Assert.Equal(HttpStatusCode.Created, ticket.StatusCode);
+        await app.DrainAsync();
+        Assert.Equal(["ann@example.com"], await MembersAsync(client, detractors));
+        Assert.Equal(["ann@example.com"], await MembersAsync(client, waiting));
+
+        await client.PostJsonAsync("/api/v1/events", new { events = new[] { Answer("ann@example.com", 10) } });
+        await app.DrainAsync();
+        Assert.Empty(await MembersAsync(client, detractors));
+        await using var data = app.NewDb();
+        var exit = (await data.Events.AsNoTracking().Where(e => e.Type == "segment.exited").ToListAsync()).Single(e => e.Properties.Contains("Detractors", StringComparison.Ordinal));
+        Assert.Equal("survey.answered", (await data.Events.AsNoTracking().SingleAsync(e => e.Id == exit.CauseEventId)).Type);
+    }
 }

@@ -4,6 +4,7 @@ using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Lifecycle;
 using Clientele.Segments;
+using Clientele.Support;
 using Clientele.Tests.Infrastructure;
 
 namespace Clientele.Tests.Segments;
@@ -100,32 +101,7 @@ public sealed class SegmentQueryTests
             await data.SaveChangesAsync();
         }
         var client = await app.ApiClientAsync("read");
-        async Task<string[]> Members(string query)
-        {
-            var response = await client.PostJsonAsync("/api/v1/segments/preview", new { query });
-            var json = await response.ReadJsonAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
-            var names = json.GetProperty("sample").EnumerateArray().Select(m => m.GetProperty("firstName").GetString()!).Order(StringComparer.Ordinal).ToArray();
-            Assert.Equal(json.GetProperty("count").GetInt32(), names.Length);
-            // The form for a few contacts (membership updates) agrees with the form for everyone (counts, rebuilds).
-            await using var check = app.NewDb();
-            var everyone = await check.Contacts.Select(c => c.Id).ToListAsync();
-            var few = await check.Contacts.Where(c => everyone.Contains(c.Id)).Where(SegmentCompiler.Compile(SegmentParser.Parse(query), check, now, few: true))
-                .Select(c => c.FirstName!).ToListAsync();
-            Assert.Equal(names, few.Order(StringComparer.Ordinal).ToArray());
-            // So does the compiled one-contact lookup that single events use.
-            var node = SegmentParser.Parse(query);
-            var looked = new List<string>();
-            foreach (var person in await check.Contacts.Select(c => new { c.Id, c.FirstName }).ToListAsync())
-            {
-                if (await SegmentLookup.MatchesAsync(check, query, node, person.Id, now))
-                {
-                    looked.Add(person.FirstName!);
-                }
-            }
-            Assert.Equal(names, looked.Order(StringComparer.Ordinal).ToArray());
-            return names;
-        }
+        Task<string[]> Members(string query) => MembersAsync(app, client, now, query);
 
         Assert.Equal(["ann", "bob"], await Members("stage >= Purchase"));
         Assert.Equal(["ann"], await Members("""tag = "vip" """));
@@ -166,6 +142,129 @@ public sealed class SegmentQueryTests
         Assert.Equal(2, problem.GetProperty("line").GetInt32());
         Assert.Equal(5, problem.GetProperty("column").GetInt32());
         Assert.Contains("Did you mean score?", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Survey_answers_and_tickets_are_fields_for_segments_inside_the_database(string db)
+    {
+        await using var app = await TestApp.StartAsync(db, settings: new() { ["Clientele:Dispatcher:Enabled"] = "false" });
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        await using (var data = app.NewDb())
+        {
+            Contact Person(string name)
+            {
+                var c = new Contact { Id = Guid.CreateVersion7(), Email = name + "@example.com", EmailNormalized = name + "@example.com", FirstName = name, CreatedAt = now.AddDays(-100), UpdatedAt = now };
+                data.Contacts.Add(c);
+                return c;
+            }
+            var ann = Person("ann");
+            var bob = Person("bob");
+            var cleo = Person("cleo");
+            var dan = Person("dan");
+            var eve = Person("eve");
+            void Answer(Contact c, double daysAgo, string properties) =>
+                data.Events.Add(new Clientele.Events.Event { ContactId = c.Id, Type = "survey.answered", OccurredAt = now.AddDays(-daysAgo), ReceivedAt = now, Properties = properties, Source = "test" });
+            // Ann first said 3, then changed her mind to 9: the latest answer counts.
+            Answer(ann, 10, """{"survey": "NPS", "kind": "nps", "score": 3}""");
+            Answer(ann, 2, """{"survey": "NPS", "kind": "nps", "score": 9}""");
+            Answer(bob, 40, """{"survey": "NPS", "kind": "nps", "score": 5}""");
+            Answer(bob, 1, """{"survey": "After your ticket", "kind": "csat", "score": 2}""");
+            Answer(cleo, 3, """{"kind": "nps", "score": "10"}"""); // sent by a shop, the score as text
+            Answer(cleo, 3, """{"survey": "Grinder", "kind": "rating", "score": 5, "sku": "GR-1"}""");
+            void Ticket(Contact c, TicketStatus status, double hoursAgo, string channel = "api", bool responded = false) => data.Tickets.Add(new Ticket
+            {
+                Id = Guid.CreateVersion7(),
+                ContactId = c.Id,
+                Subject = "Help",
+                Status = status,
+                Channel = channel,
+                CreatedAt = now.AddHours(-hoursAgo),
+                FirstResponseDue = now.AddHours(24 - hoursAgo),
+                FirstRespondedAt = responded ? now.AddHours(1 - hoursAgo) : null,
+                SolvedAt = status == TicketStatus.Solved ? now.AddHours(2 - hoursAgo) : null,
+                UpdatedAt = now,
+            });
+            Ticket(ann, TicketStatus.Solved, 300);
+            Ticket(bob, TicketStatus.Open, 50, channel: "survey"); // past the 48-hour limit without an answer
+            Ticket(cleo, TicketStatus.Pending, 1);
+            Ticket(dan, TicketStatus.Open, 72, responded: true);
+            Ticket(eve, TicketStatus.Open, 30);
+            await data.SaveChangesAsync();
+        }
+        var client = await app.ApiClientAsync("read");
+        Task<string[]> Members(string query) => MembersAsync(app, client, now, query);
+
+        Assert.Equal(["ann", "cleo"], await Members("nps >= 9"));
+        Assert.Equal(["bob"], await Members("nps <= 6"));
+        Assert.Equal(["bob"], await Members("nps.category = detractor"));
+        Assert.Equal(["ann", "cleo"], await Members("""nps.category = "promoter" """));
+        Assert.Equal(["bob"], await Members("nps.category != promoter")); // only those who answered
+        Assert.Equal(["bob", "dan", "eve"], await Members("not nps.category = promoter"));
+        Assert.Equal(["ann", "bob", "cleo"], await Members("survey.answered(within: 7d)"));
+        Assert.Equal(["ann"], await Members("""survey.answered(survey: "NPS", within: 30d)"""));
+        Assert.Equal(["bob"], await Members("""survey.score(kind: "csat") <= 2"""));
+        Assert.Equal(["cleo"], await Members("""survey.score(kind: "rating", sku: "GR-1") = 5"""));
+        Assert.Equal(["bob"], await Members("""survey.score(kind: "nps") < 7"""));
+        Assert.Empty(await Members("""survey.score(kind: "nps", within: 30d) < 7"""));
+        Assert.Equal(["bob", "cleo", "dan", "eve"], await Members("tickets.open > 0"));
+        Assert.Equal(["ann"], await Members("tickets.open = 0"));
+        Assert.Equal(["bob"], await Members("tickets.breached > 0"));
+        Assert.Equal(["bob"], await Members("""tickets.count(channel: "survey", within: 7d) >= 1"""));
+        Assert.Equal(["ann"], await Members("nps.category = promoter and tickets.open = 0"));
+
+        // A shorter response limit in the support settings makes more tickets breached.
+        await using (var data = app.NewDb())
+        {
+            await Clientele.Data.SettingsStore.SaveAsync(data, SlaPolicy.Key, new SlaPolicy { TargetHours = 12, LimitHours = 24 }, now, CancellationToken.None);
+        }
+        Assert.Equal(["bob", "eve"], await Members("tickets.breached > 0"));
+
+        foreach (var (query, message) in new[]
+        {
+            ("nps.category = grumpy", "is not an NPS category"),
+            ("nps contains 5", "Scores compare with"),
+            ("survey.score(kind: \"nps\")", "is a number: compare it"),
+            ("tickets.count(status: \"open\") > 1", "takes within:, channel: only"),
+            ("tickets.opne > 0", "Did you mean tickets.open?"),
+        })
+        {
+            var bad = await client.PostJsonAsync("/api/v1/segments/preview", new { query });
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains(message, (await bad.ReadJsonAsync()).GetProperty("detail").GetString());
+        }
+    }
+
+    /// <summary>
+    /// The first names of the contacts a query matches, through the preview API; the form for a few contacts and the
+    /// compiled one-contact lookup are checked to agree with it.
+    /// </summary>
+    private static async Task<string[]> MembersAsync(TestApp app, HttpClient client, DateTime now, string query)
+    {
+        var response = await client.PostJsonAsync("/api/v1/segments/preview", new { query });
+        var json = await response.ReadJsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
+        var names = json.GetProperty("sample").EnumerateArray().Select(m => m.GetProperty("firstName").GetString()!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(json.GetProperty("count").GetInt32(), names.Length);
+        // The form for a few contacts (membership updates) agrees with the form for everyone (counts, rebuilds).
+        await using var check = app.NewDb();
+        var everyone = await check.Contacts.Select(c => c.Id).ToListAsync();
+        var few = await check.Contacts.Where(c => everyone.Contains(c.Id)).Where(SegmentCompiler.Compile(SegmentParser.Parse(query), check, now, few: true))
+            .Select(c => c.FirstName!).ToListAsync();
+        Assert.Equal(names, few.Order(StringComparer.Ordinal).ToArray());
+        // So does the compiled one-contact lookup that single events use.
+        var node = SegmentParser.Parse(query);
+        var looked = new List<string>();
+        foreach (var person in await check.Contacts.Select(c => new { c.Id, c.FirstName }).ToListAsync())
+        {
+            if (await SegmentLookup.MatchesAsync(check, query, node, person.Id, now))
+            {
+                looked.Add(person.FirstName!);
+            }
+        }
+        Assert.Equal(names, looked.Order(StringComparer.Ordinal).ToArray());
+        return names;
     }
 }
 
