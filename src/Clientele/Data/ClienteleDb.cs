@@ -50,6 +50,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Feedback.Survey> Surveys => Set<Clientele.Feedback.Survey>();
     public DbSet<Clientele.Feedback.SurveyAnswer> SurveyAnswers => Set<Clientele.Feedback.SurveyAnswer>();
     public DbSet<Clientele.Support.Ticket> Tickets => Set<Clientele.Support.Ticket>();
+    public DbSet<Clientele.Feedback.Review> Reviews => Set<Clientele.Feedback.Review>();
     public DbSet<Clientele.Support.TicketMessage> TicketMessages => Set<Clientele.Support.TicketMessage>();
 
     public abstract DatabaseKind Kind { get; }
@@ -410,6 +411,24 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.SurveyId, x.AnsweredAt });
             e.HasIndex(x => x.ContactId);
             e.Property(x => x.Comment).HasMaxLength(4000);
+        });
+        b.Entity<Clientele.Feedback.Review>(e =>
+        {
+            e.ToTable("reviews");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            // The moderation queue and the published list, newest first.
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.HasIndex(x => x.ContactId);
+            e.Property(x => x.Text).HasMaxLength(Clientele.Feedback.ReviewRules.MaxText);
+            e.Property(x => x.Sku).HasMaxLength(100);
+            e.Property(x => x.Source).HasMaxLength(20);
+            e.Property(x => x.NameStyle).HasMaxLength(20);
+            e.Property(x => x.DisplayName).HasMaxLength(100);
+            e.Property(x => x.ConsentWording).HasMaxLength(1000);
+            e.Property(x => x.ModeratedBy).HasMaxLength(320);
+            e.Property(x => x.Note).HasMaxLength(1000);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(300);
         });
         b.Entity<Clientele.Support.Ticket>(e =>
         {

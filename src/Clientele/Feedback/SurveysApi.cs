@@ -15,7 +15,33 @@ internal static class SurveysApi
         group.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithSummary("One survey, its results and its latest comments");
         group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeys.WritePolicy).Accepts<SurveyInput>("application/json")
             .WithSummary("Create a survey: {\"name\", \"kind\": \"nps\"|\"csat\"|\"rating\", \"question\", \"followUp\", \"sku\"}");
+        api.MapGet("/feedback/settings", SettingsAsync).RequireAuthorization(ApiKeys.ReadPolicy).WithTags("Surveys")
+            .WithSummary("Who counts as a detractor or a promoter, the ticket a detractor opens, and the words agreed to when a review is published");
+        api.MapPut("/feedback/settings", SaveSettingsAsync).RequireAuthorization(ApiKeys.AdminPolicy).WithTags("Surveys").Accepts<FeedbackSettings>("application/json")
+            .WithSummary("Change them: {\"detractor\": {\"nps\", \"csat\", \"rating\"}, \"promoter\": {…}, \"openTickets\", \"ticketPriority\", \"ticketAssignee\", \"consentWording\"}");
         return api;
+    }
+
+    private static async Task<IResult> SettingsAsync(ClienteleDb db, CancellationToken ct) =>
+        TypedResults.Ok(await SettingsStore.LoadAsync(db, FeedbackSettings.Key, FeedbackSettings.Default, ct));
+
+    private static async Task<IResult> SaveSettingsAsync(HttpRequest request, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    {
+        var (input, problem) = await JsonBody.ReadAsync<FeedbackSettings>(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (input!.Check() is { Count: > 0 } errors)
+        {
+            return ApiProblems.Invalid(errors);
+        }
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(ct))
+        {
+            await SettingsStore.SaveAsync(db, FeedbackSettings.Key, input, time.GetUtcNow().UtcDateTime, ct);
+        }
+        return TypedResults.Ok(input);
     }
 
     internal sealed record SurveyInput(string? Name, string? Kind, string? Question, string? FollowUp, string? Sku);
@@ -25,7 +51,7 @@ internal static class SurveysApi
     internal sealed record SurveyDto(Guid Id, string Name, string Kind, string Question, string FollowUp, string? Sku, int Answers, double? Average,
         double? Nps, double? Satisfied, List<CommentDto> Comments, DateTime CreatedAt);
 
-    private static async Task<SurveyDto> DtoAsync(ClienteleDb db, Survey s, CancellationToken ct, int comments = 0)
+    internal static async Task<SurveyDto> DtoAsync(ClienteleDb db, Survey s, CancellationToken ct, int comments = 0)
     {
         var scores = await db.SurveyAnswers.AsNoTracking().Where(a => a.SurveyId == s.Id).Select(a => a.Score).ToListAsync(ct);
         var latest = comments == 0 ? [] : await db.SurveyAnswers.AsNoTracking().Where(a => a.SurveyId == s.Id && a.Comment != null)

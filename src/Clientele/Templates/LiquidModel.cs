@@ -105,7 +105,7 @@ internal static class LiquidModel
     }
 
     private sealed class MessageFields(MessageModel model, FluidValue business, TimeZoneInfo zone)
-        : Fields(["contact", "business", "links", "order", "offer", "recommendations", "survey", "data", "now"])
+        : Fields(["contact", "business", "links", "order", "offer", "recommendations", "survey", "review", "data", "now"])
     {
         private FluidValue? _contact;
         private FluidValue? _links;
@@ -121,6 +121,7 @@ internal static class LiquidModel
             "offer" => model.Offer is { } f ? new DictionaryValue(new OfferFields(f, zone)) : NilValue.Instance,
             "recommendations" => _recommendations ??= new ArrayValue(model.Recommendations.Select(r => (FluidValue)new DictionaryValue(new RecommendationFields(r))).ToArray()),
             "survey" => model.Survey is { } q ? new DictionaryValue(new SurveyFields(q)) : NilValue.Instance,
+            "review" => model.Review is { } r ? new DictionaryValue(new ReviewFields(r)) : NilValue.Instance,
             "data" => model.Data is { } d ? new DictionaryValue(new ObjectFields(d, zone)) : NilValue.Instance,
             "now" => Instant(model.Now, zone),
             _ => null,
@@ -213,6 +214,15 @@ internal static class LiquidModel
             "question" => Text(survey.Question),
             "kind" => Text(survey.Kind),
             "links" => new ArrayValue(survey.Links.Select(l => (FluidValue)new DictionaryValue(new ScoreLinkFields(l.Score, l.Url))).ToArray()),
+            _ => null,
+        };
+    }
+
+    private sealed class ReviewFields(MessageReview review) : Fields(["link"])
+    {
+        protected override FluidValue? Get(string name) => name switch
+        {
+            "link" => Text(review.Link),
             _ => null,
         };
     }

@@ -4,7 +4,7 @@ namespace Clientele.Templates;
 
 /// <summary>
 /// Everything one message may show, built by the caller for one contact. Templates see it under snake_case names:
-/// <c>contact</c>, <c>links</c>, <c>order</c>, <c>offer</c>, <c>recommendations</c>, <c>data</c>, <c>now</c>, and
+/// <c>contact</c>, <c>links</c>, <c>order</c>, <c>offer</c>, <c>recommendations</c>, <c>review</c>, <c>data</c>, <c>now</c>, and
 /// <c>business</c> from the brand.
 /// </summary>
 internal sealed class MessageModel
@@ -18,6 +18,9 @@ internal sealed class MessageModel
     public MessageOffer? Offer { get; init; }
 
     public IReadOnlyList<MessageRecommendation> Recommendations { get; init; } = [];
+
+    /// <summary>The contact's own link to the review page; set only for a template that shows it.</summary>
+    public MessageReview? Review { get; init; }
 
     /// <summary>For a feedback request: the question and one link per score.</summary>
     public MessageSurvey? Survey { get; init; }
@@ -140,6 +143,9 @@ internal sealed class MessageOffer
 }
 
 internal sealed record MessageRecommendation(string? Sku, string? Name, decimal Price, string? Currency, string? Url, string? ImageUrl);
+
+/// <summary>What a message shows as <c>review</c>: the signed link to the page where the contact writes a review.</summary>
+internal sealed record MessageReview(string Link);
 
 /// <summary>A survey in a message: its question, its kind and a signed link for each score, lowest first.</summary>
 internal sealed record MessageSurvey(string Question, string Kind, IReadOnlyList<(int Score, string Url)> Links);

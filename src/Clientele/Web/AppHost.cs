@@ -105,6 +105,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Offers.OfferRedemptions>();
+        services.AddSingleton<IEventConsumer, Clientele.Feedback.FeedbackLoop>();
         services.AddSingleton<Clientele.Segments.SegmentProjection>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
         services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
@@ -158,6 +159,7 @@ internal static class AppHost
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
+        Clientele.Feedback.ReviewPages.MapReviewPages(app);
         Clientele.Outbox.Mail.MapMail(app);
 
         var api = app.MapGroup("/api/v1");
@@ -178,6 +180,7 @@ internal static class AppHost
         Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
         Clientele.Offers.OffersApi.MapOffers(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
+        Clientele.Feedback.ReviewsApi.MapReviews(api);
         Clientele.Support.TicketsApi.MapTickets(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);

@@ -8,7 +8,7 @@ namespace Clientele.Tests.Journeys;
 public sealed class PlaybookTests
 {
     private static readonly string[] Names =
-        ["welcome", "trial-conversion", "thank-you", "repurchase-reminder", "cross-sell", "loyalty-referral", "win-back", "birthday", "holiday-greetings", "stay-in-touch", "plan-review", "hows-my-doing"];
+        ["welcome", "trial-conversion", "thank-you", "repurchase-reminder", "cross-sell", "loyalty-referral", "win-back", "birthday", "holiday-greetings", "stay-in-touch", "plan-review", "hows-my-doing", "promoter-ask"];
 
     [Fact]
     public void Every_playbook_is_a_journey_that_passes_the_checks_with_its_own_templates_and_segment()
