@@ -93,6 +93,14 @@ internal static class FeedbackRules
 {
     public const string Detractor = "detractor", Promoter = "promoter";
 
+    /// <summary>
+    /// Answers recorded longer after they were given than this (an import of old answers, a log replayed) only stay on
+    /// the timeline: a ticket or a thank-you months late helps nobody.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+
+    public static bool Recent(DateTime occurredAt, DateTime now) => now - occurredAt <= MaxAge;
+
     /// <summary><see cref="Detractor"/>, <see cref="Promoter"/> or null (a passive, or a kind of answer that is neither).</summary>
     public static string? Category(FeedbackSettings settings, string? kind, double score)
     {
@@ -180,7 +188,7 @@ internal sealed class FeedbackLoop : IEventConsumer
         var contacts = await db.Contacts.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         foreach (var e in events)
         {
-            if (Read(e) is not { } answer || !contacts.TryGetValue(e.ContactId, out var contact) || contact.DeletedAt is not null)
+            if (!FeedbackRules.Recent(e.OccurredAt, context.Now) || Read(e) is not { } answer || !contacts.TryGetValue(e.ContactId, out var contact) || contact.DeletedAt is not null)
             {
                 continue;
             }

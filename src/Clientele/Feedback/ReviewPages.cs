@@ -256,7 +256,7 @@ internal static partial class ReviewPages
             h.Append("<p class=\"summary\">No reviews yet.</p>\n");
         }
         h.Append("</section>\n</body>\n</html>\n");
-        http.Response.Headers.CacheControl = "public, max-age=300";
+        http.Response.Headers.CacheControl = "public, max-age=60"; // a withdrawn review leaves within a minute
         // Shown inside other sites' pages, and never runs script even if something slipped through.
         http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *";
         return PublicForms.HtmlResult(StatusCodes.Status200OK, h.ToString());

@@ -241,6 +241,8 @@ public sealed class ClosedLoopTests
             {
                 new { type = "survey.answered", email = "cleo@example.com", properties = new { kind = "nps", score = 7, comment = "Too pricey." } },
                 new { type = "survey.answered", email = "dan@example.com", properties = new { kind = "nps", score = 9 } },
+                // An old answer imported now opens nothing.
+                new { type = "survey.answered", email = "eve@example.com", occurredAt = app.Time.GetUtcNow().AddDays(-30), properties = new { kind = "nps", score = 0 } },
             },
         });
         await app.DrainAsync();
