@@ -117,6 +117,7 @@ public sealed class ClosedLoopTests
         Assert.Equal(1, segment.GetProperty("count").GetInt32());
 
         // She changes her mind: the team reads it on the same ticket, and no second one is opened.
+        app.Time.Advance(TimeSpan.FromMinutes(1));
         await reader.GetAsync(Path(app, messages["ann@example.com"], survey, 9));
         await app.DrainAsync();
         ticket = Assert.Single(await TicketsAsync(api));

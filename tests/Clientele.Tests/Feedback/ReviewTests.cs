@@ -62,7 +62,9 @@ public sealed class ReviewTests
             Headers = { { "Idempotency-Key", "r-1" } },
         });
         Assert.Equal(anna.GetProperty("id").GetGuid(), (await again.ReadJsonAsync()).GetProperty("id").GetGuid());
+        app.Time.Advance(TimeSpan.FromMinutes(1));
         var ben = await Review(new { email = "ben@example.com", rating = 2, text = "Slow delivery.", displayName = "Ben from Leeds", consent = Consent() });
+        app.Time.Advance(TimeSpan.FromMinutes(1));
         var cleo = await Review(new { email = "cleo@example.com", rating = 4, text = "=HYPERLINK(\"x\")", consent = Consent() });
 
         Assert.Equal("pending", anna.GetProperty("status").GetString());
