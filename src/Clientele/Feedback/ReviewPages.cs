@@ -13,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Clientele.Feedback;
 
 /// <summary>
-/// The public review pages, plain HTML without a login: <c>/r/{token}</c>, the contact's own signed page to write a
+/// The public review pages, plain HTML without a login: <c>/review/{token}</c>, the contact's own signed page to write a
 /// review (with an unticked box to agree to its publication) and to take back the consent for earlier ones, and
 /// <c>/reviews/embed</c>, the published reviews with their average for an <c>iframe</c> on the business's site.
 /// </summary>
@@ -23,9 +23,9 @@ internal static partial class ReviewPages
 
     public static void MapReviewPages(WebApplication app)
     {
-        app.MapGet("/r/{token}", FormAsync).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost("/r/{token}", SubmitAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
-        app.MapPost("/r/{token}/withdraw", WithdrawAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapGet("/review/{token}", FormAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/review/{token}", SubmitAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapPost("/review/{token}/withdraw", WithdrawAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         app.MapGet("/reviews/embed", EmbedAsync).AllowAnonymous().ExcludeFromDescription();
         // The same files as the API's export, for the back office (signed in, no API key).
         app.MapGet("/feedback/reviews.{format}", (string format, string? sku, ClienteleDb db, CancellationToken ct) => ReviewsApi.ExportAsync(db, format, sku, ct))
@@ -76,7 +76,7 @@ internal static partial class ReviewPages
             }
             h.Append("</ul>");
         }
-        h.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"/r/{Html.Encode(token)}\">");
+        h.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"/review/{Html.Encode(token)}\">");
         h.Append(CultureInfo.InvariantCulture, $"<input type=\"hidden\" name=\"nonce\" value=\"{Html.Encode(values.Nonce)}\">");
         if (values.Sku is { } s)
         {
@@ -102,7 +102,7 @@ internal static partial class ReviewPages
             h.Append("<h2>Your reviews</h2><p>You agreed to their publication. You can take that back at any time: the review is then never shown again.</p>");
             foreach (var r in earlier)
             {
-                h.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"/r/{Html.Encode(token)}/withdraw\" class=\"field\"><blockquote>{ReviewRules.Stars(r.Rating)} {Html.Encode(r.Text)}</blockquote>")
+                h.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"/review/{Html.Encode(token)}/withdraw\" class=\"field\"><blockquote>{ReviewRules.Stars(r.Rating)} {Html.Encode(r.Text)}</blockquote>")
                     .Append(CultureInfo.InvariantCulture, $"<input type=\"hidden\" name=\"review\" value=\"{r.Id:N}\"><button type=\"submit\">Do not publish it any more</button></form>");
             }
         }

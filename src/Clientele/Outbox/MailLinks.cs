@@ -59,7 +59,7 @@ internal sealed class MailLinks(ClienteleDatabase database, IConfiguration confi
         $"{BaseUrl}/s/{Token("s", message, $"{survey:N}-{score}")}?a={survey:N}-{score}";
 
     /// <summary>The contact's own link to the page where they write a review (<c>review.link</c> in templates).</summary>
-    public string Review(Guid contact) => $"{BaseUrl}/r/{Token("r", contact)}";
+    public string Review(Guid contact) => $"{BaseUrl}/review/{Token("r", contact)}";
 
     public string Unsubscribe(Guid message) => $"{BaseUrl}/u/{Token("u", message)}";
 
