@@ -423,14 +423,18 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Assignee).HasMaxLength(320);
             e.Property(x => x.Channel).HasMaxLength(20);
             e.Property(x => x.IdempotencyKey).HasMaxLength(300);
+            e.Property(x => x.FirstResponder).HasMaxLength(320);
         });
         b.Entity<Clientele.Support.TicketMessage>(e =>
         {
             e.ToTable("ticket_messages");
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.TicketId, x.CreatedAt });
+            // An e-mail read twice (a poll interrupted before marking it read) is recognised by its Message-ID.
+            e.HasIndex(x => x.MessageId);
             e.Property(x => x.Direction).HasMaxLength(10);
             e.Property(x => x.From).HasMaxLength(320);
+            e.Property(x => x.MessageId).HasMaxLength(500);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -22,8 +22,8 @@ namespace Clientele.Forms;
 internal static class PublicForms
 {
     public const string RateLimitPolicy = "forms";
-    private const string Honeypot = "website";
-    private const string TimeToken = "_t";
+    internal const string Honeypot = "website";
+    internal const string TimeToken = "_t";
     private static readonly string[] UtmKeys = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
@@ -251,7 +251,7 @@ internal static class PublicForms
         }
     }
 
-    private static bool FilledSlowly(IDataProtectionProvider protection, string? token, DateTime now, double minSeconds)
+    internal static bool FilledSlowly(IDataProtectionProvider protection, string? token, DateTime now, double minSeconds)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -371,7 +371,7 @@ internal static class PublicForms
             h.Append($"<div class=\"field\"><label><input type=\"checkbox\" name=\"consent\" value=\"yes\"{(consentChecked ? " checked" : "")}> {Html.Encode(wording)}</label></div>");
         }
         // Left empty by people (it is hidden from them and from screen readers); bots fill it in.
-        h.Append($"<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-{Honeypot}\">Leave this empty</label><input type=\"text\" id=\"f-{Honeypot}\" name=\"{Honeypot}\" tabindex=\"-1\" autocomplete=\"off\"></div>");
+        h.Append(HoneypotHtml);
         h.Append($"<input type=\"hidden\" name=\"{TimeToken}\" value=\"{Html.Encode(timeToken)}\">");
         if (embed)
         {
@@ -398,6 +398,10 @@ internal static class PublicForms
             return null;
         }
     }
+
+    /// <summary>The field people never see and spam robots fill.</summary>
+    internal static readonly string HoneypotHtml =
+        $"<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-{Honeypot}\">Leave this empty</label><input type=\"text\" id=\"f-{Honeypot}\" name=\"{Honeypot}\" tabindex=\"-1\" autocomplete=\"off\"></div>";
 
     internal static string NewTimeToken(IDataProtectionProvider protection, TimeProvider time) =>
         Protector(protection, "time").Protect(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture));

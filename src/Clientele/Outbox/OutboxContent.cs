@@ -101,7 +101,25 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         {
             content = new ComposedContent(m.Subject, m.HtmlBody, m.TextBody);
         }
-        return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value);
+        var thread = m.TicketId is { } ticketId ? await ThreadingAsync(m, ticketId, from.Domain, ct) : null;
+        return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value, thread);
+    }
+
+    /// <summary>
+    /// A support message's place in its conversation: it answers the customer's latest e-mail before it, refers to every
+    /// e-mail of the ticket before it, and names the support address to answer to, so the answer comes back to the inbox.
+    /// </summary>
+    private async Task<Threading> ThreadingAsync(OutboxMessage m, Guid ticketId, string domain, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var support = await SettingsStore.LoadAsync(db, Clientele.Support.SupportSettings.Key, Clientele.Support.SupportSettings.Default, ct);
+        var before = await db.TicketMessages.AsNoTracking()
+            .Where(t => t.TicketId == ticketId && t.CreatedAt <= m.CreatedAt && t.OutboxMessageId != m.Id && (t.MessageId != null || t.OutboxMessageId != null))
+            .OrderBy(t => t.CreatedAt).Select(t => new { t.Direction, t.MessageId, t.OutboxMessageId }).ToListAsync(ct);
+        var ids = before.Select(t => t.MessageId ?? MailComposer.MessageIdOf(t.OutboxMessageId!.Value, domain)).ToList();
+        var answers = before.LastOrDefault(t => t.Direction == "in" && t.MessageId is not null)?.MessageId ?? ids.LastOrDefault();
+        MailboxAddress? replyTo = support.Address is { Length: > 0 } address && MailboxAddress.TryParse(address, out var parsed) ? parsed : null;
+        return new Threading(answers, ids, replyTo);
     }
 
     /// <summary>The contact's picks, looked up only for a template that shows them.</summary>

@@ -128,6 +128,10 @@ internal static class AppHost
         services.AddHostedService<Clientele.Journeys.JourneyCalendarService>();
         services.AddSingleton<Clientele.Journeys.JourneyTests>();
         services.AddHostedService<Clientele.Journeys.JourneyTestService>();
+        services.AddSingleton<Clientele.Support.SupportMailbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Support.SupportMailbox>());
+        services.AddSingleton<Clientele.Support.SlaAlerts>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Support.SlaAlerts>());
         services.AddSingleton<Clientele.Webhooks.WebhookSignal>();
         services.AddSingleton<Clientele.Webhooks.WebhookSender>();
         if (config.GetValue("Clientele:Webhooks:Enabled", true))
@@ -157,6 +161,7 @@ internal static class AppHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
+        Clientele.Support.ContactPage.MapContactPage(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
         Clientele.Outbox.Mail.MapMail(app);
 

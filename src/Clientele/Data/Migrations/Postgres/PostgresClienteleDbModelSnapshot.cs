@@ -1383,6 +1383,9 @@ namespace Clientele.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("TicketId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1539,9 +1542,15 @@ namespace Clientele.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int>("AlertLevel")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Assignee")
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
+
+                    b.Property<DateTime?>("BreachAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Channel")
                         .IsRequired()
@@ -1556,6 +1565,10 @@ namespace Clientele.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("FirstRespondedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FirstResponder")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
 
                     b.Property<DateTime>("FirstResponseDue")
                         .HasColumnType("timestamp with time zone");
@@ -1579,6 +1592,10 @@ namespace Clientele.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(300)
                         .HasColumnType("character varying(300)");
+
+                    b.PrimitiveCollection<List<string>>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text[]");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1618,10 +1635,19 @@ namespace Clientele.Data.Migrations.Postgres
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
 
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<Guid?>("OutboxMessageId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("TicketId")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
 
                     b.HasIndex("TicketId", "CreatedAt");
 

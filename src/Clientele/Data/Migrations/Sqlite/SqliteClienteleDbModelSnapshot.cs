@@ -1387,6 +1387,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("TicketId")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1542,8 +1545,14 @@ namespace Clientele.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("BLOB");
 
+                    b.Property<int>("AlertLevel")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Assignee")
                         .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BreachAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Channel")
@@ -1559,6 +1568,10 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("FirstRespondedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstResponder")
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("FirstResponseDue")
@@ -1582,6 +1595,10 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tags")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
@@ -1622,11 +1639,20 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("OutboxMessageId")
+                        .HasColumnType("BLOB");
+
                     b.Property<byte[]>("TicketId")
                         .IsRequired()
                         .HasColumnType("BLOB");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
 
                     b.HasIndex("TicketId", "CreatedAt");
 
