@@ -360,7 +360,7 @@ internal static class TicketsApi
     }
 
     /// <summary>Loads the ticket for change, runs <paramref name="change"/> and saves in one transaction; null when there is no such ticket or the change was refused.</summary>
-    private static async Task<(Ticket? Ticket, FieldError? Error)> ChangeAsync(ClienteleDatabase database, Guid id, TimeProvider time,
+    internal static async Task<(Ticket? Ticket, FieldError? Error)> ChangeAsync(ClienteleDatabase database, Guid id, TimeProvider time,
         Func<ClienteleDb, Ticket, DateTime, Task<(TicketMessage? Message, FieldError? Error)>> change, CancellationToken ct)
     {
         await using var db = database.CreateDbContext();
