@@ -4,6 +4,7 @@ using Clientele.Broadcasts;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Data;
+using Clientele.Offers;
 using Clientele.Templates;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
@@ -19,7 +20,7 @@ internal sealed class OutboxContentException(string message) : Exception(message
 /// rendered now for this contact from its broadcast), click tracking, the open pixel, unsubscribe links and the DKIM
 /// signature. Settings are re-read at most every few seconds and templates are compiled once per brand.
 /// </summary>
-internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links, TimeProvider time, IConfiguration config)
+internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links, TimeProvider time, IConfiguration config, Clientele.Events.EventSignal events)
 {
     public const string BrandKey = "brand";
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(5);
@@ -82,7 +83,9 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Contact = ModelOf(contact),
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
                 Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
-                Offer = await OfferAsync(compiled, contact.Id, now, ct),
+                Offer = m.BroadcastId is { } b && _broadcasts.TryGetValue(b, out var broadcast) && broadcast.OfferId is { } offerId && compiled.ReadsOffer
+                    ? await BroadcastOfferAsync(broadcast, offerId, contact, now, ct)
+                    : await OfferAsync(compiled, contact.Id, now, ct),
                 Survey = m.SurveyId is { } surveyId ? await SurveyAsync(m.Id, surveyId, ct) : null,
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
@@ -154,6 +157,37 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         }
         await using var db = database.CreateDbContext();
         return await Clientele.Offers.OfferMessages.ForMessageAsync(db, contactId, now, ct);
+    }
+
+    /// <summary>
+    /// The coupon a broadcast gives this recipient, issued now (once: its key is the broadcast and the contact, so a
+    /// retried message shows the same code). When the offer's rules or the fatigue guard refuse it, the message goes
+    /// without an offer (a template shows it under <c>{% if offer %}</c>).
+    /// </summary>
+    private async Task<MessageOffer?> BroadcastOfferAsync(Broadcast broadcast, Guid offerId, Contact contact, DateTime now, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var key = Broadcasts.BroadcastsApi.BroadcastOfferKeyPrefix(broadcast.Id) + contact.Id.ToString("N");
+        Coupon? coupon;
+        using (await database.EnterWriteAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (await db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Id == offerId, ct) is not { } offer)
+            {
+                return null;
+            }
+            var fatigue = await SettingsStore.LoadAsync(db, OfferFatigue.Key, OfferFatigue.Default, ct);
+            var outcome = await OfferIssuer.IssueAsync(db, offer, contact, "broadcast", key, now, fatigue, null, ct);
+            coupon = outcome.Coupon;
+            if (outcome.Issued is { } issued)
+            {
+                db.Events.Add(issued);
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        events.Notify();
+        return coupon is null ? null : await OfferMessages.OfCouponAsync(db, coupon.Id, ct);
     }
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>

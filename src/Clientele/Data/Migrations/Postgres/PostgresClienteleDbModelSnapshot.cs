@@ -170,6 +170,9 @@ namespace Clientele.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<Guid?>("OfferId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Preheader")
                         .HasColumnType("text");
 

@@ -164,6 +164,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("OfferId")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("Preheader")
                         .HasColumnType("TEXT");
 
