@@ -83,6 +83,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
                 Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
                 Offer = await OfferAsync(compiled, contact.Id, now, ct),
+                Referral = await ReferralAsync(compiled, contact.Id, now, ct),
                 Survey = m.SurveyId is { } surveyId ? await SurveyAsync(m.Id, surveyId, ct) : null,
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
@@ -137,6 +138,10 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         await using var db = database.CreateDbContext();
         return await Clientele.Offers.OfferMessages.ForMessageAsync(db, contactId, now, ct);
     }
+
+    /// <summary>The contact's referral code and link, looked up (or made) only for a template that shows them.</summary>
+    public Task<MessageReferral?> ReferralAsync(CompiledMessage compiled, Guid contactId, DateTime now, CancellationToken ct) =>
+        Clientele.Referrals.ReferralCodes.ForMessageAsync(compiled, database, links, contactId, now, ct);
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>
     private async Task<CompiledMessage> TemplateAsync(Guid templateId, Brand brand, CancellationToken ct)
