@@ -75,6 +75,10 @@ internal static class PublicForms
         {
             carried["_referrer"] = referrer;
         }
+        if (Referrals.ReferralLinks.Incoming(request) is { } referralCode)
+        {
+            carried[Referrals.ReferralLinks.Field] = referralCode;
+        }
         var token = Protector(protection, "time").Protect(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture));
         return HtmlResult(StatusCodes.Status200OK, Render(form, new Dictionary<string, string>(), new Dictionary<string, string>(), carried, token, request.Query["embed"] == "1"));
     }
@@ -95,7 +99,7 @@ internal static class PublicForms
         }
         var posted = await request.ReadFormAsync(ct);
         var embed = posted["_embed"] == "1";
-        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k is "_referrer" or "_lp").ToDictionary(k => k, k => posted[k].ToString());
+        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k is "_referrer" or "_lp" or Referrals.ReferralLinks.Field).ToDictionary(k => k, k => posted[k].ToString());
 
         // Spam: a filled honeypot, a missing or forged time token, or a form filled faster than a person can.
         var minSeconds = config.GetValue("Clientele:Forms:MinimumFillSeconds", 2.0);
@@ -174,6 +178,8 @@ internal static class PublicForms
                     topics = consentGiven ? form.Topics : [],
                     utm = UtmKeys.Where(carried.ContainsKey).ToDictionary(k => k[4..], k => carried[k]),
                     referrer = carried.GetValueOrDefault("_referrer"),
+                    // Read by the referral programme: the friend came by a referrer's link.
+                    referralCode = Referrals.ReferralLinks.Submitted(carried.GetValueOrDefault(Referrals.ReferralLinks.Field), request),
                 }, EventJson.Options),
             });
             if (consentGiven && form.DoubleOptIn && form.Topics.Count > 0 && form.ConsentWording is { Length: > 0 })

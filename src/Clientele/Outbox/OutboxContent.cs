@@ -86,6 +86,7 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Offer = m.BroadcastId is { } b && _broadcasts.TryGetValue(b, out var broadcast) && broadcast.OfferId is { } offerId && compiled.ReadsOffer
                     ? await BroadcastOfferAsync(broadcast, offerId, contact, now, ct)
                     : await OfferAsync(compiled, contact.Id, now, ct),
+                Referral = await ReferralAsync(compiled, contact.Id, now, ct),
                 Survey = m.SurveyId is { } surveyId ? await SurveyAsync(m.Id, surveyId, ct) : null,
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                 OpenPixelUrl = links.OpenPixel(m.Id),
@@ -189,6 +190,10 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         events.Notify();
         return coupon is null ? null : await OfferMessages.OfCouponAsync(db, coupon.Id, ct);
     }
+
+    /// <summary>The contact's referral code and link, looked up (or made) only for a template that shows them.</summary>
+    public Task<MessageReferral?> ReferralAsync(CompiledMessage compiled, Guid contactId, DateTime now, CancellationToken ct) =>
+        Clientele.Referrals.ReferralCodes.ForMessageAsync(compiled, database, links, contactId, now, ct);
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>
     private async Task<CompiledMessage> TemplateAsync(Guid templateId, Brand brand, CancellationToken ct)

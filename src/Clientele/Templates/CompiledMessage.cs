@@ -47,6 +47,9 @@ internal sealed class CompiledMessage
     /// <summary>Whether the template reads <c>offer</c>, so the contact's coupon is looked up only when it is shown.</summary>
     public bool ReadsOffer { get; init; }
 
+    /// <summary>Whether the template reads <c>referral</c>, so the contact's referral code is looked up (or made) only when it is shown.</summary>
+    public bool ReadsReferral { get; init; }
+
     /// <summary>
     /// Renders one message. Liquid output is HTML-encoded in the HTML part and left as is in the subject and text.
     /// Every http(s) link the body or brand shows goes through <paramref name="rewrite"/>; links whose address turns

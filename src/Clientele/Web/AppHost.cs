@@ -105,6 +105,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Offers.OfferRedemptions>();
+        services.AddSingleton<IEventConsumer, Clientele.Referrals.ReferralProjection>();
         services.AddSingleton<Clientele.Segments.SegmentProjection>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
         services.AddSingleton<Clientele.Segments.SegmentRebuilds>();
@@ -163,6 +164,7 @@ internal static class AppHost
         Clientele.Forms.PublicForms.MapPublicForms(app);
         Clientele.Support.ContactPage.MapContactPage(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
+        Clientele.Referrals.ReferralLinks.MapReferralLinks(app);
         Clientele.Outbox.Mail.MapMail(app);
 
         var api = app.MapGroup("/api/v1");
@@ -182,6 +184,7 @@ internal static class AppHost
         Clientele.Journeys.JourneysApi.MapJourneys(api);
         Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
         Clientele.Offers.OffersApi.MapOffers(api);
+        Clientele.Referrals.ReferralsApi.MapReferrals(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Support.TicketsApi.MapTickets(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);

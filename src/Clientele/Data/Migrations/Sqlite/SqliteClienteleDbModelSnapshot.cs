@@ -1470,6 +1470,113 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Referrals.Referral", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("ClickedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FirstOrderAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstOrderId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("FriendCouponId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("FriendId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("FriendRewardNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ReferrerCouponId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ReferrerId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ReferrerRewardNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReferrerRewardedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectionReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SignedUpAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SignedUpAt");
+
+                    b.HasIndex("FriendId", "ReferrerId")
+                        .IsUnique();
+
+                    b.HasIndex("ReferrerId", "SignedUpAt");
+
+                    b.ToTable("referrals", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Referrals.ReferralCode", b =>
+                {
+                    b.Property<byte[]>("ContactId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Clicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastClickedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ContactId");
+
+                    b.HasIndex("Code")
+                        .IsUnique();
+
+                    b.ToTable("referral_codes", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Segments.Segment", b =>
                 {
                     b.Property<byte[]>("Id")
