@@ -44,6 +44,9 @@ internal sealed class Broadcast
     /// <summary>The saved template the content was taken from, for its report.</summary>
     public Guid? TemplateId { get; set; }
 
+    /// <summary>An offer each recipient is given as they are sent the message (the body shows it as <c>offer</c>), within the offer's rules and the fatigue guard.</summary>
+    public Guid? OfferId { get; set; }
+
     /// <summary>Variant B for an A/B test; null when there is no test.</summary>
     public string? SubjectB { get; set; }
 

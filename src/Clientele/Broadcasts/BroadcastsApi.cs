@@ -27,7 +27,7 @@ internal static class BroadcastsApi
     internal sealed record AbTestInput(string? Subject, string? Body, int? Percent, string? Metric, int? Hours);
 
     internal sealed record BroadcastInput(string? Name, string? Segment, string? Topic, string? Subject, string? Body, string? Format,
-        string? Preheader, DateTime? SendAt, bool? LocalTime, AbTestInput? AbTest, int? RevenueDays, Guid? TemplateId = null);
+        string? Preheader, DateTime? SendAt, bool? LocalTime, AbTestInput? AbTest, int? RevenueDays, Guid? TemplateId = null, Guid? OfferId = null);
 
     internal sealed record Created(Guid Id);
 
@@ -85,6 +85,21 @@ internal static class BroadcastsApi
         {
             errors.Add(new("/revenueDays", "Revenue is counted for 1 to 90 days after a message."));
         }
+        if (input.OfferId is { } offerId)
+        {
+            if (db.Offers.AsNoTracking().FirstOrDefault(o => o.Id == offerId) is not { } offer)
+            {
+                errors.Add(new("/offerId", $"There is no offer {offerId}."));
+            }
+            else if (offer.Archived)
+            {
+                errors.Add(new("/offerId", $"The offer \"{offer.Name}\" is archived: it issues no more coupons."));
+            }
+            else if (!(input.Body ?? "").Contains("offer", StringComparison.Ordinal) && !(input.Subject ?? "").Contains("offer", StringComparison.Ordinal))
+            {
+                errors.Add(new("/body", "Show the offer in the message, e.g. {{ offer.title }}: use the code {{ offer.code }}."));
+            }
+        }
         if (errors.Count > 0)
         {
             return (null, ApiProblems.Invalid(errors));
@@ -115,6 +130,7 @@ internal static class BroadcastsApi
             LocalTime = input.LocalTime ?? false,
             RevenueDays = input.RevenueDays ?? 5,
             TemplateId = input.TemplateId,
+            OfferId = input.OfferId,
             CreatedAt = now,
             Status = BroadcastStatus.Scheduled,
         };
@@ -165,7 +181,10 @@ internal static class BroadcastsApi
 
     internal sealed record BroadcastDto(Guid Id, string Name, string Status, string Topic, string? Segment, string Subject, DateTime? SendAt,
         bool LocalTime, int Audience, Counts Counts, List<Revenue> Revenue, int RevenueDays, List<VariantReport> Variants, string? Winner,
-        DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt);
+        DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, Guid? OfferId, int CouponsIssued);
+
+    /// <summary>The start of the key of each coupon a broadcast issues (then the contact).</summary>
+    public static string BroadcastOfferKeyPrefix(Guid broadcastId) => $"broadcast:{broadcastId:N}:";
 
     /// <summary>The contract's three states, plus draft and cancelled.</summary>
     public static string StatusName(BroadcastStatus s) => s switch
@@ -238,7 +257,8 @@ internal static class BroadcastsApi
                 .Select(v => new VariantReport(v.Variant!, v.Variant == "B" ? b.SubjectB : b.Subject, v.Sent, v.Opened, v.Clicked)).ToList();
         return new BroadcastDto(b.Id, b.Name, StatusName(b.Status), b.Topic, b.Segment, b.Subject, b.SendAt, b.LocalTime, b.Audience, counts,
             [.. revenue.Select(r => new Revenue(r.Currency, r.Amount, r.Orders))], b.RevenueDays, variantReports, b.Winner,
-            b.CreatedAt, b.StartedAt, b.FinishedAt);
+            b.CreatedAt, b.StartedAt, b.FinishedAt, b.OfferId,
+            b.OfferId is null ? 0 : await db.Coupons.CountAsync(c => c.OfferId == b.OfferId && c.Source == "broadcast" && c.IdempotencyKey.StartsWith(BroadcastOfferKeyPrefix(b.Id)), ct));
     }
 
     internal static async Task<IResult> CancelAsync(Guid id, ClienteleDb db, ClienteleDatabase database, TimeProvider time, CancellationToken ct)

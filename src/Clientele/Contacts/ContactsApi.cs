@@ -81,6 +81,11 @@ internal static class ContactsApi
         using (doc)
         {
             var (changes, errors) = ContactChanges.Parse(doc!.RootElement);
+            var (referralCode, referralError) = Clientele.Referrals.ReferralClaims.Read(doc.RootElement);
+            if (referralError is not null)
+            {
+                errors.Add(referralError);
+            }
             if (errors.Count > 0)
             {
                 return ApiProblems.Invalid(errors);
@@ -93,6 +98,7 @@ internal static class ContactsApi
                     ? ApiProblems.Conflict(error.Message, error.Field)
                     : ApiProblems.Invalid([error]);
             }
+            await Clientele.Referrals.ReferralClaims.AddAsync(db, outcome.Contact!.Id, referralCode, now, ct);
             await db.SaveChangesAsync(ct);
             signal.Notify();
             await db.Entry(outcome.Contact!).Collection(c => c.Consents).LoadAsync(ct);

@@ -52,6 +52,8 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Support.Ticket> Tickets => Set<Clientele.Support.Ticket>();
     public DbSet<Clientele.Feedback.Review> Reviews => Set<Clientele.Feedback.Review>();
     public DbSet<Clientele.Support.TicketMessage> TicketMessages => Set<Clientele.Support.TicketMessage>();
+    public DbSet<Clientele.Referrals.ReferralCode> ReferralCodes => Set<Clientele.Referrals.ReferralCode>();
+    public DbSet<Clientele.Referrals.Referral> Referrals => Set<Clientele.Referrals.Referral>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -442,14 +444,40 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.Assignee).HasMaxLength(320);
             e.Property(x => x.Channel).HasMaxLength(20);
             e.Property(x => x.IdempotencyKey).HasMaxLength(300);
+            e.Property(x => x.FirstResponder).HasMaxLength(320);
         });
         b.Entity<Clientele.Support.TicketMessage>(e =>
         {
             e.ToTable("ticket_messages");
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.TicketId, x.CreatedAt });
+            // An e-mail read twice (a poll interrupted before marking it read) is recognised by its Message-ID.
+            e.HasIndex(x => x.MessageId);
             e.Property(x => x.Direction).HasMaxLength(10);
             e.Property(x => x.From).HasMaxLength(320);
+            e.Property(x => x.MessageId).HasMaxLength(500);
+        });
+        b.Entity<Clientele.Referrals.ReferralCode>(e =>
+        {
+            e.ToTable("referral_codes");
+            e.HasKey(x => x.ContactId);
+            e.HasIndex(x => x.Code).IsUnique();
+            e.Property(x => x.Code).HasMaxLength(20);
+        });
+        b.Entity<Clientele.Referrals.Referral>(e =>
+        {
+            e.ToTable("referrals");
+            e.HasKey(x => x.Id);
+            // A friend is recorded once per referrer; a second claim of the same code changes nothing.
+            e.HasIndex(x => new { x.FriendId, x.ReferrerId }).IsUnique();
+            e.HasIndex(x => new { x.ReferrerId, x.SignedUpAt });
+            e.HasIndex(x => x.SignedUpAt);
+            e.Property(x => x.Code).HasMaxLength(20);
+            e.Property(x => x.Source).HasMaxLength(120);
+            e.Property(x => x.FirstOrderId).HasMaxLength(200);
+            e.Property(x => x.RejectionReason).HasMaxLength(1000);
+            e.Property(x => x.FriendRewardNote).HasMaxLength(1000);
+            e.Property(x => x.ReferrerRewardNote).HasMaxLength(1000);
         });
         b.Entity<ContactStageFacts>(e =>
         {

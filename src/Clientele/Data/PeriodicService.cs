@@ -6,6 +6,11 @@ namespace Clientele.Data;
 /// </summary>
 internal abstract class PeriodicService(TimeProvider time, ILogger log) : BackgroundService
 {
+    /// <summary>The clock the rounds run on, for subclasses.</summary>
+    protected TimeProvider Clock => time;
+
+    protected ILogger Log => log;
+
     /// <summary>Whether it runs at all (read once at start).</summary>
     protected virtual bool Enabled => true;
 

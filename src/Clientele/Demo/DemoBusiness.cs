@@ -6,11 +6,16 @@ using Bogus;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Events;
+using Clientele.Offers;
+using Clientele.Referrals;
 
 namespace Clientele.Demo;
 
 /// <summary>Everything the demo business consists of, ready to store.</summary>
-internal sealed record DemoData(List<Product> Products, List<Contact> Contacts, List<Event> Events, List<Order> Orders);
+internal sealed record DemoData(List<Product> Products, List<Contact> Contacts, List<Event> Events, List<Order> Orders, DemoReferrals Referrals);
+
+/// <summary>The referral programme's history: the two reward offers, advocates' codes, their friends and the coupons given.</summary>
+internal sealed record DemoReferrals(Offer FriendOffer, Offer ReferrerOffer, List<ReferralCode> Codes, List<Referral> Referrals, List<Coupon> Coupons);
 
 /// <summary>
 /// Northwind Roasters, a specialty coffee roaster with two years of history: people at every rung of
@@ -142,11 +147,11 @@ internal static class DemoBusiness
                 [0.16f, 0.14f, 0.05f, 0.07f, 0.58f]);
             g.Person(kind);
         }
-        g.Referrals();
+        var referrals = g.Referrals(start);
 
         // The log is read in id order, so store events in the order they happened.
         var events = g.Events.OrderBy(e => e.OccurredAt).ThenBy(e => e.Type == "order.placed" ? 0 : 1).ToList();
-        return new DemoData(products, g.Contacts, events, g.Orders);
+        return new DemoData(products, g.Contacts, events, g.Orders, referrals);
     }
 
     /// <summary>Gamma(shape, scale) by Marsaglia and Tsang; shape below 1 by the boost u^(1/shape).</summary>
@@ -197,6 +202,7 @@ internal static class DemoBusiness
         private readonly Random _companions = new(Seed + 1);
         private readonly List<Contact> _advocates = [];
         private readonly List<Contact> _referable = [];
+        private readonly List<Contact> _referableBuyers = [];
         private int _orderNumber = 10000;
         private int _customerNumber = 20000;
 
@@ -265,6 +271,7 @@ internal static class DemoBusiness
                         t = Capture(c, t);
                     }
                     Buy(c, Later(t, 0, 10), attributes);
+                    _referableBuyers.Add(c);
                     break;
             }
             c.Attributes = attributes.ToJsonString();
@@ -540,26 +547,175 @@ internal static class DemoBusiness
             return total;
         }
 
-        /// <summary>Advocates bring friends: a referral sign-up on the advocate, the friend arriving as a referred lead.</summary>
-        public void Referrals()
+        /// <summary>
+        /// Advocates bring friends through their links: most friends sign up and buy (the advocate is thanked with a
+        /// coupon, the friend had one on signing up), some have not bought yet, and a few were contacts already and so
+        /// were turned down — the referral programme's history as its consumer would have written it.
+        /// </summary>
+        public DemoReferrals Referrals(DateTime start)
         {
+            var friendOffer = new Offer
+            {
+                Id = Guid.CreateVersion7(new DateTimeOffset(start)),
+                Name = "Friend's welcome",
+                Title = "15 % off your first order",
+                Description = "For friends of our customers, on their first bag.",
+                Kind = OfferKind.Percent,
+                Value = 15,
+                Prefix = "FRIEND-",
+                ValidDays = 30,
+                CreatedAt = start,
+                UpdatedAt = start,
+            };
+            var referrerOffer = new Offer
+            {
+                Id = Guid.CreateVersion7(new DateTimeOffset(start)),
+                Name = "Thanks for the referral",
+                Title = "$10 off, with thanks for spreading the word",
+                Kind = OfferKind.Amount,
+                Value = 10,
+                Currency = "USD",
+                Prefix = "THANKS-",
+                ValidDays = 90,
+                CreatedAt = start,
+                UpdatedAt = start,
+            };
+            var result = new DemoReferrals(friendOffer, referrerOffer, [], [], []);
+            var firstOrders = Orders.GroupBy(o => o.ContactId).ToDictionary(g => g.Key, g => g.OrderBy(o => o.PlacedAt).First());
             foreach (var advocate in _advocates.Where(_ => f.Random.Bool(0.35f)))
             {
-                var friend = _referable.FirstOrDefault(x => x.CreatedAt > advocate.CreatedAt.AddDays(30));
-                if (friend is null)
+                var code = string.Concat(Enumerable.Range(0, ReferralRules.CodeLength).Select(_ => f.Random.ArrayElement(ReferralRules.CodeAlphabet.ToCharArray())));
+                var friends = 0;
+                var lastSignUp = DateTime.MinValue;
+                var wanted = Weighted([1, 2, 3, 4], [0.5f, 0.25f, 0.15f, 0.1f]);
+                for (var i = 0; i < wanted; i++)
+                {
+                    var pool = f.Random.Bool(0.65f) ? _referableBuyers : _referable;
+                    var friend = pool.FirstOrDefault(x => x.CreatedAt > advocate.CreatedAt.AddDays(30));
+                    if (friend is null)
+                    {
+                        continue;
+                    }
+                    pool.Remove(friend);
+                    // Now and then a known contact comes by the link later on: only new leads count.
+                    var known = f.Random.Bool(0.12f) && now - friend.CreatedAt > TimeSpan.FromDays(40);
+                    var at = known ? Later(friend.CreatedAt, 20, 120) : friend.CreatedAt;
+                    var referral = new Referral
+                    {
+                        Id = Guid.CreateVersion7(new DateTimeOffset(at)),
+                        ReferrerId = advocate.Id,
+                        FriendId = friend.Id,
+                        Code = code,
+                        Source = "form:newsletter",
+                        ClickedAt = at.AddMinutes(-f.Random.Int(3, 600)),
+                        SignedUpAt = at,
+                        Status = known ? ReferralStatus.Rejected : ReferralStatus.SignedUp,
+                        RejectionReason = known ? $"{friend.Email} was a contact already (since {friend.CreatedAt:yyyy-MM-dd}) before following the link: only new leads count." : null,
+                        CreatedAt = at,
+                        UpdatedAt = at,
+                    };
+                    result.Referrals.Add(referral);
+                    friends++;
+                    lastSignUp = at > lastSignUp ? at : lastSignUp;
+                    if (!known)
+                    {
+                        friend.Source = "referral";
+                        friend.Referrer = $"{ShopUrl}/r/{code}";
+                    }
+                    if (known)
+                    {
+                        Told(advocate, friend, referral, "referral.rejected", at, new() { ["reason"] = referral.RejectionReason });
+                        continue;
+                    }
+                    Told(advocate, friend, referral, "referral.signed_up", at, new() { ["source"] = referral.Source });
+                    var welcome = Coupon(result, friendOffer, friend, referral, "friend", at);
+                    referral.FriendCouponId = welcome.Id;
+                    Told(advocate, friend, referral, "referral.rewarded", at, new() { ["couponCode"] = welcome.Code }, only: "friend");
+                    if (!firstOrders.TryGetValue(friend.Id, out var first) || first.PlacedAt < at)
+                    {
+                        continue;
+                    }
+                    referral.FirstOrderAt = first.PlacedAt;
+                    referral.FirstOrderId = first.ExternalId;
+                    referral.Status = ReferralStatus.Converted;
+                    Told(advocate, friend, referral, "referral.converted", first.PlacedAt,
+                        new() { ["orderId"] = first.ExternalId, ["total"] = first.Total, ["currency"] = first.Currency });
+                    var qualifying = Orders.Where(o => o.ContactId == friend.Id && o.PlacedAt >= at && o.Total >= 20).OrderBy(o => o.PlacedAt).FirstOrDefault();
+                    if (qualifying is null)
+                    {
+                        continue;
+                    }
+                    var thanks = Coupon(result, referrerOffer, advocate, referral, "referrer", qualifying.PlacedAt);
+                    referral.Status = ReferralStatus.Rewarded;
+                    referral.ReferrerCouponId = thanks.Id;
+                    referral.ReferrerRewardedAt = qualifying.PlacedAt;
+                    referral.UpdatedAt = qualifying.PlacedAt;
+                    Told(advocate, friend, referral, "referral.rewarded", qualifying.PlacedAt,
+                        new() { ["couponCode"] = thanks.Code, ["orderId"] = qualifying.ExternalId }, only: "referrer");
+                }
+                if (friends > 0)
+                {
+                    var made = advocate.CreatedAt.AddDays(30);
+                    result.Codes.Add(new ReferralCode
+                    {
+                        ContactId = advocate.Id,
+                        Code = code,
+                        CreatedAt = made,
+                        Clicks = friends * f.Random.Int(2, 12),
+                        LastClickedAt = lastSignUp.AddMinutes(-f.Random.Int(3, 600)),
+                    });
+                    if (advocate.LastActivityAt is null || advocate.LastActivityAt < lastSignUp)
+                    {
+                        advocate.LastActivityAt = lastSignUp;
+                    }
+                }
+            }
+            return result;
+        }
+
+        /// <summary>A reward coupon, with its <c>offer.issued</c> event, as the programme issues it.</summary>
+        private Coupon Coupon(DemoReferrals result, Offer offer, Contact to, Referral referral, string role, DateTime at)
+        {
+            var coupon = new Coupon
+            {
+                Id = Guid.CreateVersion7(new DateTimeOffset(at)),
+                OfferId = offer.Id,
+                ContactId = to.Id,
+                Code = offer.Prefix + string.Concat(Enumerable.Range(0, 8).Select(_ => f.Random.ArrayElement(ReferralRules.CodeAlphabet.ToCharArray()))),
+                IssuedAt = at,
+                ExpiresAt = at.AddDays(offer.ValidDays ?? 30),
+                Source = "referral",
+                IdempotencyKey = $"referral:{referral.Id:N}:{role}",
+            };
+            result.Coupons.Add(coupon);
+            Add(to, "offer.issued", at, new { offerId = offer.Id, offer = offer.Name, code = coupon.Code, expiresAt = coupon.ExpiresAt, source = "referral" });
+            return coupon;
+        }
+
+        /// <summary>A referral event on the referrer's and the friend's timelines (or one of them), shaped as the programme writes it.</summary>
+        private void Told(Contact referrer, Contact friend, Referral r, string type, DateTime at, Dictionary<string, object?> detail, string? only = null)
+        {
+            foreach (var (role, who) in new[] { ("referrer", referrer), ("friend", friend) })
+            {
+                if (only is not null && only != role)
                 {
                     continue;
                 }
-                var code = Ascii(advocate.FirstName ?? "friend").ToUpperInvariant() + "-" + f.Random.AlphaNumeric(4).ToUpperInvariant();
-                friend.Source = "referral";
-                friend.Referrer = "https://northwind-roasters.example/r/" + code;
-                var at = friend.CreatedAt;
-                Add(advocate, "referral.signed_up", at, new { code, referredContactId = friend.Id, referredEmail = friend.Email });
-                if (advocate.LastActivityAt is null || advocate.LastActivityAt < at)
+                var properties = new Dictionary<string, object?>
                 {
-                    advocate.LastActivityAt = at;
+                    ["referralId"] = r.Id,
+                    ["code"] = r.Code,
+                    ["role"] = role,
+                    ["referrerId"] = r.ReferrerId,
+                    ["referrerEmail"] = referrer.Email,
+                    ["friendId"] = r.FriendId,
+                    ["friendEmail"] = friend.Email,
+                };
+                foreach (var (key, value) in detail)
+                {
+                    properties[key] = value;
                 }
-                _referable.Remove(friend);
+                Add(who, type, at, properties, $"{type}:{r.Id:N}:{role}");
             }
         }
     }

@@ -64,7 +64,20 @@ internal static class DemoSeed
             db.ChangeTracker.Clear();
         }
         AddShowcase(db, now);
+        AddReferrals(db, data.Referrals);
         await db.SaveChangesAsync(ct);
+        await SettingsStore.SaveAsync(db, Clientele.Referrals.ReferralProgram.Key, new Clientele.Referrals.ReferralProgram
+        {
+            Enabled = true,
+            Landing = "/p/club",
+            FriendOfferId = data.Referrals.FriendOffer.Id,
+            ReferrerOfferId = data.Referrals.ReferrerOffer.Id,
+            MinOrderTotal = 20,
+            MaxPerPeriod = 5,
+            PeriodDays = 30,
+            MaxTotal = 25,
+            WindowDays = 30,
+        }, now, ct);
         await tx.CommitAsync(ct);
         // Journeys from the playbooks: most running (they act on what happens from now on), one left as a draft to edit.
         foreach (var (playbook, publish) in new[] { ("welcome", true), ("thank-you", true), ("win-back", true), ("birthday", true), ("holiday-greetings", false) })
@@ -80,6 +93,15 @@ internal static class DemoSeed
 
         static DemoSeedResult Skipped() =>
             new(false, $"The demo business ({DemoBusiness.Name}) is already in this database: nothing added.", 0, 0, 0);
+    }
+
+    /// <summary>The referral programme's offers, advocates' codes, their friends and the coupons they were given.</summary>
+    private static void AddReferrals(ClienteleDb db, DemoReferrals referrals)
+    {
+        db.Offers.AddRange(referrals.FriendOffer, referrals.ReferrerOffer);
+        db.Coupons.AddRange(referrals.Coupons);
+        db.ReferralCodes.AddRange(referrals.Codes);
+        db.Referrals.AddRange(referrals.Referrals);
     }
 
     /// <summary>A sign-up form, a landing page with two variants and three segments, so every area has something to show (journeys follow from the playbooks).</summary>

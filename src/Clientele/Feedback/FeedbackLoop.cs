@@ -126,14 +126,15 @@ internal static class FeedbackRules
         _ => kind,
     };
 
-    /// <summary>The ticket's first message: the answer, the question and any comment given with it.</summary>
-    public static string Body(string kind, int score, string? survey, string? question, string? sku, string? comment)
+    /// <summary>The ticket's first message: the answer, the question, the solved ticket it was asked about, and any comment given with it.</summary>
+    public static string Body(string kind, int score, string? survey, string? question, string? sku, string? comment, (Guid Id, string Subject)? about = null)
     {
         var (_, high) = SurveyRules.Scale(kind);
         var text = $"Answered {score.ToString(CultureInfo.InvariantCulture)} of {high.ToString(CultureInfo.InvariantCulture)}"
             + (question is { Length: > 0 } ? $" to \"{question}\"" : "")
             + (survey is { Length: > 0 } ? $" (survey \"{survey}\"" + (sku is { Length: > 0 } ? $", product {sku})" : ")") : sku is { Length: > 0 } ? $" (product {sku})" : "")
-            + ".";
+            + "."
+            + (about is { } t ? $"\n\nAsked after the ticket \"{t.Subject}\" ({t.Id}) was solved." : "");
         return comment is { Length: > 0 } ? $"{text}\n\nTheir comment:\n{comment}" : text + "\n\nNo comment yet; one given later is added here.";
     }
 
@@ -244,8 +245,14 @@ internal sealed class FeedbackLoop : IEventConsumer
     {
         var db = context.Db;
         var question = answer.SurveyId is { } id ? await db.Surveys.AsNoTracking().Where(s => s.Id == id).Select(s => s.Question).FirstOrDefaultAsync(ct) : null;
+        // The support desk asks how satisfied a customer is when their ticket is solved: a poor answer names that ticket.
+        var solved = answer.MessageId is { } m
+            ? await db.OutboxMessages.AsNoTracking().Where(o => o.Id == m && o.TicketId != null)
+                .Join(db.Tickets.AsNoTracking(), o => o.TicketId, t => t.Id, (o, t) => new { t.Id, t.Subject }).FirstOrDefaultAsync(ct)
+            : null;
         var (ticket, opened) = await TicketsApi.OpenAsync(db, contact.Id, FeedbackRules.Subject(answer.Kind, answer.Score, Format(contact)),
-            FeedbackRules.Body(answer.Kind, answer.Score, answer.Survey, question, answer.Sku, answer.Comment), contact.Email ?? Format(contact), "survey",
+            FeedbackRules.Body(answer.Kind, answer.Score, answer.Survey, question, answer.Sku, answer.Comment, solved is null ? null : (solved.Id, solved.Subject)),
+            contact.Email ?? Format(contact), "survey",
             settings.TicketPriority, settings.TicketAssignee, key, context.Now, e.Id, ct);
         if (opened is not null)
         {

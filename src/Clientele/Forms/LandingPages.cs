@@ -52,6 +52,10 @@ internal static class LandingPages
         {
             carried["_referrer"] = referrer;
         }
+        if (Referrals.ReferralLinks.Incoming(http.Request) is { } referralCode)
+        {
+            carried[Referrals.ReferralLinks.Field] = referralCode;
+        }
         var body = $"<article>{SafeHtml.FromMarkdown(shown.Content)}</article>"
             + PublicForms.FormHtml(form, new Dictionary<string, string>(), new Dictionary<string, string>(), carried, PublicForms.NewTimeToken(protection, time), embed: false);
         return PublicForms.HtmlResult(StatusCodes.Status200OK, PublicForms.Page(shown.Title.Length > 0 ? shown.Title : page.Name, body, embed: false));

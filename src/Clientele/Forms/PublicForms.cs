@@ -22,8 +22,8 @@ namespace Clientele.Forms;
 internal static class PublicForms
 {
     public const string RateLimitPolicy = "forms";
-    private const string Honeypot = "website";
-    private const string TimeToken = "_t";
+    internal const string Honeypot = "website";
+    internal const string TimeToken = "_t";
     private static readonly string[] UtmKeys = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
@@ -75,6 +75,10 @@ internal static class PublicForms
         {
             carried["_referrer"] = referrer;
         }
+        if (Referrals.ReferralLinks.Incoming(request) is { } referralCode)
+        {
+            carried[Referrals.ReferralLinks.Field] = referralCode;
+        }
         var token = Protector(protection, "time").Protect(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture));
         return HtmlResult(StatusCodes.Status200OK, Render(form, new Dictionary<string, string>(), new Dictionary<string, string>(), carried, token, request.Query["embed"] == "1"));
     }
@@ -95,7 +99,7 @@ internal static class PublicForms
         }
         var posted = await request.ReadFormAsync(ct);
         var embed = posted["_embed"] == "1";
-        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k is "_referrer" or "_lp").ToDictionary(k => k, k => posted[k].ToString());
+        var carried = posted.Keys.Where(k => UtmKeys.Contains(k) || k is "_referrer" or "_lp" or Referrals.ReferralLinks.Field).ToDictionary(k => k, k => posted[k].ToString());
 
         // Spam: a filled honeypot, a missing or forged time token, or a form filled faster than a person can.
         var minSeconds = config.GetValue("Clientele:Forms:MinimumFillSeconds", 2.0);
@@ -174,6 +178,8 @@ internal static class PublicForms
                     topics = consentGiven ? form.Topics : [],
                     utm = UtmKeys.Where(carried.ContainsKey).ToDictionary(k => k[4..], k => carried[k]),
                     referrer = carried.GetValueOrDefault("_referrer"),
+                    // Read by the referral programme: the friend came by a referrer's link.
+                    referralCode = Referrals.ReferralLinks.Submitted(carried.GetValueOrDefault(Referrals.ReferralLinks.Field), request),
                 }, EventJson.Options),
             });
             if (consentGiven && form.DoubleOptIn && form.Topics.Count > 0 && form.ConsentWording is { Length: > 0 })
@@ -251,7 +257,7 @@ internal static class PublicForms
         }
     }
 
-    private static bool FilledSlowly(IDataProtectionProvider protection, string? token, DateTime now, double minSeconds)
+    internal static bool FilledSlowly(IDataProtectionProvider protection, string? token, DateTime now, double minSeconds)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -371,7 +377,7 @@ internal static class PublicForms
             h.Append($"<div class=\"field\"><label><input type=\"checkbox\" name=\"consent\" value=\"yes\"{(consentChecked ? " checked" : "")}> {Html.Encode(wording)}</label></div>");
         }
         // Left empty by people (it is hidden from them and from screen readers); bots fill it in.
-        h.Append($"<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-{Honeypot}\">Leave this empty</label><input type=\"text\" id=\"f-{Honeypot}\" name=\"{Honeypot}\" tabindex=\"-1\" autocomplete=\"off\"></div>");
+        h.Append(HoneypotHtml);
         h.Append($"<input type=\"hidden\" name=\"{TimeToken}\" value=\"{Html.Encode(timeToken)}\">");
         if (embed)
         {
@@ -398,6 +404,10 @@ internal static class PublicForms
             return null;
         }
     }
+
+    /// <summary>The field people never see and spam robots fill.</summary>
+    internal static readonly string HoneypotHtml =
+        $"<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-{Honeypot}\">Leave this empty</label><input type=\"text\" id=\"f-{Honeypot}\" name=\"{Honeypot}\" tabindex=\"-1\" autocomplete=\"off\"></div>";
 
     internal static string NewTimeToken(IDataProtectionProvider protection, TimeProvider time) =>
         Protector(protection, "time").Protect(time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture));

@@ -154,7 +154,7 @@ internal static class Playbooks
                 Steps = [Wait("three-weeks", 21), Service("ask", "How am I doing?")],
             },
             [new("How am I doing?", "How are we doing, {{ contact.first_name | default: 'friend' }}?", "Hi {{ contact.first_name | default: 'there' }},\n\nhow are we doing? Reply with one line — what we do well, or what we could do better. Every answer is read." + Signature)]),
-        new("promoter-ask", "Promoter: review and referral ask", "The day after a customer says they would recommend you (a promoter's survey answer), thanks them and asks for a review — and, once referrals are set up, to pass on their link.",
+        new("promoter-ask", "Promoter: review and referral ask", "The day after a customer says they would recommend you (a promoter's survey answer), thanks them and asks for a review — and, while the referral programme is on, to pass on their link.",
             new JourneyDefinition
             {
                 Trigger = new JourneyTrigger { Event = "feedback.promoter" },
@@ -162,11 +162,11 @@ internal static class Playbooks
                 Steps = [Wait("next-day", 1), Service("ask", "Would you write us a review?")],
             },
             [
-                // The referral paragraph shows once referral links exist (referral.link); until then it stays out.
+                // The referral paragraph shows while the referral programme is on; until then it stays out.
                 new("Would you write us a review?", "Thank you, {{ contact.first_name | default: 'friend' }}!",
                     "Hi {{ contact.first_name | default: 'there' }},\n\nthank you for your kind words about us — they made our day.\n\n"
                     + "Would you say it in a short review? It takes a minute and helps others choose.\n\n[Write a review]({{ review.link }}){.button}\n\n"
-                    + "{% if referral.link %}\nAnd if a friend would like what we do, here is your own link to pass on: {{ referral.link }}\n{% endif %}" + Signature),
+                    + "{% if referral %}\nAnd if a friend would like what we do, here is your own link to pass on: [{{ referral.link }}]({{ referral.link }})\n{% endif %}" + Signature),
             ]),
     ];
 

@@ -156,7 +156,8 @@ internal sealed class StageProjection : IEventConsumer
                     return promoter ? f with { AdvocacyAt = Later(f.AdvocacyAt, at) } : f;
                 }
             case "referral.signed_up":
-                return f with { AdvocacyAt = Later(f.AdvocacyAt, at) };
+                // The referrer's advocacy; the friend's copy of the event (role "friend") is no sign of it.
+                return Text(p, "role") == "friend" ? f : f with { AdvocacyAt = Later(f.AdvocacyAt, at) };
             case "stage.overridden":
                 // {"stage": "loyalty", "by": "journey VIP"}; "stage": "auto" (or none) hands the stage back to the rules.
                 return Text(p, "stage") is { } name && StageNames.TryParse(name, out var pinned)

@@ -63,19 +63,27 @@ internal static partial class OffersApi
             .Select(c => new { c.OrderCurrency, c.OrderTotal }).ToListAsync(ct);
         var revenue = redeemed.GroupBy(r => r.OrderCurrency ?? "").OrderBy(g => g.Key)
             .Select(g => new Revenue(g.Key, g.Sum(r => r.OrderTotal ?? 0), g.Count())).ToList();
-        return new OfferDto(o.Id, o.Name, o.Title, o.Description, o.Kind.ToApi(), o.Value, o.Currency, o.FreeSku, o.SharedCode, o.Prefix, o.ValidDays,
-            o.EndsAt, o.MaxRedemptions, o.Segment, o.Archived, OfferRules.Discount(o), issued, redeemed.Count, revenue, o.CreatedAt);
+        return Dto(o, issued, redeemed.Count, revenue);
     }
 
-    private static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct)
+    private static async Task<IResult> ListAsync(ClienteleDb db, CancellationToken ct) => TypedResults.Ok(await ListDtosAsync(db, ct));
+
+    /// <summary>Every offer with its report, in three queries whatever their number.</summary>
+    internal static async Task<List<OfferDto>> ListDtosAsync(ClienteleDb db, CancellationToken ct)
     {
-        var list = new List<OfferDto>();
-        foreach (var o in await db.Offers.AsNoTracking().OrderBy(o => o.Name).ToListAsync(ct))
-        {
-            list.Add(await DtoAsync(db, o, ct));
-        }
-        return TypedResults.Ok(list);
+        var offers = await db.Offers.AsNoTracking().OrderBy(o => o.Name).ToListAsync(ct);
+        var issued = await db.Coupons.AsNoTracking().Where(c => c.Source != "order").GroupBy(c => c.OfferId)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        var redeemed = (await db.Coupons.AsNoTracking().Where(c => c.RedeemedAt != null).GroupBy(c => new { c.OfferId, c.OrderCurrency })
+            .Select(g => new { g.Key.OfferId, g.Key.OrderCurrency, Amount = g.Sum(c => c.OrderTotal ?? 0), Count = g.Count() }).ToListAsync(ct))
+            .ToLookup(r => r.OfferId);
+        return offers.Select(o => Dto(o, issued.GetValueOrDefault(o.Id), redeemed[o.Id].Sum(r => r.Count),
+            redeemed[o.Id].OrderBy(r => r.OrderCurrency ?? "").Select(r => new Revenue(r.OrderCurrency ?? "", r.Amount, r.Count)).ToList())).ToList();
     }
+
+    private static OfferDto Dto(Offer o, int issued, int redeemed, List<Revenue> revenue) =>
+        new(o.Id, o.Name, o.Title, o.Description, o.Kind.ToApi(), o.Value, o.Currency, o.FreeSku, o.SharedCode, o.Prefix, o.ValidDays,
+            o.EndsAt, o.MaxRedemptions, o.Segment, o.Archived, OfferRules.Discount(o), issued, redeemed, revenue, o.CreatedAt);
 
     private static async Task<IResult> GetAsync(Guid id, ClienteleDb db, CancellationToken ct) =>
         await db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct) is { } o
@@ -154,15 +162,31 @@ internal static partial class OffersApi
         {
             return problem;
         }
-        await using var db = database.CreateDbContext();
-        var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var kind = KindOf(input!.Kind);
-        var errors = Check(input, kind, segments);
+        var (offer, errors, conflict) = await AddAsync(database, input!, time.GetUtcNow().UtcDateTime, ct);
         if (errors.Count > 0)
         {
             return ApiProblems.Invalid(errors);
         }
-        var now = time.GetUtcNow().UtcDateTime;
+        if (conflict is not null)
+        {
+            return ApiProblems.Conflict(conflict.Message, conflict.Field);
+        }
+        await using var db = database.CreateDbContext();
+        return TypedResults.Created($"/api/v1/offers/{offer!.Id}", await DtoAsync(db, offer, ct));
+    }
+
+    /// <summary>Adds an offer (the API and the Offers page): what is wrong by field, or a name or code in use, or the new offer.</summary>
+    internal static async Task<(Offer? Offer, List<FieldError> Errors, FieldError? Conflict)> AddAsync(ClienteleDatabase database, OfferInput input, DateTime now,
+        CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var segments = (await db.Segments.AsNoTracking().Select(s => s.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var kind = KindOf(input.Kind);
+        var errors = Check(input, kind, segments);
+        if (errors.Count > 0)
+        {
+            return (null, errors, null);
+        }
         var offer = new Offer
         {
             Id = Guid.CreateVersion7(),
@@ -186,16 +210,16 @@ internal static partial class OffersApi
         {
             if (await db.Offers.AnyAsync(o => o.Name == offer.Name, ct))
             {
-                return ApiProblems.Conflict($"There is an offer called \"{offer.Name}\" already.", "/name");
+                return (null, [], new("/name", $"There is an offer called \"{offer.Name}\" already."));
             }
             if (offer.SharedCode is { } code && (await db.Offers.AnyAsync(o => o.SharedCode == code, ct) || await db.Coupons.AnyAsync(c => c.Code == code, ct)))
             {
-                return ApiProblems.Conflict($"The code {code} is in use already.", "/sharedCode");
+                return (null, [], new("/sharedCode", $"The code {code} is in use already."));
             }
             db.Offers.Add(offer);
             await db.SaveChangesAsync(ct);
         }
-        return TypedResults.Created($"/api/v1/offers/{offer.Id}", await DtoAsync(db, offer, ct));
+        return (offer, [], null);
     }
 
     private static async Task<IResult> ArchiveAsync(Guid id, ClienteleDatabase database, TimeProvider time, CancellationToken ct)
@@ -223,27 +247,46 @@ internal static partial class OffersApi
         {
             return ApiProblems.Invalid("/email", "Say who gets it: \"email\" or \"contactId\".");
         }
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var db = database.CreateDbContext();
-        using var gate = await database.EnterWriteAsync(ct);
-        if (await db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct) is not { } offer)
-        {
-            return ApiProblems.NotFound($"There is no offer {id}.");
-        }
-        var normalized = Contact.Normalize(input.Email);
-        var contact = await db.Contacts.AsNoTracking()
-            .FirstOrDefaultAsync(c => c.DeletedAt == null && (input.ContactId != null ? c.Id == input.ContactId : c.EmailNormalized == normalized), ct);
-        if (contact is null)
-        {
-            return ApiProblems.NotFound($"There is no contact {input.Email ?? input.ContactId?.ToString()}.");
-        }
-        var fatigue = await SettingsStore.LoadAsync(db, OfferFatigue.Key, OfferFatigue.Default, ct);
         var key = input.IdempotencyKey is { Length: > 0 } given ? "api:" + given : $"api:{Guid.CreateVersion7():N}";
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var outcome = await OfferIssuer.IssueAsync(db, offer, contact, "api", key, now, fatigue, null, ct);
-        if (outcome.Refusal is { } refusal)
+        var (dto, repeat, missing, refusal) = await GiveAsync(database, id, input.Email, input.ContactId, "api", key, time.GetUtcNow().UtcDateTime, ct);
+        if (missing is not null)
+        {
+            return ApiProblems.NotFound(missing);
+        }
+        if (refusal is not null)
         {
             return ApiProblems.Conflict(refusal);
+        }
+        signal.Notify();
+        return repeat ? TypedResults.Ok(dto) : TypedResults.Created($"/api/v1/offers/{id}", dto);
+    }
+
+    /// <summary>
+    /// Gives the offer to a contact (by e-mail or id) in its own transaction, within its rules and the fatigue guard: the
+    /// coupon (and whether the key had issued it before), or what is missing, or why not.
+    /// </summary>
+    internal static async Task<(CouponDto? Coupon, bool Repeat, string? Missing, string? Refusal)> GiveAsync(ClienteleDatabase database, Guid offerId,
+        string? email, Guid? contactId, string source, string key, DateTime now, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        using var gate = await database.EnterWriteAsync(ct);
+        if (await db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Id == offerId, ct) is not { } offer)
+        {
+            return (null, false, $"There is no offer {offerId}.", null);
+        }
+        var normalized = Contact.Normalize(email);
+        var contact = await db.Contacts.AsNoTracking()
+            .FirstOrDefaultAsync(c => c.DeletedAt == null && (contactId != null ? c.Id == contactId : c.EmailNormalized == normalized), ct);
+        if (contact is null)
+        {
+            return (null, false, $"There is no contact {email ?? contactId?.ToString()}.", null);
+        }
+        var fatigue = await SettingsStore.LoadAsync(db, OfferFatigue.Key, OfferFatigue.Default, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var outcome = await OfferIssuer.IssueAsync(db, offer, contact, source, key, now, fatigue, null, ct);
+        if (outcome.Refusal is { } refusal)
+        {
+            return (null, false, null, refusal);
         }
         if (outcome.Issued is { } issued)
         {
@@ -251,10 +294,8 @@ internal static partial class OffersApi
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        signal.Notify();
         var c = outcome.Coupon!;
-        var dto = new CouponDto(c.Id, offer.Id, offer.Name, c.ContactId, c.Code, c.IssuedAt, c.ExpiresAt, c.Source, c.RedeemedAt, c.OrderId);
-        return outcome.Repeat ? TypedResults.Ok(dto) : TypedResults.Created($"/api/v1/offers/{offer.Id}", dto);
+        return (new CouponDto(c.Id, offer.Id, offer.Name, c.ContactId, c.Code, c.IssuedAt, c.ExpiresAt, c.Source, c.RedeemedAt, c.OrderId), outcome.Repeat, null, null);
     }
 
     private static async Task<IResult> CheckAsync(string code, string? email, ClienteleDb db, TimeProvider time, CancellationToken ct)

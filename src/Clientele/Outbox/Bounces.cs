@@ -199,21 +199,8 @@ internal sealed class BounceMailbox(ClienteleDatabase database, ConsentGuard gua
 
     internal async Task<int> ReadOnceAsync(IConfigurationSection section, CancellationToken ct)
     {
-        using var imap = new ImapClient();
-        var security = section.GetValue("Security", "auto")!.ToLowerInvariant() switch
-        {
-            "none" => MailKit.Security.SecureSocketOptions.None,
-            "ssl" => MailKit.Security.SecureSocketOptions.SslOnConnect,
-            "starttls" => MailKit.Security.SecureSocketOptions.StartTls,
-            _ => MailKit.Security.SecureSocketOptions.Auto,
-        };
-        await imap.ConnectAsync(section["Host"]!, section.GetValue("Port", 993), security, ct);
-        if (section["Username"] is { Length: > 0 } user)
-        {
-            await imap.AuthenticateAsync(user, section["Password"] ?? "", ct);
-        }
-        var folder = await imap.GetFolderAsync(section.GetValue("Folder", "INBOX"), ct);
-        await folder.OpenAsync(FolderAccess.ReadWrite, ct);
+        var (imap, folder) = await ImapAccess.OpenAsync(section, ct);
+        using var _ = imap;
         var unread = await folder.SearchAsync(SearchQuery.NotSeen, ct);
         var rules = await content.RulesAsync(ct);
         foreach (var uid in unread)

@@ -6,6 +6,9 @@ namespace Clientele.Outbox;
 /// <summary>The parts of a message once rendered, ready to become MIME.</summary>
 internal sealed record ComposedContent(string Subject, string? Html, string Text);
 
+/// <summary>Where a reply belongs in a conversation: the message it answers, all before it, and the address to answer to.</summary>
+internal sealed record Threading(string? InReplyTo, IReadOnlyList<string> References, MailboxAddress? ReplyTo);
+
 /// <summary>Turns an outbox row and its rendered content into the MIME message the transport sends.</summary>
 internal static class MailComposer
 {
@@ -13,10 +16,11 @@ internal static class MailComposer
     public const string IdHeader = "X-Clientele-Id";
 
     public static MimeMessage Compose(OutboxMessage m, MailboxAddress from, MailboxAddress? replyTo, ComposedContent content,
-        string? unsubscribeUrl, DateTime now, DkimSigner? dkim = null)
+        string? unsubscribeUrl, DateTime now, DkimSigner? dkim = null, Threading? thread = null)
     {
         var message = new MimeMessage();
         message.From.Add(from);
+        replyTo = thread?.ReplyTo ?? replyTo;
         if (replyTo is not null)
         {
             message.ReplyTo.Add(replyTo);
@@ -26,6 +30,14 @@ internal static class MailComposer
         message.Date = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
         message.MessageId = MessageIdOf(m.Id, from.Domain);
         message.Headers.Add(IdHeader, m.Id.ToString("N"));
+        if (thread is not null)
+        {
+            message.InReplyTo = thread.InReplyTo;
+            foreach (var reference in thread.References)
+            {
+                message.References.Add(reference);
+            }
+        }
         if (m.Class == MessageClass.Marketing && unsubscribeUrl is not null)
         {
             // RFC 2369 and RFC 8058: mail clients offer their own unsubscribe button, and one POST takes effect.
@@ -61,7 +73,7 @@ internal static class MailComposer
     }
 
     private static readonly HeaderId[] SignedHeaders =
-        [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.ListUnsubscribe, HeaderId.MimeVersion, HeaderId.ContentType];
+        [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.InReplyTo, HeaderId.References, HeaderId.ListUnsubscribe, HeaderId.MimeVersion, HeaderId.ContentType];
 
     public static string MessageIdOf(Guid id, string domain) => $"{id:N}@{(domain is { Length: > 0 } ? domain : "clientele.local")}";
 

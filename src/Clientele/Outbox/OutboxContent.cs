@@ -4,6 +4,7 @@ using Clientele.Broadcasts;
 using Clientele.Commerce;
 using Clientele.Contacts;
 using Clientele.Data;
+using Clientele.Offers;
 using Clientele.Templates;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
@@ -19,7 +20,7 @@ internal sealed class OutboxContentException(string message) : Exception(message
 /// rendered now for this contact from its broadcast), click tracking, the open pixel, unsubscribe links and the DKIM
 /// signature. Settings are re-read at most every few seconds and templates are compiled once per brand.
 /// </summary>
-internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links, TimeProvider time, IConfiguration config)
+internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links, TimeProvider time, IConfiguration config, Clientele.Events.EventSignal events)
 {
     public const string BrandKey = "brand";
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(5);
@@ -82,7 +83,10 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
                 Contact = ModelOf(contact),
                 Links = new MessageLinks { Unsubscribe = unsubscribe, Preferences = links.Preferences(contact.Id) },
                 Recommendations = await RecommendationsAsync(compiled, contact.Id, ct),
-                Offer = await OfferAsync(compiled, contact.Id, now, ct),
+                Offer = m.BroadcastId is { } b && _broadcasts.TryGetValue(b, out var broadcast) && broadcast.OfferId is { } offerId && compiled.ReadsOffer
+                    ? await BroadcastOfferAsync(broadcast, offerId, contact, now, ct)
+                    : await OfferAsync(compiled, contact.Id, now, ct),
+                Referral = await ReferralAsync(compiled, contact.Id, now, ct),
                 Review = compiled.ReadsReview ? new MessageReview(links.Review(contact.Id)) : null,
                 Survey = m.SurveyId is { } surveyId ? await SurveyAsync(m.Id, surveyId, ct) : null,
                 Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
@@ -102,7 +106,25 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         {
             content = new ComposedContent(m.Subject, m.HtmlBody, m.TextBody);
         }
-        return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value);
+        var thread = m.TicketId is { } ticketId ? await ThreadingAsync(m, ticketId, from.Domain, ct) : null;
+        return MailComposer.Compose(m, from, replyTo, content, unsubscribe, now, _dkim.Value, thread);
+    }
+
+    /// <summary>
+    /// A support message's place in its conversation: it answers the customer's latest e-mail before it, refers to every
+    /// e-mail of the ticket before it, and names the support address to answer to, so the answer comes back to the inbox.
+    /// </summary>
+    private async Task<Threading> ThreadingAsync(OutboxMessage m, Guid ticketId, string domain, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var support = await SettingsStore.LoadAsync(db, Clientele.Support.SupportSettings.Key, Clientele.Support.SupportSettings.Default, ct);
+        var before = await db.TicketMessages.AsNoTracking()
+            .Where(t => t.TicketId == ticketId && t.CreatedAt <= m.CreatedAt && t.OutboxMessageId != m.Id && (t.MessageId != null || t.OutboxMessageId != null))
+            .OrderBy(t => t.CreatedAt).Select(t => new { t.Direction, t.MessageId, t.OutboxMessageId }).ToListAsync(ct);
+        var ids = before.Select(t => t.MessageId ?? MailComposer.MessageIdOf(t.OutboxMessageId!.Value, domain)).ToList();
+        var answers = before.LastOrDefault(t => t.Direction == "in" && t.MessageId is not null)?.MessageId ?? ids.LastOrDefault();
+        MailboxAddress? replyTo = support.Address is { Length: > 0 } address && MailboxAddress.TryParse(address, out var parsed) ? parsed : null;
+        return new Threading(answers, ids, replyTo);
     }
 
     /// <summary>The contact's picks, looked up only for a template that shows them.</summary>
@@ -138,6 +160,41 @@ internal sealed class OutboxContent(ClienteleDatabase database, MailLinks links,
         await using var db = database.CreateDbContext();
         return await Clientele.Offers.OfferMessages.ForMessageAsync(db, contactId, now, ct);
     }
+
+    /// <summary>
+    /// The coupon a broadcast gives this recipient, issued now (once: its key is the broadcast and the contact, so a
+    /// retried message shows the same code). When the offer's rules or the fatigue guard refuse it, the message goes
+    /// without an offer (a template shows it under <c>{% if offer %}</c>).
+    /// </summary>
+    private async Task<MessageOffer?> BroadcastOfferAsync(Broadcast broadcast, Guid offerId, Contact contact, DateTime now, CancellationToken ct)
+    {
+        await using var db = database.CreateDbContext();
+        var key = Broadcasts.BroadcastsApi.BroadcastOfferKeyPrefix(broadcast.Id) + contact.Id.ToString("N");
+        Coupon? coupon;
+        using (await database.EnterWriteAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (await db.Offers.AsNoTracking().FirstOrDefaultAsync(o => o.Id == offerId, ct) is not { } offer)
+            {
+                return null;
+            }
+            var fatigue = await SettingsStore.LoadAsync(db, OfferFatigue.Key, OfferFatigue.Default, ct);
+            var outcome = await OfferIssuer.IssueAsync(db, offer, contact, "broadcast", key, now, fatigue, null, ct);
+            coupon = outcome.Coupon;
+            if (outcome.Issued is { } issued)
+            {
+                db.Events.Add(issued);
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        events.Notify();
+        return coupon is null ? null : await OfferMessages.OfCouponAsync(db, coupon.Id, ct);
+    }
+
+    /// <summary>The contact's referral code and link, looked up (or made) only for a template that shows them.</summary>
+    public Task<MessageReferral?> ReferralAsync(CompiledMessage compiled, Guid contactId, DateTime now, CancellationToken ct) =>
+        Clientele.Referrals.ReferralCodes.ForMessageAsync(compiled, database, links, contactId, now, ct);
 
     /// <summary>A saved template, compiled; read again after a few seconds, so an edit reaches the next messages.</summary>
     private async Task<CompiledMessage> TemplateAsync(Guid templateId, Brand brand, CancellationToken ct)

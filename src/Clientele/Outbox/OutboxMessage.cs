@@ -101,6 +101,9 @@ internal sealed class OutboxMessage
     /// <summary>The survey a feedback request asks, whose one-click answer links the message carries.</summary>
     public Guid? SurveyId { get; set; }
 
+    /// <summary>The support ticket a reply, acknowledgement or satisfaction question belongs to: it goes out threaded, with the support address to answer.</summary>
+    public Guid? TicketId { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? OpenedAt { get; set; }

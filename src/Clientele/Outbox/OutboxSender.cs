@@ -482,15 +482,20 @@ internal sealed class OutboxSender(
             .Where(o => contactIds.Contains(o.ContactId) && o.Class == MessageClass.Marketing && o.SentAt >= weekAgo)
             .Select(o => new { o.ContactId, o.SentAt })
             .ToListAsync(ct);
+        var marketed = batch.Where(m => m.Class == MessageClass.Marketing).Select(m => m.ContactId).Distinct().ToList();
+        var ticketed = marketed.Count == 0 ? [] : await db.Tickets.AsNoTracking()
+            .Where(t => marketed.Contains(t.ContactId) && t.Status != Support.TicketStatus.Solved && t.Channel != "journey")
+            .Select(t => t.ContactId).Distinct().ToListAsync(ct);
         return new BatchFacts(contacts, consents.ToLookup(c => c.ContactId),
-            suppressed, recent.GroupBy(r => r.ContactId).ToDictionary(g => g.Key, g => g.Select(r => r.SentAt!.Value).ToList()));
+            suppressed, recent.GroupBy(r => r.ContactId).ToDictionary(g => g.Key, g => g.Select(r => r.SentAt!.Value).ToList()), ticketed.ToHashSet());
     }
 
     private sealed class BatchFacts(
         Dictionary<Guid, Contact> contacts,
         ILookup<Guid, ContactConsent> consents,
         Dictionary<string, SuppressionReason> suppressed,
-        Dictionary<Guid, List<DateTime>> recent)
+        Dictionary<Guid, List<DateTime>> recent,
+        HashSet<Guid> ticketed)
     {
         public Contact? Contact(Guid id) => contacts.GetValueOrDefault(id);
 
@@ -507,6 +512,7 @@ internal sealed class OutboxSender(
                 HasAddress = m.To.Length > 0,
                 TopicConsent = mine.FirstOrDefault(c => c.Topic == topic)?.Status,
                 MarketingConsent = mine.FirstOrDefault(c => c.Topic == ConsentProjection.DefaultTopic)?.Status,
+                OpenTicket = ticketed.Contains(m.ContactId),
                 Suppression = suppressed.TryGetValue(Contacts.Contact.Normalize(m.To) ?? "", out var reason) ? reason : null,
                 TimeZone = contact?.TimeZone,
                 RecentMarketing = recent.GetValueOrDefault(m.ContactId) ?? [],

@@ -29,6 +29,12 @@ internal sealed record SendingRules
     /// <summary>The zone of contacts without one of their own.</summary>
     public string DefaultTimeZone { get; init; } = "UTC";
 
+    /// <summary>
+    /// Hold marketing e-mail to a contact while they have an open support ticket (re-checked hourly; skipped if the ticket
+    /// is still open when the frequency cap's maximum delay has passed).
+    /// </summary>
+    public bool PauseMarketingDuringTickets { get; init; } = true;
+
     /// <summary>Soft bounces in a row (30 days) after which an address is suppressed.</summary>
     public int SoftBounceLimit { get; init; } = 3;
 
@@ -59,6 +65,9 @@ internal sealed record SendFacts
 
     /// <summary>Marketing e-mails sent to the contact in the last 7 days, any order.</summary>
     public IReadOnlyList<DateTime> RecentMarketing { get; init; } = [];
+
+    /// <summary>The contact has an inquiry open with support (not a task the team made).</summary>
+    public bool OpenTicket { get; init; }
 
     /// <summary>When the message was queued: caps never hold it more than the rules' maximum after this.</summary>
     public DateTime QueuedAt { get; init; }
@@ -115,6 +124,13 @@ internal static class SendPolicy
                 ConsentStatus.Pending => $"The contact has not confirmed \"{topic}\" yet.",
                 _ => $"The contact has not subscribed to \"{topic}\".",
             });
+        }
+        if (f.OpenTicket && rules.PauseMarketingDuringTickets)
+        {
+            var giveUp = f.QueuedAt.AddHours(rules.MaxCapDelayHours > 0 ? rules.MaxCapDelayHours : 48);
+            return now >= giveUp
+                ? new(SendVerdict.Suppress, "Skipped: the contact's support ticket stayed open.")
+                : new(SendVerdict.Delay, "Paused while the contact has an open support ticket; checked again in an hour.", now.AddHours(1) < giveUp ? now.AddHours(1) : giveUp);
         }
 
         var capped = CapUntil(f.RecentMarketing, rules, now, out var capReason);

@@ -163,10 +163,12 @@ internal static class SegmentCompiler
         }
         if (Is(field, "tickets.breached"))
         {
-            // Waiting for a first response for longer than the acceptable limit (the support.sla setting), as Sla.State says.
+            // Still waiting for a first response past the ticket's breach time, as Sla.State says; a ticket from before
+            // breach times were kept is measured against the support.sla setting's limit.
             var n = NumberOf(x.Value);
-            var since = now - TimeSpan.FromHours(SlaLimitHours(db));
-            Expression<Func<Contact, int>> count = c => db.Tickets.Count(t => t.ContactId == c.Id && t.Status != TicketStatus.Solved && t.FirstRespondedAt == null && t.CreatedAt < since);
+            var legacy = now - TimeSpan.FromHours(SlaLimitHours(db));
+            Expression<Func<Contact, int>> count = c => db.Tickets.Count(t => t.ContactId == c.Id && t.Status != TicketStatus.Solved && t.FirstRespondedAt == null
+                && (t.BreachAt != null ? t.BreachAt < now : t.CreatedAt < legacy));
             return Expression.Lambda<Func<Contact, bool>>(Numeric(x, count.Body, n), count.Parameters);
         }
         if (field.StartsWith("attributes.", StringComparison.OrdinalIgnoreCase) && field.Length > "attributes.".Length)

@@ -47,6 +47,9 @@ internal sealed class CompiledMessage
     /// <summary>Whether the template reads <c>offer</c>, so the contact's coupon is looked up only when it is shown.</summary>
     public bool ReadsOffer { get; init; }
 
+    /// <summary>Whether the template reads <c>referral</c>, so the contact's referral code is looked up (or made) only when it is shown.</summary>
+    public bool ReadsReferral { get; init; }
+
     /// <summary>Whether the template reads <c>review</c>, so the contact's review link is made only when it is shown.</summary>
     public bool ReadsReview { get; init; }
 

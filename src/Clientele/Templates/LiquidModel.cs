@@ -12,7 +12,7 @@ namespace Clientele.Templates;
 /// </summary>
 internal static class LiquidModel
 {
-    /// <summary>The root of one render: <c>contact</c>, <c>business</c>, <c>links</c>, <c>order</c>, <c>offer</c>,
+    /// <summary>The root of one render: <c>contact</c>, <c>business</c>, <c>links</c>, <c>order</c>, <c>offer</c>, <c>referral</c>,
     /// <c>recommendations</c>, <c>data</c> and <c>now</c>.</summary>
     public static FluidValue Root(MessageModel model, FluidValue business, TimeZoneInfo zone) =>
         new DictionaryValue(new MessageFields(model, business, zone));
@@ -105,7 +105,7 @@ internal static class LiquidModel
     }
 
     private sealed class MessageFields(MessageModel model, FluidValue business, TimeZoneInfo zone)
-        : Fields(["contact", "business", "links", "order", "offer", "recommendations", "survey", "review", "data", "now"])
+        : Fields(["contact", "business", "links", "order", "offer", "referral", "recommendations", "survey", "review", "data", "now"])
     {
         private FluidValue? _contact;
         private FluidValue? _links;
@@ -119,6 +119,7 @@ internal static class LiquidModel
             "links" => _links ??= new DictionaryValue(new LinkFields(model.Links)),
             "order" => model.Order is { } o ? _order ??= new DictionaryValue(new OrderFields(o, zone)) : NilValue.Instance,
             "offer" => model.Offer is { } f ? new DictionaryValue(new OfferFields(f, zone)) : NilValue.Instance,
+            "referral" => model.Referral is { } r ? new DictionaryValue(new ReferralFields(r)) : NilValue.Instance,
             "recommendations" => _recommendations ??= new ArrayValue(model.Recommendations.Select(r => (FluidValue)new DictionaryValue(new RecommendationFields(r))).ToArray()),
             "survey" => model.Survey is { } q ? new DictionaryValue(new SurveyFields(q)) : NilValue.Instance,
             "review" => model.Review is { } r ? new DictionaryValue(new ReviewFields(r)) : NilValue.Instance,
@@ -203,6 +204,16 @@ internal static class LiquidModel
             "description" => Text(offer.Description),
             "discount" => Text(offer.Discount),
             "expires_at" => Instant(offer.ExpiresAt, zone),
+            _ => null,
+        };
+    }
+
+    private sealed class ReferralFields(MessageReferral referral) : Fields(["code", "link"])
+    {
+        protected override FluidValue? Get(string name) => name switch
+        {
+            "code" => Text(referral.Code),
+            "link" => Text(referral.Link),
             _ => null,
         };
     }

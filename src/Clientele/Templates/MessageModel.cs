@@ -4,7 +4,7 @@ namespace Clientele.Templates;
 
 /// <summary>
 /// Everything one message may show, built by the caller for one contact. Templates see it under snake_case names:
-/// <c>contact</c>, <c>links</c>, <c>order</c>, <c>offer</c>, <c>recommendations</c>, <c>review</c>, <c>data</c>, <c>now</c>, and
+/// <c>contact</c>, <c>links</c>, <c>order</c>, <c>offer</c>, <c>referral</c>, <c>recommendations</c>, <c>review</c>, <c>data</c>, <c>now</c>, and
 /// <c>business</c> from the brand.
 /// </summary>
 internal sealed class MessageModel
@@ -16,6 +16,9 @@ internal sealed class MessageModel
     public MessageOrder? Order { get; init; }
 
     public MessageOffer? Offer { get; init; }
+
+    /// <summary>The contact's own referral code and link, to ask them to pass it on.</summary>
+    public MessageReferral? Referral { get; init; }
 
     public IReadOnlyList<MessageRecommendation> Recommendations { get; init; } = [];
 
@@ -140,6 +143,14 @@ internal sealed class MessageOffer
     public string? Discount { get; init; }
 
     public DateTimeOffset? ExpiresAt { get; init; }
+}
+
+/// <summary>A contact's referral code and the absolute address of their link.</summary>
+internal sealed class MessageReferral
+{
+    public string? Code { get; init; }
+
+    public string? Link { get; init; }
 }
 
 internal sealed record MessageRecommendation(string? Sku, string? Name, decimal Price, string? Currency, string? Url, string? ImageUrl);

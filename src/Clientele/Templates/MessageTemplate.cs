@@ -92,6 +92,7 @@ internal static partial class MessageTemplate
         {
             ReadsRecommendations = parts.Any(p => Reads(p, "recommendations")),
             ReadsOffer = parts.Any(p => Reads(p, "offer")),
+            ReadsReferral = parts.Any(p => Reads(p, "referral")),
             ReadsReview = parts.Any(p => Reads(p, "review")),
         };
     }

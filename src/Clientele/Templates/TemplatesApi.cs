@@ -173,6 +173,7 @@ internal static class TemplatesApi
             },
             Recommendations = await content.RecommendationsAsync(compiled, contact.Id, ct),
             Offer = await content.OfferAsync(compiled, contact.Id, now, ct),
+            Referral = await content.ReferralAsync(compiled, contact.Id, now, ct),
             Review = compiled.ReadsReview ? new MessageReview(links.Review(contact.Id)) : null,
             Now = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
         });

@@ -105,6 +105,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Offers.OfferRedemptions>();
+        services.AddSingleton<IEventConsumer, Clientele.Referrals.ReferralProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Feedback.FeedbackLoop>();
         services.AddSingleton<Clientele.Segments.SegmentProjection>();
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Segments.SegmentProjection>());
@@ -129,6 +130,10 @@ internal static class AppHost
         services.AddHostedService<Clientele.Journeys.JourneyCalendarService>();
         services.AddSingleton<Clientele.Journeys.JourneyTests>();
         services.AddHostedService<Clientele.Journeys.JourneyTestService>();
+        services.AddSingleton<Clientele.Support.SupportMailbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Support.SupportMailbox>());
+        services.AddSingleton<Clientele.Support.SlaAlerts>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Support.SlaAlerts>());
         services.AddSingleton<Clientele.Webhooks.WebhookSignal>();
         services.AddSingleton<Clientele.Webhooks.WebhookSender>();
         if (config.GetValue("Clientele:Webhooks:Enabled", true))
@@ -158,7 +163,9 @@ internal static class AppHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
+        Clientele.Support.ContactPage.MapContactPage(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
+        Clientele.Referrals.ReferralLinks.MapReferralLinks(app);
         Clientele.Feedback.ReviewPages.MapReviewPages(app);
         Clientele.Outbox.Mail.MapMail(app);
 
@@ -179,6 +186,7 @@ internal static class AppHost
         Clientele.Journeys.JourneysApi.MapJourneys(api);
         Clientele.Webhooks.WebhooksApi.MapWebhooks(api);
         Clientele.Offers.OffersApi.MapOffers(api);
+        Clientele.Referrals.ReferralsApi.MapReferrals(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Feedback.ReviewsApi.MapReviews(api);
         Clientele.Support.TicketsApi.MapTickets(api);

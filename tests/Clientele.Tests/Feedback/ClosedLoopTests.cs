@@ -179,7 +179,9 @@ public sealed class ClosedLoopTests
         Assert.StartsWith("I agree that Our shop may publish", review.GetProperty("consent").GetProperty("wording").GetString());
         Assert.Equal(app.Time.GetUtcNow().UtcDateTime, review.GetProperty("consent").GetProperty("at").GetDateTime().ToUniversalTime());
 
-        // The next day the playbook's e-mail asks for a review with bob's own link; the referral paragraph waits for referral links.
+        // The next day the playbook's e-mail asks for a review with bob's own link, and for referrals now the programme is on.
+        var programme = await api.PutAsync("/api/v1/referrals/program", JsonContent(new { enabled = true, landing = "https://shop.example.com/welcome", allowedHosts = new[] { "shop.example.com" } }));
+        Assert.Equal(HttpStatusCode.OK, programme.StatusCode);
         app.Time.Advance(TimeSpan.FromDays(1));
         await JourneyFlowTests.RunDueAsync(app);
         Assert.Equal([("bob@example.com", "ask")], await JourneyFlowTests.JourneyMailAsync(app, journey));
@@ -193,8 +195,39 @@ public sealed class ClosedLoopTests
             var mail = await db.LocalMail.AsNoTracking().SingleAsync(m => m.Subject == "Thank you, bob!");
             var html = WebUtility.HtmlDecode(MimeKit.MimeMessage.Load(new MemoryStream(mail.Raw)).HtmlBody ?? "");
             Assert.Contains(Uri.EscapeDataString(app.Services.GetRequiredService<MailLinks>().Review(bob)), html);
-            Assert.DoesNotContain("your own link to pass on", html);
+            Assert.Contains("your own link to pass on", html);
+            var code = (await db.ReferralCodes.AsNoTracking().SingleAsync(r => r.ContactId == bob)).Code;
+            Assert.Contains($"/r/{code}", html);
         }
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_poor_answer_to_the_satisfaction_question_after_a_solved_ticket_names_that_ticket(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        var opened = await (await api.PostJsonAsync("/api/v1/tickets", new { email = "ann@example.com", subject = "Broken grinder", body = "It stopped." })).ReadJsonAsync();
+        var first = opened.GetProperty("id").GetGuid();
+        var solved = await api.PatchAsync($"/api/v1/tickets/{first}", JsonContent(new { status = "solved" }));
+        Assert.True(solved.IsSuccessStatusCode, await solved.Content.ReadAsStringAsync());
+        Guid message, survey;
+        await using (var db = app.NewDb())
+        {
+            var asked = await db.OutboxMessages.AsNoTracking().SingleAsync(m => m.TicketId == first && m.SurveyId != null);
+            (message, survey) = (asked.Id, asked.SurveyId!.Value);
+        }
+        app.Time.Advance(TimeSpan.FromMinutes(30));
+
+        Assert.Equal(HttpStatusCode.OK, (await Reader(app).GetAsync(Path(app, message, survey, 1))).StatusCode);
+        await app.DrainAsync();
+
+        var tickets = await TicketsAsync(api);
+        Assert.Equal(2, tickets.Count);
+        var loop = tickets.Single(t => t.GetProperty("channel").GetString() == "survey");
+        Assert.Equal("CSAT 1 from ann@example.com", loop.GetProperty("subject").GetString());
+        Assert.Contains($"Asked after the ticket \"Broken grinder\" ({first}) was solved.", loop.GetProperty("messages")[0].GetProperty("body").GetString());
     }
 
     [Fact]

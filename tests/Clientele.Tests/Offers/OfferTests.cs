@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Clientele.Offers;
 using Clientele.Tests.Infrastructure;
@@ -242,5 +243,56 @@ public sealed class OfferTests
             definition = new { trigger = new { @event = "vip.flagged" }, steps = new object[] { new { id = "gift", type = "offer", offer = "Nope" } } },
         });
         Assert.Contains("There is no offer", await unknown.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_broadcast_with_an_offer_gives_each_recipient_a_code_of_their_own_within_the_fatigue_guard(string kind)
+    {
+        await using var app = await TestApp.StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        foreach (var email in new[] { "ann@example.com", "bob@example.com", "cy@example.com" })
+        {
+            await JourneyFlowTests.ContactAsync(api, email);
+        }
+        await app.DrainAsync();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await api.PutAsJsonAsync("/api/v1/offers/fatigue", new { maxOffers = 1, periodDays = 30 })).StatusCode);
+        var earlier = (await CreateAsync(api, new { name = "Earlier", title = "Free shipping", kind = "amount", value = 5, currency = "EUR", prefix = "SHIP-" })).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.Created, (await IssueAsync(api, earlier, "cy@example.com")).StatusCode); // cy has had one this month
+
+        var offer = (await CreateAsync(api, new { name = "Winter", title = "15 % off beans", kind = "percent", value = 15, prefix = "WINTER-", validDays = 14 })).GetProperty("id").GetGuid();
+        var noOffer = await api.PostJsonAsync("/api/v1/broadcasts", new { name = "Winter", topic = "newsletter", subject = "Winter", body = "Hello", offerId = offer });
+        Assert.Equal(HttpStatusCode.BadRequest, noOffer.StatusCode);
+        Assert.Contains("{{ offer.code }}", await noOffer.Content.ReadAsStringAsync());
+
+        var created = await api.PostJsonAsync("/api/v1/broadcasts", new
+        {
+            name = "Winter",
+            topic = "newsletter",
+            subject = "Winter beans",
+            offerId = offer,
+            body = "Hello {{ contact.first_name }}. {% if offer %}Your code: {{ offer.code }}{% else %}Enjoy the season.{% endif %}",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        var report = await Clientele.Tests.Outbox.MailFlowTests.FinishedAsync(api, id);
+        Assert.Equal(2, report.GetProperty("couponsIssued").GetInt32());
+
+        await using var db = app.NewDb();
+        var coupons = await db.Coupons.AsNoTracking().Where(c => c.OfferId == offer).ToListAsync();
+        Assert.Equal(2, coupons.Select(c => c.Code).Distinct().Count());
+        var texts = new Dictionary<string, string>();
+        foreach (var mail in await db.LocalMail.AsNoTracking().Where(m => m.Subject == "Winter beans").ToListAsync())
+        {
+            texts[mail.To] = MimeKit.MimeMessage.Load(new MemoryStream(mail.Raw)).TextBody!;
+        }
+        var contacts = await db.Contacts.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Email!);
+        foreach (var c in coupons)
+        {
+            Assert.Contains("Your code: " + c.Code, texts[contacts[c.ContactId]]);
+        }
+        Assert.Contains("Enjoy the season.", texts["cy@example.com"]);
+        Assert.DoesNotContain("WINTER-", texts["cy@example.com"]);
     }
 }

@@ -164,6 +164,7 @@ public sealed class SegmentQueryTests
             var cleo = Person("cleo");
             var dan = Person("dan");
             var eve = Person("eve");
+            var gus = Person("gus");
             void Answer(Contact c, double daysAgo, string properties) =>
                 data.Events.Add(new Clientele.Events.Event { ContactId = c.Id, Type = "survey.answered", OccurredAt = now.AddDays(-daysAgo), ReceivedAt = now, Properties = properties, Source = "test" });
             // Ann first said 3, then changed her mind to 9: the latest answer counts.
@@ -173,7 +174,7 @@ public sealed class SegmentQueryTests
             Answer(bob, 1, """{"survey": "After your ticket", "kind": "csat", "score": 2}""");
             Answer(cleo, 3, """{"kind": "nps", "score": "10"}"""); // sent by a shop, the score as text
             Answer(cleo, 3, """{"survey": "Grinder", "kind": "rating", "score": 5, "sku": "GR-1"}""");
-            void Ticket(Contact c, TicketStatus status, double hoursAgo, string channel = "api", bool responded = false) => data.Tickets.Add(new Ticket
+            void Ticket(Contact c, TicketStatus status, double hoursAgo, string channel = "api", bool responded = false, double? breachIn = null) => data.Tickets.Add(new Ticket
             {
                 Id = Guid.CreateVersion7(),
                 ContactId = c.Id,
@@ -183,14 +184,16 @@ public sealed class SegmentQueryTests
                 CreatedAt = now.AddHours(-hoursAgo),
                 FirstResponseDue = now.AddHours(24 - hoursAgo),
                 FirstRespondedAt = responded ? now.AddHours(1 - hoursAgo) : null,
+                BreachAt = breachIn is { } h ? now.AddHours(h) : null,
                 SolvedAt = status == TicketStatus.Solved ? now.AddHours(2 - hoursAgo) : null,
                 UpdatedAt = now,
             });
             Ticket(ann, TicketStatus.Solved, 300);
-            Ticket(bob, TicketStatus.Open, 50, channel: "survey"); // past the 48-hour limit without an answer
+            Ticket(bob, TicketStatus.Open, 50, channel: "survey", breachIn: -2); // past its 48-hour limit without an answer
             Ticket(cleo, TicketStatus.Pending, 1);
             Ticket(dan, TicketStatus.Open, 72, responded: true);
-            Ticket(eve, TicketStatus.Open, 30);
+            Ticket(eve, TicketStatus.Open, 30); // from before breach times were kept: measured against the setting
+            Ticket(gus, TicketStatus.Open, 60, breachIn: 5); // counted in business hours: a weekend between
             await data.SaveChangesAsync();
         }
         var client = await app.ApiClientAsync("read");
@@ -201,20 +204,20 @@ public sealed class SegmentQueryTests
         Assert.Equal(["bob"], await Members("nps.category = detractor"));
         Assert.Equal(["ann", "cleo"], await Members("""nps.category = "promoter" """));
         Assert.Equal(["bob"], await Members("nps.category != promoter")); // only those who answered
-        Assert.Equal(["bob", "dan", "eve"], await Members("not nps.category = promoter"));
+        Assert.Equal(["bob", "dan", "eve", "gus"], await Members("not nps.category = promoter"));
         Assert.Equal(["ann", "bob", "cleo"], await Members("survey.answered(within: 7d)"));
         Assert.Equal(["ann"], await Members("""survey.answered(survey: "NPS", within: 30d)"""));
         Assert.Equal(["bob"], await Members("""survey.score(kind: "csat") <= 2"""));
         Assert.Equal(["cleo"], await Members("""survey.score(kind: "rating", sku: "GR-1") = 5"""));
         Assert.Equal(["bob"], await Members("""survey.score(kind: "nps") < 7"""));
         Assert.Empty(await Members("""survey.score(kind: "nps", within: 30d) < 7"""));
-        Assert.Equal(["bob", "cleo", "dan", "eve"], await Members("tickets.open > 0"));
+        Assert.Equal(["bob", "cleo", "dan", "eve", "gus"], await Members("tickets.open > 0"));
         Assert.Equal(["ann"], await Members("tickets.open = 0"));
         Assert.Equal(["bob"], await Members("tickets.breached > 0"));
         Assert.Equal(["bob"], await Members("""tickets.count(channel: "survey", within: 7d) >= 1"""));
         Assert.Equal(["ann"], await Members("nps.category = promoter and tickets.open = 0"));
 
-        // A shorter response limit in the support settings makes more tickets breached.
+        // A shorter response limit in the support settings makes older tickets without a breach time breached.
         await using (var data = app.NewDb())
         {
             await Clientele.Data.SettingsStore.SaveAsync(data, SlaPolicy.Key, new SlaPolicy { TargetHours = 12, LimitHours = 24 }, now, CancellationToken.None);

@@ -164,6 +164,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("OfferId")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("Preheader")
                         .HasColumnType("TEXT");
 
@@ -1474,6 +1477,9 @@ namespace Clientele.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("TicketId")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("To")
                         .IsRequired()
                         .HasMaxLength(320)
@@ -1549,6 +1555,113 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasIndex("At");
 
                     b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Referrals.Referral", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("ClickedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FirstOrderAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstOrderId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("FriendCouponId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("FriendId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("FriendRewardNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ReferrerCouponId")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ReferrerId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ReferrerRewardNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReferrerRewardedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectionReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SignedUpAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SignedUpAt");
+
+                    b.HasIndex("FriendId", "ReferrerId")
+                        .IsUnique();
+
+                    b.HasIndex("ReferrerId", "SignedUpAt");
+
+                    b.ToTable("referrals", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Referrals.ReferralCode", b =>
+                {
+                    b.Property<byte[]>("ContactId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Clicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastClickedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ContactId");
+
+                    b.HasIndex("Code")
+                        .IsUnique();
+
+                    b.ToTable("referral_codes", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Segments.Segment", b =>
@@ -1629,8 +1742,14 @@ namespace Clientele.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("BLOB");
 
+                    b.Property<int>("AlertLevel")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Assignee")
                         .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BreachAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Channel")
@@ -1646,6 +1765,10 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("FirstRespondedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstResponder")
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("FirstResponseDue")
@@ -1669,6 +1792,10 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tags")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
@@ -1709,11 +1836,20 @@ namespace Clientele.Data.Migrations.Sqlite
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("OutboxMessageId")
+                        .HasColumnType("BLOB");
+
                     b.Property<byte[]>("TicketId")
                         .IsRequired()
                         .HasColumnType("BLOB");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
 
                     b.HasIndex("TicketId", "CreatedAt");
 
