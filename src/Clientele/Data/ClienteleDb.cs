@@ -45,6 +45,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Journeys.JourneyRun> JourneyRuns => Set<Clientele.Journeys.JourneyRun>();
     public DbSet<Clientele.Journeys.JourneyTest> JourneyTests => Set<Clientele.Journeys.JourneyTest>();
     public DbSet<Clientele.Webhooks.WebhookCall> WebhookCalls => Set<Clientele.Webhooks.WebhookCall>();
+    public DbSet<Clientele.Webhooks.WebhookSubscription> WebhookSubscriptions => Set<Clientele.Webhooks.WebhookSubscription>();
     public DbSet<Clientele.Offers.Offer> Offers => Set<Clientele.Offers.Offer>();
     public DbSet<Clientele.Offers.Coupon> Coupons => Set<Clientele.Offers.Coupon>();
     public DbSet<Clientele.Feedback.Survey> Surveys => Set<Clientele.Feedback.Survey>();
@@ -356,10 +357,18 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => x.IdempotencyKey).IsUnique();
             e.HasIndex(x => new { x.Status, x.DueAt });
             e.HasIndex(x => new { x.JourneyId, x.StepId });
+            e.HasIndex(x => new { x.SubscriptionId, x.CreatedAt });
             e.Property(x => x.Url).HasMaxLength(2000);
             e.Property(x => x.IdempotencyKey).HasMaxLength(300);
             e.Property(x => x.LastError).HasMaxLength(1000);
             e.Property(x => x.StepId).HasMaxLength(100);
+        });
+        b.Entity<Clientele.Webhooks.WebhookSubscription>(e =>
+        {
+            e.ToTable("webhook_subscriptions");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Url).HasMaxLength(2000);
         });
         b.Entity<Clientele.Offers.Offer>(e =>
         {

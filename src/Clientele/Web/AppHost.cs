@@ -105,6 +105,8 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer, Clientele.Qualification.QualificationProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Lifecycle.StageProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Offers.OfferRedemptions>();
+        services.AddSingleton<Clientele.Webhooks.WebhookSubscriptions>();
+        services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Webhooks.WebhookSubscriptions>());
         services.AddSingleton<IEventConsumer, Clientele.Referrals.ReferralProjection>();
         services.AddSingleton<IEventConsumer, Clientele.Feedback.FeedbackLoop>();
         services.AddSingleton<Clientele.Segments.SegmentProjection>();

@@ -42,5 +42,8 @@ internal sealed class WebhookCall
 
     public Guid? ContactId { get; set; }
     public Guid? JourneyId { get; set; }
+
+    /// <summary>The subscription an event call was made for.</summary>
+    public Guid? SubscriptionId { get; set; }
     public string? StepId { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Clientele.Tests.Infrastructure;
@@ -272,5 +273,75 @@ public sealed class WebhookTests
         var published = await api.PostAsync($"/api/v1/journeys/{id}/publish", null);
         Assert.Equal(HttpStatusCode.BadRequest, published.StatusCode);
         Assert.Contains("/steps/0/url", await published.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_subscription_gets_each_event_of_its_types_from_then_on_signed_once_and_a_paused_one_gets_nothing(string kind)
+    {
+        using var receiver = new Receiver();
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        await JourneyFlowTests.ContactAsync(api, "ann@example.com");
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "BEFORE", total = 10, currency = "EUR" });
+        await app.DrainAsync();
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var bad = await api.PostJsonAsync("/api/v1/webhooks/subscriptions", new { name = "", url = "ftp://crm.example.com/hook", events = new[] { "Order placed!" } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problems = await bad.Content.ReadAsStringAsync();
+        foreach (var field in new[] { "/name", "/url", "/events/0" })
+        {
+            Assert.Contains(field, problems);
+        }
+        var created = await api.PostJsonAsync("/api/v1/webhooks/subscriptions", new { name = "Shop CRM", url = receiver.Url("/crm"), events = new[] { "order.*", "ticket.opened" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var subscription = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A1", total = 42.5, currency = "EUR" });
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "page.viewed", new { path = "/pricing" });
+        await api.PostJsonAsync("/api/v1/tickets", new { email = "ann@example.com", subject = "Where is A1?", body = "Hello" });
+        await app.DrainAsync();
+        await app.DrainAsync(); // the ticket's event is handed over after the order's
+
+        var sender = app.Services.GetRequiredService<WebhookSender>();
+        Assert.Equal(2, await sender.SendDueAsync(CancellationToken.None));
+        var bodies = receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(["order.placed", "ticket.opened"], bodies.Select(b => b.GetProperty("type").GetString()).Order());
+        var order = bodies.Single(b => b.GetProperty("type").GetString() == "order.placed");
+        Assert.Equal("A1", order.GetProperty("data").GetProperty("orderId").GetString());
+        Assert.Equal("ann@example.com", order.GetProperty("contact").GetProperty("email").GetString());
+        Assert.All(receiver.Requests, r => Assert.StartsWith("sub:", r.Headers["Idempotency-Key"]));
+        Assert.All(receiver.Requests, r => Assert.StartsWith("v1=", r.Headers["Clientele-Signature"]));
+
+        // The events handed over again (as after a crash) queue nothing twice.
+        await using (var db = app.NewDb())
+        {
+            Assert.Equal(2, await db.WebhookCalls.CountAsync(c => c.SubscriptionId == subscription));
+        }
+        var listed = (await (await api.GetAsync("/api/v1/webhooks/subscriptions")).ReadJsonAsync()).EnumerateArray().Single();
+        Assert.Equal(2, listed.GetProperty("delivered").GetInt32());
+        Assert.Equal(2, (await (await api.GetAsync($"/api/v1/webhooks/calls?subscriptionId={subscription}")).ReadJsonAsync()).GetArrayLength());
+
+        // Paused: nothing more.
+        var paused = await api.PutAsJsonAsync($"/api/v1/webhooks/subscriptions/{subscription}", new { name = "Shop CRM", url = receiver.Url("/crm"), events = new[] { "order.*" }, active = false });
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        await JourneyFlowTests.SignalAsync(api, "ann@example.com", "order.placed", new { orderId = "A2", total = 5, currency = "EUR" });
+        await app.DrainAsync();
+        Assert.Equal(0, await sender.SendDueAsync(CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v1/webhooks/subscriptions/{subscription}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.DeleteAsync($"/api/v1/webhooks/subscriptions/{subscription}")).StatusCode);
+    }
+
+    [Fact]
+    public void Event_types_match_exactly_by_family_or_all()
+    {
+        Assert.True(WebhookTopics.Matches(["order.*"], "order.refunded"));
+        Assert.False(WebhookTopics.Matches(["order.*"], "orders.x"));
+        Assert.True(WebhookTopics.Matches(["stage.changed"], "stage.changed"));
+        Assert.False(WebhookTopics.Matches(["stage.changed"], "stage.overridden"));
+        Assert.True(WebhookTopics.Matches(["*"], "anything.at_all"));
+        Assert.Empty(WebhookTopics.Check("CRM", "https://crm.example.com/hook", ["order.*", "*", "survey.answered"], false));
     }
 }
