@@ -51,6 +51,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Feedback.SurveyAnswer> SurveyAnswers => Set<Clientele.Feedback.SurveyAnswer>();
     public DbSet<Clientele.Support.Ticket> Tickets => Set<Clientele.Support.Ticket>();
     public DbSet<Clientele.Support.TicketMessage> TicketMessages => Set<Clientele.Support.TicketMessage>();
+    public DbSet<Clientele.Knowledge.Article> KnowledgeArticles => Set<Clientele.Knowledge.Article>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -431,6 +432,19 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.TicketId, x.CreatedAt });
             e.Property(x => x.Direction).HasMaxLength(10);
             e.Property(x => x.From).HasMaxLength(320);
+        });
+        b.Entity<Clientele.Knowledge.Article>(e =>
+        {
+            // The search index (FTS5 table or tsvector column) is made by KnowledgeIndex after migrations.
+            e.ToTable("kb_articles");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Slug).IsUnique();
+            e.HasIndex(x => new { x.Published, x.Category });
+            e.Property(x => x.Slug).HasMaxLength(Clientele.Knowledge.Slugs.MaxLength);
+            e.Property(x => x.Title).HasMaxLength(200);
+            e.Property(x => x.Summary).HasMaxLength(500);
+            e.Property(x => x.Category).HasMaxLength(100);
+            e.Property(x => x.UpdatedBy).HasMaxLength(320);
         });
         b.Entity<ContactStageFacts>(e =>
         {

@@ -159,6 +159,7 @@ internal static class AppHost
         Clientele.Forms.PublicForms.MapPublicForms(app);
         Clientele.Forms.LandingPages.MapLandingPages(app);
         Clientele.Outbox.Mail.MapMail(app);
+        Clientele.Knowledge.KnowledgePages.MapKnowledgePages(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();
@@ -179,6 +180,7 @@ internal static class AppHost
         Clientele.Offers.OffersApi.MapOffers(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Support.TicketsApi.MapTickets(api);
+        Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
