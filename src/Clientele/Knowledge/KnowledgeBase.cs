@@ -20,12 +20,16 @@ internal static class KnowledgeBase
 
     public const int SnippetLength = 200;
 
+    /// <summary>For a message, articles scoring less than this share of the best one are left out.</summary>
+    public const double RelevantShare = 0.25;
+
     /// <summary>
     /// The published articles most relevant to <paramref name="text"/>, best first; empty when nothing is. Never throws
     /// on what the text holds. Articles holding ANY of its meaningful words are ranked by the database (title above
     /// summary above body). A longer text (an e-mail) drops its quoted replies and signature, and uses only its words
-    /// that some articles hold but most do not (at most <see cref="MaxTerms"/>, rarest first); a short query also
-    /// matches its last word as a prefix, as it is typed.
+    /// that some articles hold but most do not (at most <see cref="MaxTerms"/>, rarest first), and offers only articles
+    /// scoring at least <see cref="RelevantShare"/> of the best; a short query also matches its last word as a prefix, as
+    /// it is typed.
     /// </summary>
     public static Task<IReadOnlyList<ArticleHit>> SearchAsync(ClienteleDb db, string text, int limit, CancellationToken ct) =>
         FindAsync(db, text, limit, drafts: false, ct);
@@ -54,6 +58,12 @@ internal static class KnowledgeBase
             terms = [.. terms.Take(MaxTerms)];
         }
         var rows = await KnowledgeIndex.RankAsync(db, terms, read.PrefixLast && terms.Count == read.Terms.Count, limit, drafts, ct);
+        if (read.IsMessage && rows.Count > 1)
+        {
+            // A message's best match is what it is about; one that shares only a stray word with it is not worth offering.
+            var best = Math.Abs(rows[0].Rank);
+            rows = [.. rows.Where(r => Math.Abs(r.Rank) >= best * RelevantShare)];
+        }
         return [.. rows.Select(r => new ArticleHit(r.Id, r.Slug, r.Title, Snippet(r.Summary, r.Body, terms)))];
     }
 

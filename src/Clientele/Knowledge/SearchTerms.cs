@@ -146,9 +146,11 @@ internal sealed partial record SearchTerms(IReadOnlyList<string> Terms, bool IsM
         "would", "could", "get", "got", "getting", "know", "like", "want", "wanted", "need", "needed", "really", "much",
         "many", "well", "good", "great", "nice", "let", "tell", "said", "say", "says", "ask", "asked", "asking", "help",
         "question", "questions", "wonder", "wondering", "hope", "hoping", "think", "thought", "see", "look", "looking",
-        "still", "already", "maybe", "perhaps", "something", "anything", "nothing", "someone", "anyone", "thing", "things",
+        "still", "already", "maybe", "perhaps", "something", "anything", "nothing", "everything", "someone", "anyone", "thing", "things",
         "one", "two", "lot", "bit", "quite", "even", "back", "way", "make", "made", "go", "going", "come", "take",
         "today", "yesterday", "tomorrow", "soon", "asap", "time", "lol", "since", "ago", "below", "above",
+        "never", "always", "came", "comes", "send", "sending", "give", "given", "put", "try", "tried", "trying", "use", "used",
+        "using", "work", "works", "worked", "working", "happen", "happened", "seems", "seem", "actually", "probably",
         // query words
         "near", "xor",
     };
