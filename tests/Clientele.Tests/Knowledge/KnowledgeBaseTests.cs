@@ -165,6 +165,8 @@ public sealed class KnowledgeBaseTests
         var hits = await KnowledgeBase.SearchAsync(data, CustomerEmail, 3, CancellationToken.None);
 
         Assert.Equal("How do I track my order?", hits[0].Title);
+        // Articles sharing only a stray word with it ("page", "week") are not offered.
+        Assert.DoesNotContain(hits, h => h.Title is "How do I reset my password?" or "Cleaning the burr grinder");
         // Neither the quoted earlier message (refunds, warranty) nor the signature (warranty, grinder) pulls in their articles.
         Assert.DoesNotContain(hits, h => h.Title is "Returns and refunds" or "Warranty on brewing equipment");
         Assert.Contains("tracking", hits[0].Snippet);
