@@ -168,6 +168,7 @@ internal static class AppHost
         Clientele.Forms.LandingPages.MapLandingPages(app);
         Clientele.Referrals.ReferralLinks.MapReferralLinks(app);
         Clientele.Outbox.Mail.MapMail(app);
+        Clientele.Knowledge.KnowledgePages.MapKnowledgePages(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();
@@ -189,6 +190,7 @@ internal static class AppHost
         Clientele.Referrals.ReferralsApi.MapReferrals(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Support.TicketsApi.MapTickets(api);
+        Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.
