@@ -100,7 +100,7 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         ? new SqliteClienteleDb(_sqlite!)
         : new PostgresClienteleDb(_postgres!);
 
-    /// <summary>Creates the database if needed, applies this provider's migrations and sets up contact search.</summary>
+    /// <summary>Creates the database if needed, applies this provider's migrations and sets up contact and knowledge-base search.</summary>
     public async Task MigrateAsync(CancellationToken ct = default)
     {
         if (Kind == DatabaseKind.Sqlite)
@@ -121,6 +121,7 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         }
         await db.Database.MigrateAsync(ct);
         await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
+        await Knowledge.KnowledgeIndex.EnsureAsync(db, ct);
     }
 
     /// <summary>True when the database answers a trivial query.</summary>

@@ -55,6 +55,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Support.TicketMessage> TicketMessages => Set<Clientele.Support.TicketMessage>();
     public DbSet<Clientele.Referrals.ReferralCode> ReferralCodes => Set<Clientele.Referrals.ReferralCode>();
     public DbSet<Clientele.Referrals.Referral> Referrals => Set<Clientele.Referrals.Referral>();
+    public DbSet<Clientele.Knowledge.Article> KnowledgeArticles => Set<Clientele.Knowledge.Article>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -487,6 +488,19 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.Property(x => x.RejectionReason).HasMaxLength(1000);
             e.Property(x => x.FriendRewardNote).HasMaxLength(1000);
             e.Property(x => x.ReferrerRewardNote).HasMaxLength(1000);
+        });
+        b.Entity<Clientele.Knowledge.Article>(e =>
+        {
+            // The search index (FTS5 table or tsvector column) is made by KnowledgeIndex after migrations.
+            e.ToTable("kb_articles");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Slug).IsUnique();
+            e.HasIndex(x => new { x.Published, x.Category });
+            e.Property(x => x.Slug).HasMaxLength(Clientele.Knowledge.Slugs.MaxLength);
+            e.Property(x => x.Title).HasMaxLength(200);
+            e.Property(x => x.Summary).HasMaxLength(500);
+            e.Property(x => x.Category).HasMaxLength(100);
+            e.Property(x => x.UpdatedBy).HasMaxLength(320);
         });
         b.Entity<ContactStageFacts>(e =>
         {

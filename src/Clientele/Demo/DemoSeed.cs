@@ -104,7 +104,7 @@ internal static class DemoSeed
         db.Referrals.AddRange(referrals.Referrals);
     }
 
-    /// <summary>A sign-up form, a landing page with two variants and three segments, so every area has something to show (journeys follow from the playbooks).</summary>
+    /// <summary>A sign-up form, a landing page with two variants, three segments and the knowledge base, so every area has something to show (journeys follow from the playbooks).</summary>
     private static void AddShowcase(ClienteleDb db, DateTime now)
     {
         var form = new Clientele.Forms.Form
@@ -154,6 +154,7 @@ internal static class DemoSeed
         {
             db.Segments.Add(new Clientele.Segments.Segment { Id = Guid.CreateVersion7(), Name = name, Query = query, CreatedAt = now, UpdatedAt = now });
         }
+        db.KnowledgeArticles.AddRange(DemoArticles.Create(now));
     }
 
     /// <summary><c>clientele demo</c>.</summary>

@@ -123,8 +123,8 @@ internal static class SupportDesk
     }
 
     /// <summary>The articles most likely to answer the inquiry, best first.</summary>
-    internal static Task<List<SuggestedArticle>> ArticlesAsync(ClienteleDb db, MailLinks links, string text, int count, CancellationToken ct) =>
-        Task.FromResult(new List<SuggestedArticle>());
+    internal static async Task<List<SuggestedArticle>> ArticlesAsync(ClienteleDb db, MailLinks links, string text, int count, CancellationToken ct) =>
+        [.. (await Knowledge.KnowledgeBase.SearchAsync(db, text, count, ct)).Select(a => new SuggestedArticle(a.Title, Knowledge.KnowledgeBase.ArticleUrl(links, a.Slug)))];
 
     /// <summary>The ticket an e-mail answers: one of ours it replies to (by our Message-ID), or a customer's e-mail on a ticket.</summary>
     internal static async Task<Ticket?> ThreadAsync(ClienteleDb db, IReadOnlyList<string> references, CancellationToken ct)

@@ -170,6 +170,7 @@ internal static class AppHost
         Clientele.Referrals.ReferralLinks.MapReferralLinks(app);
         Clientele.Feedback.ReviewPages.MapReviewPages(app);
         Clientele.Outbox.Mail.MapMail(app);
+        Clientele.Knowledge.KnowledgePages.MapKnowledgePages(app);
 
         var api = app.MapGroup("/api/v1");
         api.MapEvents();
@@ -192,6 +193,7 @@ internal static class AppHost
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Feedback.ReviewsApi.MapReviews(api);
         Clientele.Support.TicketsApi.MapTickets(api);
+        Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
         // Unknown API paths get a problem document, not the UI's HTML.

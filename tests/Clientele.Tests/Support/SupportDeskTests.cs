@@ -86,6 +86,15 @@ public sealed class SupportDeskTests
         var (app, imap, api) = await StartAsync(kind);
         await using var _ = imap;
         await using var __ = app;
+        foreach (var article in new[]
+        {
+            new { title = "Why does my grinder rattle?", body = "A rattling grinder usually has a loose burr carrier screw. Tighten it before grinding espresso.", published = true },
+            new { title = "Shipping times", body = "Parcels leave within two working days and arrive in three to five.", published = true },
+            new { title = "Descaling your machine", body = "Descale every two months with citric acid.", published = true },
+        })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await api.PostJsonAsync("/api/v1/kb/articles", article)).StatusCode);
+        }
 
         await imap.AppendAsync(Mail("""
             From: Maria Keller <maria@example.com>
@@ -122,6 +131,11 @@ public sealed class SupportDeskTests
         Assert.Contains("within 24 hours", ack.TextBody, StringComparison.Ordinal);
         Assert.Contains("+49 30 1234567", ack.TextBody, StringComparison.Ordinal);
         Assert.Equal("auto-generated", ack.Headers["Auto-Submitted"]);
+        // The articles that may answer it, with their public links; none that do not.
+        Assert.Contains("- Why does my grinder rattle?: http", ack.TextBody, StringComparison.Ordinal);
+        Assert.Contains("/kb/why-does-my-grinder-rattle", ack.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("Shipping times", ack.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("Descaling", ack.TextBody, StringComparison.Ordinal);
 
         // The same e-mail read again (a poll interrupted before marking it read) changes nothing.
         await imap.AppendAsync(Mail("""

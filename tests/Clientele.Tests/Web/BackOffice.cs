@@ -10,7 +10,7 @@ namespace Clientele.Tests.Web;
 internal static partial class BackOffice
 {
     public static readonly string[] Navigation =
-        ["Home", "Contacts", "Segments", "Journeys", "Broadcasts", "Templates", "Forms &amp; pages", "Offers", "Referrals", "Feedback", "Support", "Insights", "Outbox", "Settings"];
+        ["Home", "Contacts", "Segments", "Journeys", "Broadcasts", "Templates", "Forms &amp; pages", "Offers", "Referrals", "Feedback", "Support", "Knowledge base", "Insights", "Outbox", "Settings"];
 
     /// <summary>A client that keeps cookies and shows redirects instead of following them.</summary>
     public static HttpClient Browser(this TestApp app)

@@ -16,7 +16,7 @@ public sealed class RoleTests
         Assert.Equal(["Home", "Contacts", "Support"], BackOffice.NavEntries(await home.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/contacts")).StatusCode);
 
-        foreach (var path in new[] { "/settings/api-keys", "/settings/users", "/settings", "/segments", "/journeys", "/insights", "/forms" })
+        foreach (var path in new[] { "/settings/api-keys", "/settings/users", "/settings", "/segments", "/journeys", "/insights", "/forms", "/offers", "/referrals", "/knowledge" })
         {
             var response = await agent.GetAsync(path);
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -26,9 +26,9 @@ public sealed class RoleTests
         Assert.Contains("You do not have access to this page", await denied.Content.ReadAsStringAsync());
 
         // An area without its own page yet says so in place.
-        var offers = await (await agent.GetAsync("/offers")).Content.ReadAsStringAsync();
-        Assert.Contains("You do not have access to this page", offers);
-        Assert.DoesNotContain("No offers yet", offers);
+        var feedback = await (await agent.GetAsync("/feedback")).Content.ReadAsStringAsync();
+        Assert.Contains("You do not have access to this page", feedback);
+        Assert.DoesNotContain("No surveys yet", feedback);
     }
 
     [Fact]
