@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Clientele.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresClienteleDb))]
-    [Migration("20261124124034_Reviews")]
+    [Migration("20261124124549_Reviews")]
     partial class Reviews
     {
         /// <inheritdoc />
@@ -1207,6 +1207,61 @@ namespace Clientele.Data.Migrations.Postgres
                     b.HasKey("JourneyId", "Version");
 
                     b.ToTable("journey_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Knowledge.Article", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Published")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<string>("Summary")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.PrimitiveCollection<List<string>>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
+                    b.HasIndex("Published", "Category");
+
+                    b.ToTable("kb_articles", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>

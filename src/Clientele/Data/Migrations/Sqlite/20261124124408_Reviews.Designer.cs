@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Clientele.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteClienteleDb))]
-    [Migration("20261124123851_Reviews")]
+    [Migration("20261124124408_Reviews")]
     partial class Reviews
     {
         /// <inheritdoc />
@@ -1209,6 +1209,61 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.HasKey("JourneyId", "Version");
 
                     b.ToTable("journey_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Clientele.Knowledge.Article", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Published")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Summary")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
+                    b.HasIndex("Published", "Category");
+
+                    b.ToTable("kb_articles", (string)null);
                 });
 
             modelBuilder.Entity("Clientele.Lifecycle.ContactStageFacts", b =>
