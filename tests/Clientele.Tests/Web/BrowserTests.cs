@@ -163,6 +163,10 @@ public sealed class BrowserTests() : RunningApp("clientele-browser-")
         Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
     });
 
+    /// <summary>Waits until the page is live (a back-office page's events reach the server), so what a test types stays.</summary>
+    internal static Task LiveAsync(IPage page) =>
+        page.Locator("[data-interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+
     internal static async Task<IPage> NewPageAsync(IBrowser browser)
     {
         var page = await browser.NewPageAsync();

@@ -80,6 +80,7 @@ public abstract class RunningApp(string dirPrefix) : IAsyncLifetime
         var page = await OpenPageAsync();
         await BrowserTests.SignInAsync(page, Url, path);
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await BrowserTests.LiveAsync(page);
         return page;
     }
 
