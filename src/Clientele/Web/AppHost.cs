@@ -190,6 +190,7 @@ internal static class AppHost
         Clientele.Referrals.ReferralsApi.MapReferrals(api);
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Support.TicketsApi.MapTickets(api);
+        Clientele.Integrations.InboundHooks.MapInboundHooks(app, api);
         Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
