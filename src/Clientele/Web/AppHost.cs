@@ -193,6 +193,7 @@ internal static class AppHost
         Clientele.Feedback.SurveysApi.MapSurveys(api);
         Clientele.Feedback.ReviewsApi.MapReviews(api);
         Clientele.Support.TicketsApi.MapTickets(api);
+        Clientele.Integrations.InboundHooks.MapInboundHooks(app, api);
         Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
