@@ -147,64 +147,51 @@ internal sealed class DashboardRollup(ClienteleDatabase database, TimeProvider t
         db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
         var previous = await ReadAsync(db, ct);
 
-        // Orders, one customer at a time.
+        // Orders, read in the table's own order (a walk in customer order costs SQLite a look-up per order), then put
+        // in customer and time order in memory, and added up one customer at a time.
         var total = await db.Orders.LongCountAsync(o => o.Status == OrderStatus.Placed, ct);
         _progress = new RollupProgress($"Adding up {total:N0} orders", 0);
+        var placed = new PlacedOrders((int)Math.Min(total, int.MaxValue));
+        await foreach (var o in db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Placed)
+            .Select(o => new { o.ContactId, o.PlacedAt, o.Total, o.Currency }).AsAsyncEnumerable().WithCancellation(ct))
+        {
+            placed.Add(o.ContactId, o.PlacedAt, o.Total, o.Currency);
+            if (placed.Count % 50_000 == 0)
+            {
+                _progress = new RollupProgress($"Adding up {total:N0} orders", 0.6 * placed.Count / Math.Max(1, total));
+            }
+        }
         var tally = new RevenueSplit.Tally();
         var customers = new HashSet<Guid>();
         var revenue = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         var ordersByCurrency = new Dictionary<string, long>(StringComparer.Ordinal);
         var cohortSince = today.AddMonths(1 - DashboardFigures.CohortMonths).AddDays(1 - today.Day);
         var cohortLog = new List<Transaction>();
-        var mine = new List<(DateTime PlacedAt, decimal Total, string Currency)>();
         var spent = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        Guid current = default;
-        long seen = 0;
-        void Close()
+        foreach (var (contact, mine) in placed.ByCustomer())
         {
-            if (mine.Count == 0)
-            {
-                return;
-            }
             tally.AddCustomer(mine);
-            customers.Add(current);
+            customers.Add(contact);
             spent.Clear();
-            foreach (var (_, amount, currency) in mine)
+            foreach (var (_, amount, code) in mine)
             {
-                spent[currency] = spent.GetValueOrDefault(currency) + amount;
-                ordersByCurrency[currency] = ordersByCurrency.GetValueOrDefault(currency) + 1;
+                spent[code] = spent.GetValueOrDefault(code) + amount;
+                ordersByCurrency[code] = ordersByCurrency.GetValueOrDefault(code) + 1;
             }
-            foreach (var (currency, amount) in spent)
+            foreach (var (code, amount) in spent)
             {
-                if (!revenue.TryGetValue(currency, out var list))
+                if (!revenue.TryGetValue(code, out var list))
                 {
-                    revenue[currency] = list = [];
+                    revenue[code] = list = [];
                 }
                 list.Add((double)Math.Max(0, amount));
             }
             if (DateOnly.FromDateTime(mine[0].PlacedAt) >= cohortSince)
             {
-                var id = current.ToString("N");
+                var id = contact.ToString("N");
                 cohortLog.AddRange(mine.Where(o => DateOnly.FromDateTime(o.PlacedAt) <= today).Select(o => new Transaction(id, o.PlacedAt, o.Total)));
             }
-            mine.Clear();
         }
-        await foreach (var o in db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Placed)
-            .OrderBy(o => o.ContactId).ThenBy(o => o.PlacedAt)
-            .Select(o => new { o.ContactId, o.PlacedAt, o.Total, o.Currency }).AsAsyncEnumerable().WithCancellation(ct))
-        {
-            if (o.ContactId != current)
-            {
-                Close();
-                current = o.ContactId;
-            }
-            mine.Add((o.PlacedAt, o.Total, o.Currency));
-            if (++seen % 50_000 == 0)
-            {
-                _progress = new RollupProgress($"Adding up {total:N0} orders", 0.7 * seen / Math.Max(1, total));
-            }
-        }
-        Close();
         var currency = ordersByCurrency.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault() ?? "";
         var shares = revenue.GetValueOrDefault(currency) ?? [];
         var cohorts = cohortLog.Count == 0 ? [] : CohortMatrix.Build(cohortLog, TimeUnit.Months, today).Rows
@@ -331,6 +318,74 @@ internal sealed class DashboardRollup(ClienteleDatabase database, TimeProvider t
     {
         _gate.Dispose();
         Signal.Dispose();
+    }
+}
+
+/// <summary>
+/// Placed orders held compactly (about 30 bytes each) and handed out one customer at a time, earliest first: a counting
+/// sort by customer, then each customer's few orders by time.
+/// </summary>
+internal sealed class PlacedOrders(int capacity)
+{
+    private readonly Dictionary<Guid, int> _index = [];
+    private readonly List<Guid> _customers = [];
+    private readonly List<string> _currencies = [];
+    private readonly List<int> _customer = new(capacity);
+    private readonly List<long> _ticks = new(capacity);
+    private readonly List<decimal> _totals = new(capacity);
+    private readonly List<short> _currency = new(capacity);
+
+    public int Count => _customer.Count;
+
+    public void Add(Guid contact, DateTime placedAt, decimal total, string currency)
+    {
+        if (!_index.TryGetValue(contact, out var c))
+        {
+            _index[contact] = c = _customers.Count;
+            _customers.Add(contact);
+        }
+        var k = _currencies.IndexOf(currency);
+        if (k < 0)
+        {
+            k = _currencies.Count;
+            _currencies.Add(currency);
+        }
+        _customer.Add(c);
+        _ticks.Add(placedAt.Ticks);
+        _totals.Add(total);
+        _currency.Add((short)k);
+    }
+
+    /// <summary>Each customer with their orders, earliest first (the list is reused: copy what is kept).</summary>
+    public IEnumerable<(Guid Contact, List<(DateTime PlacedAt, decimal Total, string Currency)> Orders)> ByCustomer()
+    {
+        var start = new int[_customers.Count + 1];
+        foreach (var c in _customer)
+        {
+            start[c + 1]++;
+        }
+        for (var c = 0; c < _customers.Count; c++)
+        {
+            start[c + 1] += start[c];
+        }
+        var next = (int[])start.Clone();
+        var order = new int[_customer.Count];
+        for (var i = 0; i < _customer.Count; i++)
+        {
+            order[next[_customer[i]]++] = i;
+        }
+        var mine = new List<(DateTime PlacedAt, decimal Total, string Currency)>();
+        for (var c = 0; c < _customers.Count; c++)
+        {
+            mine.Clear();
+            for (var j = start[c]; j < start[c + 1]; j++)
+            {
+                var i = order[j];
+                mine.Add((new DateTime(_ticks[i], DateTimeKind.Utc), _totals[i], _currencies[_currency[i]]));
+            }
+            mine.Sort((a, b) => a.PlacedAt.CompareTo(b.PlacedAt));
+            yield return (_customers[c], mine);
+        }
     }
 }
 

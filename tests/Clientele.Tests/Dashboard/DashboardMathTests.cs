@@ -157,4 +157,23 @@ public sealed class DashboardMathTests
         Assert.Equal([new SalesDay(new DateOnly(2026, 5, 1), "EUR", 2, 1, 1, 30, 5), new SalesDay(new DateOnly(2026, 5, 4), "EUR", 0, 0, 1, 0, 7)], days);
         Assert.Equal(new RevenueMonth(new DateOnly(2026, 5, 1), 30, 12, 2, 2), Assert.Single(RevenueSplit.Months(days, "EUR", new DateOnly(2026, 5, 1), new DateOnly(2026, 5, 1))));
     }
+
+    [Fact]
+    public void Orders_read_in_any_order_come_out_one_customer_at_a_time_earliest_first()
+    {
+        Guid ann = Guid.NewGuid(), bob = Guid.NewGuid();
+        var d = new DateTime(2026, 5, 1, 0, 0, 0, DateTimeKind.Utc);
+        var placed = new PlacedOrders(4);
+        placed.Add(ann, d.AddDays(9), 3, "EUR");
+        placed.Add(bob, d.AddDays(2), 20, "USD");
+        placed.Add(ann, d.AddDays(1), 1, "EUR");
+        placed.Add(ann, d.AddDays(5), 2, "EUR");
+
+        var customers = placed.ByCustomer().Select(c => (c.Contact, Totals: c.Orders.Select(o => o.Total).ToList(), Currencies: c.Orders.Select(o => o.Currency).ToList())).ToList();
+
+        Assert.Equal(4, placed.Count);
+        Assert.Equal([ann, bob], customers.Select(c => c.Contact));
+        Assert.Equal([1m, 2m, 3m], customers[0].Totals);
+        Assert.Equal(["USD"], customers[1].Currencies);
+    }
 }
