@@ -132,9 +132,9 @@ internal sealed class DashboardRollup(ClienteleDatabase database, TimeProvider t
         milliseconds <= InlineBuild.TotalMilliseconds || (figures.Contacts <= SmallContacts && figures.Orders <= SmallOrders);
 
     /// <summary>A business this small is added up in well under a quarter of a second (the first build also pays for warming up).</summary>
-    private const int SmallContacts = 20_000;
+    private const int SmallContacts = 5_000;
 
-    private const int SmallOrders = 50_000;
+    private const int SmallOrders = 20_000;
 
     private static async Task<bool> ScoredSinceAsync(ClienteleDb db, DateTime builtAt, CancellationToken ct) =>
         await db.ScoringRuns.AsNoTracking().AnyAsync(r => r.Status == ScoringStatus.Succeeded && r.FinishedAt >= builtAt, ct);
