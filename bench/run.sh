@@ -5,6 +5,7 @@
 #        bench/run.sh forms [--rate 200] [--seconds 30]   form submissions at a steady rate (SQLite)
 #        bench/run.sh render [--messages N] [--contacts N]   message rendering on one thread (no database)
 #        bench/run.sh segments [--contacts N] [--events N] [--orders N]   segments over a generated shop (SQLite and PostgreSQL)
+#        bench/run.sh dashboard [--contacts N] [--events N] [--orders N] [--keep DIR]   the dashboard's data load and roll-up over a generated shop (SQLite and PostgreSQL)
 #        bench/run.sh recommendations [--orders N] [--products N]   bought-together recomputation over a generated shop (SQLite and PostgreSQL)
 #        bench/run.sh smtp [--messages N] [--size 2048]   SMTP transport into postfix's smtp-sink, beside smtp-source
 #        bench/run.sh broadcast [--messages N] [--connections 8]   a whole broadcast through the app into smtp-sink (SQLite and PostgreSQL)
@@ -59,6 +60,12 @@ if [ "${1:-}" = recommendations ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
   dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll recommendations --postgres "$PG_CONNECTION" "$@"
+  exit
+fi
+if [ "${1:-}" = dashboard ]; then
+  shift
+  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll dashboard --postgres "$PG_CONNECTION" "$@"
   exit
 fi
 if [ "${1:-}" = segments ]; then

@@ -4,6 +4,7 @@ using Clientele.Bench;
 // dotnet run -c Release --project bench/Clientele.Bench -- ingest [--postgres CONN] [--events N]
 // dotnet run -c Release --project bench/Clientele.Bench -- forms [--rate 200] [--seconds 30]
 // dotnet run -c Release --project bench/Clientele.Bench -- segments [--postgres CONN] [--contacts N] [--events N] [--orders N]
+// dotnet run -c Release --project bench/Clientele.Bench -- dashboard [--postgres CONN] [--contacts N] [--events N] [--orders N] [--keep DIR]
 // dotnet run -c Release --project bench/Clientele.Bench -- recommendations [--postgres CONN] [--orders N] [--products N]
 // dotnet run -c Release --project bench/Clientele.Bench -- smtp [--messages N] [--size 2048]
 // dotnet run -c Release --project bench/Clientele.Bench -- render [--messages N] [--contacts N]
@@ -22,6 +23,10 @@ if (args.Length > 0 && args[0] == "forms")
 if (args.Length > 0 && args[0] == "segments")
 {
     return await SegmentRun.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "dashboard")
+{
+    return await DashboardRun.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "recommendations")
 {

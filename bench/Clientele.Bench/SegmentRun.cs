@@ -274,7 +274,7 @@ internal static class SegmentRun
     private static string Buyer(string row, int contacts) =>
         $"CASE WHEN (abs(random()) + {row} - {row}) % 10 < 6 THEN 1 + abs(random()) % {Math.Max(1, contacts / 5)} ELSE 1 + abs(random()) % {contacts} END";
 
-    private static IEnumerable<string> SqliteData(int contacts, int events, int orders, DateTime now)
+    internal static IEnumerable<string> SqliteData(int contacts, int events, int orders, DateTime now)
     {
         var epoch = new DateTimeOffset(now).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         string At(string secondsAgo) => $"strftime('%Y-%m-%d %H:%M:%S', {epoch} - ({secondsAgo}), 'unixepoch')";
@@ -324,7 +324,7 @@ internal static class SegmentRun
         yield return "ANALYZE;";
     }
 
-    private static IEnumerable<string> PostgresData(int contacts, int events, int orders, DateTime now)
+    internal static IEnumerable<string> PostgresData(int contacts, int events, int orders, DateTime now)
     {
         var at = "'" + now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "+00'::timestamptz";
         string Ago(string seconds) => $"({at} - make_interval(secs => {seconds}))";
@@ -378,7 +378,7 @@ internal static class SegmentRun
 
     private static string? StringArg(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
-    private sealed class FixedTime(DateTime now) : TimeProvider
+    internal sealed class FixedTime(DateTime now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(now);
     }

@@ -56,6 +56,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Referrals.ReferralCode> ReferralCodes => Set<Clientele.Referrals.ReferralCode>();
     public DbSet<Clientele.Referrals.Referral> Referrals => Set<Clientele.Referrals.Referral>();
     public DbSet<Clientele.Knowledge.Article> KnowledgeArticles => Set<Clientele.Knowledge.Article>();
+    public DbSet<Clientele.Dashboard.Rollup> Rollups => Set<Clientele.Dashboard.Rollup>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -523,6 +524,13 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
         {
             e.ToTable("settings");
             e.HasKey(x => x.Key);
+        });
+        b.Entity<Clientele.Dashboard.Rollup>(e =>
+        {
+            e.ToTable("rollups");
+            e.HasKey(x => x.Key);
+            e.Property(x => x.Key).HasMaxLength(100);
+            e.Property(x => x.Data).HasColumnType(JsonColumnType);
         });
     }
 }

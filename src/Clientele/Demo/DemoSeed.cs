@@ -78,6 +78,11 @@ internal static class DemoSeed
             MaxTotal = 25,
             WindowDays = 30,
         }, now, ct);
+        // What the roaster spends to win customers per channel, so the dashboard can set their value against it.
+        await SettingsStore.SaveAsync(db, Clientele.Dashboard.AcquisitionSpend.Key, new Clientele.Dashboard.AcquisitionSpend("USD",
+        [
+            new("google", 14_000), new("instagram", 7_500), new("facebook", 6_500), new("brewcast", 2_400), new("cafe-partner", 1_800), new("newsletter", 400),
+        ]), now, ct);
         await tx.CommitAsync(ct);
         // Journeys from the playbooks: most running (they act on what happens from now on), one left as a draft to edit.
         foreach (var (playbook, publish) in new[] { ("welcome", true), ("thank-you", true), ("win-back", true), ("birthday", true), ("holiday-greetings", false) })

@@ -29,10 +29,15 @@ internal static class JourneysApi
         group.MapPost("/{id:guid}/archive", (Guid id, ClienteleDatabase database, JourneyEntry entry, JourneySignal signal, TimeProvider time, CancellationToken ct) =>
             SetStatusAsync(id, JourneyStatus.Archived, database, entry, signal, time, ct)).RequireAuthorization(ApiKeys.WritePolicy)
             .WithSummary("Ends the journey: nobody enters, running contacts leave");
+        group.MapPost("/{id:guid}/enroll", JourneyEnrollment.EnrollEndpointAsync).RequireAuthorization(ApiKeys.WritePolicy)
+            .Accepts<EnrollInput>("application/json")
+            .WithSummary("Put contacts into a running journey by hand: {\"contactIds\": [\"…\"]}; within its entry rule and consent, each reported by index (enrolled, skipped or rejected)");
         return api;
     }
 
     internal sealed record JourneyInput(string? Name, string? Description, JsonElement? Definition);
+
+    internal sealed record EnrollInput(List<Guid> ContactIds);
 
     internal sealed record Counts(int Entered, int Active, int Completed, int Goal, int Exited, int Holdout);
 

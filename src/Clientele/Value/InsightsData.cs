@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Clientele.Clv;
 using Clientele.Commerce;
+using Clientele.Dashboard;
 using Clientele.Data;
 using Clientele.Lifecycle;
 using Microsoft.EntityFrameworkCore;
@@ -16,15 +16,15 @@ internal sealed record InsightsData(
     IReadOnlyDictionary<Health, (long Contacts, decimal Value)> ByHealth,
     string Currency,
     IReadOnlyList<TopCustomer> Top,
-    CohortMatrix? Cohorts,
+    IReadOnlyList<CohortFigure> Cohorts,
     ScoringSettings Settings,
     IReadOnlyList<RevenueMonth> Revenue,
     string RevenueCurrency)
 {
     /// <summary>Cohort rows shown: the most recent year of monthly cohorts.</summary>
-    public const int CohortMonths = 12;
+    public const int CohortMonths = DashboardFigures.CohortMonths;
 
-    public static async Task<InsightsData> LoadAsync(ClienteleDb db, TimeProvider time, CancellationToken ct)
+    public static async Task<InsightsData> LoadAsync(ClienteleDb db, DashboardRollup rollup, TimeProvider time, CancellationToken ct)
     {
         var orders = await db.Orders.LongCountAsync(o => o.Status == OrderStatus.Placed, ct);
         var runs = await db.ScoringRuns.AsNoTracking().OrderByDescending(r => r.RequestedAt).Take(1).ToListAsync(ct);
@@ -39,31 +39,13 @@ internal sealed record InsightsData(
         var top = await scored.OrderByDescending(c => c.Value!.PredictedValue).Take(10)
             .Select(c => new TopCustomer(c.Id, c.FirstName, c.LastName, c.Email, c.Health, c.Value!.ProbabilityAlive, c.Value.ExpectedPurchases365, c.Value.PredictedValue, c.Value.RfmCell))
             .ToListAsync(ct);
-        CohortMatrix? cohorts = null;
-        if (orders > 0)
-        {
-            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            var from = today.AddMonths(-CohortMonths).AddDays(1 - today.Day);
-            var since = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-            // Only customers acquired in the window: their first order is in it.
-            var recent = await db.Orders.AsNoTracking()
-                .Where(o => o.Status == OrderStatus.Placed)
-                .GroupBy(o => o.ContactId)
-                .Where(g => g.Min(o => o.PlacedAt) >= since)
-                .Select(g => g.Key)
-                .ToListAsync(ct);
-            var purchases = await db.Orders.AsNoTracking()
-                .Where(o => o.Status == OrderStatus.Placed && o.PlacedAt >= since)
-                .Select(o => new { o.ContactId, o.PlacedAt, o.Total })
-                .ToListAsync(ct);
-            var acquired = recent.ToHashSet();
-            var transactions = purchases.Where(p => acquired.Contains(p.ContactId))
-                .Select(p => new Transaction(p.ContactId.ToString("N"), p.PlacedAt, p.Total)).ToList();
-            cohorts = transactions.Count == 0 ? null : CohortMatrix.Build(transactions, TimeUnit.Months, today);
-        }
-        var (revenue, revenueCurrency) = orders > 0 ? await RevenueSplit.ReadAsync(db, time.GetUtcNow().UtcDateTime, CohortMonths, ct) : ([], "");
+        // Cohorts and the revenue split are the dashboard's figures, added up in the background.
+        var figures = orders > 0 ? (await rollup.CurrentAsync(db, ct))?.Figures ?? await rollup.BuildAsync(ct) : null;
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var month = new DateOnly(today.Year, today.Month, 1);
+        var revenue = figures is null ? [] : RevenueSplit.Months(figures.Days, figures.Currency, month.AddMonths(1 - CohortMonths), month);
         return new InsightsData(orders, runs.FirstOrDefault(), success, diagnostics, byHealth, diagnostics?.Currency ?? "",
-            top, cohorts, await ScoringJob.LoadSettingsAsync(db, ct), revenue, revenueCurrency);
+            top, figures?.Cohorts ?? [], await ScoringJob.LoadSettingsAsync(db, ct), revenue, figures?.Currency ?? "");
     }
 }
 

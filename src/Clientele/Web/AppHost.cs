@@ -118,6 +118,9 @@ internal static class AppHost
         services.AddHostedService<Clientele.Lifecycle.StageSweepService>();
         services.AddSingleton<Clientele.Value.ScoringSignal>();
         services.AddHostedService<Clientele.Value.ScoringService>();
+        services.AddSingleton<Clientele.Dashboard.DashboardRollup>();
+        services.AddHostedService<Clientele.Dashboard.DashboardRollupService>();
+        services.AddSingleton<IEventConsumer, Clientele.Dashboard.SalesChanges>();
         services.AddSingleton<BoughtTogetherJob>();
         services.AddHostedService<BoughtTogetherService>();
 
@@ -181,6 +184,7 @@ internal static class AppHost
         api.MapSystem();
         Clientele.Value.ScoringApi.MapScoring(api);
         Clientele.Lifecycle.ReportsApi.MapReports(api);
+        Clientele.Dashboard.DashboardApi.MapDashboard(api);
         Clientele.Lifecycle.StagesApi.MapStages(api);
         Clientele.Qualification.QualificationApi.MapQualification(api);
         Clientele.Segments.SegmentsApi.MapSegments(api);

@@ -606,6 +606,27 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("contact_consents", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Dashboard.Rollup", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("BuiltAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<int>("Milliseconds")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("rollups", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Data.Setting", b =>
                 {
                     b.Property<string>("Key")

@@ -602,6 +602,27 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("contact_consents", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Dashboard.Rollup", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("BuiltAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Milliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("rollups", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Data.Setting", b =>
                 {
                     b.Property<string>("Key")
