@@ -56,32 +56,7 @@ internal static class ContactSearch
     {
         if (db.Kind == DatabaseKind.Sqlite)
         {
-            var triggers = await db.Database.SqlQueryRaw<int>(
-                "SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'trigger' AND name IN ('contacts_fts_ai', 'contacts_fts_ad', 'contacts_fts_au')")
-                .SingleAsync(ct);
-            if (triggers == 3)
-            {
-                return;
-            }
-            const string cols = "Email, FirstName, LastName, ExternalId, Phone";
-            await db.Database.ExecuteSqlRawAsync($"""
-                DROP TABLE IF EXISTS contacts_fts;
-                CREATE VIRTUAL TABLE contacts_fts USING fts5({cols}, content='contacts', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
-                DROP TRIGGER IF EXISTS contacts_fts_ai;
-                DROP TRIGGER IF EXISTS contacts_fts_ad;
-                DROP TRIGGER IF EXISTS contacts_fts_au;
-                CREATE TRIGGER contacts_fts_ai AFTER INSERT ON contacts BEGIN
-                  INSERT INTO contacts_fts(rowid, {cols}) VALUES (new.rowid, new.Email, new.FirstName, new.LastName, new.ExternalId, new.Phone);
-                END;
-                CREATE TRIGGER contacts_fts_ad AFTER DELETE ON contacts BEGIN
-                  INSERT INTO contacts_fts(contacts_fts, rowid, {cols}) VALUES ('delete', old.rowid, old.Email, old.FirstName, old.LastName, old.ExternalId, old.Phone);
-                END;
-                CREATE TRIGGER contacts_fts_au AFTER UPDATE OF {cols} ON contacts BEGIN
-                  INSERT INTO contacts_fts(contacts_fts, rowid, {cols}) VALUES ('delete', old.rowid, old.Email, old.FirstName, old.LastName, old.ExternalId, old.Phone);
-                  INSERT INTO contacts_fts(rowid, {cols}) VALUES (new.rowid, new.Email, new.FirstName, new.LastName, new.ExternalId, new.Phone);
-                END;
-                INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild');
-                """, ct);
+            await Fts5.EnsureAsync(db, "contacts", ["Email", "FirstName", "LastName", "ExternalId", "Phone"], "unicode61 remove_diacritics 2", ct);
             return;
         }
         // Accents are folded so "zoe" finds "Zoë"; unaccent is a trusted extension, but fall back gracefully without it.

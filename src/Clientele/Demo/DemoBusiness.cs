@@ -701,21 +701,7 @@ internal static class DemoBusiness
                 {
                     continue;
                 }
-                var properties = new Dictionary<string, object?>
-                {
-                    ["referralId"] = r.Id,
-                    ["code"] = r.Code,
-                    ["role"] = role,
-                    ["referrerId"] = r.ReferrerId,
-                    ["referrerEmail"] = referrer.Email,
-                    ["friendId"] = r.FriendId,
-                    ["friendEmail"] = friend.Email,
-                };
-                foreach (var (key, value) in detail)
-                {
-                    properties[key] = value;
-                }
-                Add(who, type, at, properties, $"{type}:{r.Id:N}:{role}");
+                Add(who, type, at, ReferralProjection.EventProperties(r, role, referrer, friend, detail), ReferralProjection.EventKey(type, r, role));
             }
         }
     }

@@ -419,17 +419,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
             journey = new { id = run.JourneyId, name = work.Names.GetValueOrDefault(run.JourneyId) },
             step = step.Id,
             runId = run.Id,
-            contact = new
-            {
-                id = contact.Id,
-                email = contact.Email,
-                externalId = contact.ExternalId,
-                firstName = contact.FirstName,
-                lastName = contact.LastName,
-                stage = contact.Stage.ToApi(),
-                score = contact.Score,
-                tags = contact.Tags,
-            },
+            contact = Webhooks.WebhookTopics.ContactOf(contact),
             data = step.Data,
         }, EventJson.Options);
         work.Calls.Add(new Webhooks.WebhookCall

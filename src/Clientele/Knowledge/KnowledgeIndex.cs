@@ -10,7 +10,7 @@ namespace Clientele.Knowledge;
 /// </summary>
 internal static class KnowledgeIndex
 {
-    private const string Columns = "Title, Summary, Category, Tags, Body";
+    private static readonly string[] Columns = ["Title", "Summary", "Category", "Tags", "Body"];
 
     /// <summary>
     /// Creates the index if missing. Idempotent, run after migrations (after contact search, whose accent folding the
@@ -21,33 +21,7 @@ internal static class KnowledgeIndex
     {
         if (db.Kind == DatabaseKind.Sqlite)
         {
-            var triggers = await db.Database.SqlQueryRaw<int>(
-                "SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'trigger' AND name IN ('kb_articles_fts_ai', 'kb_articles_fts_ad', 'kb_articles_fts_au')")
-                .SingleAsync(ct);
-            if (triggers == 3)
-            {
-                return;
-            }
-            const string news = "new.Title, new.Summary, new.Category, new.Tags, new.Body";
-            const string olds = "old.Title, old.Summary, old.Category, old.Tags, old.Body";
-            await db.Database.ExecuteSqlRawAsync($"""
-                DROP TABLE IF EXISTS kb_articles_fts;
-                CREATE VIRTUAL TABLE kb_articles_fts USING fts5({Columns}, content='kb_articles', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
-                DROP TRIGGER IF EXISTS kb_articles_fts_ai;
-                DROP TRIGGER IF EXISTS kb_articles_fts_ad;
-                DROP TRIGGER IF EXISTS kb_articles_fts_au;
-                CREATE TRIGGER kb_articles_fts_ai AFTER INSERT ON kb_articles BEGIN
-                  INSERT INTO kb_articles_fts(rowid, {Columns}) VALUES (new.rowid, {news});
-                END;
-                CREATE TRIGGER kb_articles_fts_ad AFTER DELETE ON kb_articles BEGIN
-                  INSERT INTO kb_articles_fts(kb_articles_fts, rowid, {Columns}) VALUES ('delete', old.rowid, {olds});
-                END;
-                CREATE TRIGGER kb_articles_fts_au AFTER UPDATE OF {Columns} ON kb_articles BEGIN
-                  INSERT INTO kb_articles_fts(kb_articles_fts, rowid, {Columns}) VALUES ('delete', old.rowid, {olds});
-                  INSERT INTO kb_articles_fts(rowid, {Columns}) VALUES (new.rowid, {news});
-                END;
-                INSERT INTO kb_articles_fts(kb_articles_fts) VALUES ('rebuild');
-                """, ct);
+            await Fts5.EnsureAsync(db, "kb_articles", Columns, "porter unicode61 remove_diacritics 2", ct);
             return;
         }
         // array_to_string is only "stable" in PostgreSQL's books; for text[] it cannot change, so the wrapper may say immutable.

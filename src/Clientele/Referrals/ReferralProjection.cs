@@ -300,6 +300,13 @@ internal sealed class ReferralProjection : IEventConsumer
     private static void One(ConsumerContext context, Event cause, string type, Referral r, string role, Contact referrer, Contact friend,
         Dictionary<string, object?> detail)
     {
+        var e = context.Emit(cause, type, EventProperties(r, role, referrer, friend, detail), role == "referrer" ? r.ReferrerId : r.FriendId);
+        e.IdempotencyKey = EventKey(type, r, role);
+    }
+
+    /// <summary>What a referral event says, on either side (the demo writes its history the same way).</summary>
+    internal static Dictionary<string, object?> EventProperties(Referral r, string role, Contact referrer, Contact friend, Dictionary<string, object?> detail)
+    {
         var properties = new Dictionary<string, object?>
         {
             ["referralId"] = r.Id,
@@ -314,7 +321,8 @@ internal sealed class ReferralProjection : IEventConsumer
         {
             properties[key] = value;
         }
-        var e = context.Emit(cause, type, properties, role == "referrer" ? r.ReferrerId : r.FriendId);
-        e.IdempotencyKey = $"{type}:{r.Id:N}:{role}";
+        return properties;
     }
+
+    internal static string EventKey(string type, Referral r, string role) => $"{type}:{r.Id:N}:{role}";
 }

@@ -82,6 +82,19 @@ internal static class WebhookTopics
         return errors;
     }
 
+    /// <summary>The contact as every webhook body shows it.</summary>
+    public static object ContactOf(Contact contact) => new
+    {
+        id = contact.Id,
+        email = contact.Email,
+        externalId = contact.ExternalId,
+        firstName = contact.FirstName,
+        lastName = contact.LastName,
+        stage = contact.Stage.ToApi(),
+        score = contact.Score,
+        tags = contact.Tags,
+    };
+
     /// <summary>The body posted for an event: its type, id, times, the contact and the event's own properties.</summary>
     public static string Body(Event e, Contact? contact, Guid callId) => JsonSerializer.Serialize(new
     {
@@ -90,17 +103,7 @@ internal static class WebhookTopics
         eventId = e.Id,
         occurredAt = DateTime.SpecifyKind(e.OccurredAt, DateTimeKind.Utc),
         receivedAt = DateTime.SpecifyKind(e.ReceivedAt, DateTimeKind.Utc),
-        contact = contact is null ? null : new
-        {
-            id = contact.Id,
-            email = contact.Email,
-            externalId = contact.ExternalId,
-            firstName = contact.FirstName,
-            lastName = contact.LastName,
-            stage = contact.Stage.ToApi(),
-            score = contact.Score,
-            tags = contact.Tags,
-        },
+        contact = contact is null ? null : ContactOf(contact),
         data = JsonDocument.Parse(string.IsNullOrEmpty(e.Properties) ? "{}" : e.Properties).RootElement,
     }, EventJson.Options);
 }
