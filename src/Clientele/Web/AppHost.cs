@@ -46,6 +46,8 @@ internal static class AppHost
         services.AddSingleton<IDbContextFactory<ClienteleDb>>(sp => sp.GetRequiredService<ClienteleDatabase>());
         services.AddScoped(sp => sp.GetRequiredService<ClienteleDatabase>().CreateDbContext());
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton<Clientele.Privacy.ErasureCompactor>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Privacy.ErasureCompactor>());
         services.AddSingleton<IStartupTask, Clientele.Demo.DemoSeedTask>();
         services.AddMemoryCache();
 
@@ -201,6 +203,8 @@ internal static class AppHost
         Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
+        Clientele.Privacy.PrivacyApi.MapPrivacy(app, api);
+        Clientele.Contacts.CsvExports.MapCsvExports(app, api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 
