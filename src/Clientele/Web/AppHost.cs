@@ -155,6 +155,7 @@ internal static class AppHost
 
     public static void UsePipeline(WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
