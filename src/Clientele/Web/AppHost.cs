@@ -7,6 +7,7 @@ using Clientele.Events;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -155,6 +156,18 @@ internal static class AppHost
 
     public static void UsePipeline(WebApplication app)
     {
+        // Behind a reverse proxy on the same machine (nginx, Caddy): the visitor's address and scheme come from its
+        // X-Forwarded-For / -Proto headers, so rate limits count visitors, not the proxy. Other proxies are trusted only
+        // when listed in Clientele__Proxy__KnownProxies (comma-separated addresses).
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        foreach (var proxy in (app.Configuration["Clientele:Proxy:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPAddress.TryParse(proxy, out var address))
+            {
+                forwarded.KnownProxies.Add(address);
+            }
+        }
+        app.UseForwardedHeaders(forwarded);
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
