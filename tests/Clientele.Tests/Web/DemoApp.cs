@@ -123,20 +123,24 @@ public sealed class DemoApp : IAsyncLifetime
 
     /// <summary>
     /// Saves what <paramref name="page"/> shows as <paramref name="name"/>.png among this run's screenshots, and in
-    /// <see cref="ReadmeDir"/> too when <paramref name="readme"/> (one of the README's pictures) and that is set.
+    /// <see cref="ReadmeDir"/> too when <paramref name="readme"/> (one of the README's pictures) and that is set;
+    /// <paramref name="settle"/> waits for the page to settle first (a caller that has waited already says no).
     /// </summary>
-    public async Task ScreenshotAsync(IPage page, string name, bool readme = false)
+    public async Task ScreenshotAsync(IPage page, string name, bool readme = false, bool settle = true)
     {
-        // Let charts and transitions settle so the picture shows the page as a person sees it (a page that keeps
-        // asking for more, like a live outbox, is taken as it is).
-        try
+        if (settle)
         {
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 3_000 });
+            // Let charts and transitions settle so the picture shows the page as a person sees it (a page that keeps
+            // asking for more, like a live outbox, is taken as it is).
+            try
+            {
+                await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 3_000 });
+            }
+            catch (TimeoutException)
+            {
+            }
+            await page.WaitForTimeoutAsync(300);
         }
-        catch (TimeoutException)
-        {
-        }
-        await page.WaitForTimeoutAsync(300);
         Directory.CreateDirectory(ScreenshotsDir);
         var path = Path.Combine(ScreenshotsDir, name + ".png");
         await page.ScreenshotAsync(new() { Path = path });
