@@ -20,7 +20,7 @@ internal sealed class ActivityProjection : IEventConsumer
 
     internal static readonly string[] DerivedTypes =
         ["stage.changed", "score.changed", "segment.entered", "segment.exited", "contact.qualified", "contact.disqualified", "journey.entered", "journey.ended",
-            "score.adjusted", "stage.overridden"];
+            "score.adjusted", "stage.overridden", "contact.created", "contact.updated"];
 
     /// <summary>What the business did to the contact, not what the contact did: a message sent is no sign of life.</summary>
     internal static readonly string[] OutboundTypes = ["email.sent", "email.bounced"];

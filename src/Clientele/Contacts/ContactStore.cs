@@ -97,6 +97,15 @@ internal static class ContactStore
         {
             contact.UpdatedAt = now;
         }
+        // For webhooks and the timeline: who was added or changed, and through what (api, import, form:…, support…).
+        if (created)
+        {
+            db.Events.Add(Event.Recorded(contact.Id, "contact.created", "clientele", $"contact.created:{contact.Id}", new { source = origin }, now));
+        }
+        else if (changed)
+        {
+            db.Events.Add(Event.Recorded(contact.Id, "contact.updated", "clientele", $"contact.updated:{contact.Id}:{Guid.CreateVersion7():N}", new { source = origin }, now));
+        }
         return new UpsertOutcome(contact, created, changed || created, notes, null);
     }
 

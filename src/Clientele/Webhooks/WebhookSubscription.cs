@@ -32,6 +32,8 @@ internal static class WebhookTopics
     [
         ("form.submitted", "a hosted form was filled in (a new or known contact)"),
         ("consent.*", "consent given, requested or withdrawn"),
+        ("contact.created", "a contact was added (API, import, form, support, review…)"),
+        ("contact.updated", "a contact's details or consent changed"),
         ("contact.qualified", "a lead qualified"),
         ("stage.changed", "a contact moved to another lifecycle stage"),
         ("order.*", "an order placed, updated, cancelled or refunded"),

@@ -278,6 +278,36 @@ public sealed class WebhookTests
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
+    public async Task A_crm_hears_of_each_contact_created_and_changed_through_the_api(string kind)
+    {
+        using var receiver = new Receiver();
+        await using var app = await StartAsync(kind);
+        var api = await app.ApiClientAsync();
+        var created = await api.PostJsonAsync("/api/v1/webhooks/subscriptions", new { name = "CRM", url = receiver.Url("/crm"), events = new[] { "contact.*" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var ann = (await (await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@example.com", firstName = "Ann" })).ReadJsonAsync()).GetProperty("id").GetGuid();
+        await api.PatchAsync($"/api/v1/contacts/{ann}", JsonContent.Create(new { lastName = "Lee" }));
+        // Sending the same details again changes nothing, and says so to nobody.
+        await api.PostJsonAsync("/api/v1/contacts", new { email = "ann@example.com", firstName = "Ann" });
+        await api.PostJsonAsync("/api/v1/contacts", new { email = "bo@example.com" });
+        await app.DrainAsync();
+
+        var sender = app.Services.GetRequiredService<WebhookSender>();
+        Assert.Equal(3, await sender.SendDueAsync(CancellationToken.None));
+        var bodies = receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(["contact.created", "contact.created", "contact.updated"], bodies.Select(b => b.GetProperty("type").GetString()).Order());
+        var update = bodies.Single(b => b.GetProperty("type").GetString() == "contact.updated");
+        Assert.Equal("Lee", update.GetProperty("contact").GetProperty("lastName").GetString());
+        Assert.Equal("api", update.GetProperty("data").GetProperty("source").GetString());
+        // Being added or changed by the business is no sign of life.
+        await using var db = app.NewDb();
+        Assert.Null((await db.Contacts.SingleAsync(c => c.Id == ann)).LastActivityAt);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
     public async Task A_subscription_gets_each_event_of_its_types_from_then_on_signed_once_and_a_paused_one_gets_nothing(string kind)
     {
         using var receiver = new Receiver();
