@@ -167,6 +167,7 @@ public sealed class InsightsReportsTests
         var revenue = await CsvLinesAsync(marketer, "/insights/revenue.csv?from=2026-01-01&to=2026-03-31");
         var cohorts = await CsvLinesAsync(marketer, "/insights/cohorts.csv?from=2025-12-01&to=2026-02-28");
         var page = await marketer.GetStringAsync("/insights/value");
+        var overview = await marketer.GetStringAsync("/insights");
 
         Assert.Equal("group,purchases_before,week,customers,actual,expected", fit[0]);
         Assert.Equal(holdout.GetProperty("rows").GetArrayLength(), fit.Count(l => l.StartsWith("by_purchases_before,", StringComparison.Ordinal)));
@@ -193,6 +194,11 @@ public sealed class InsightsReportsTests
         Assert.Contains("/insights/holdout.csv", page);
         Assert.Contains("/insights/value.csv?by=segment", page);
         Assert.Contains("No saved segments yet.", page);
+        // The overview's revenue and cohorts export the months it shows: the last 12 up to this month.
+        var thisMonth = new DateOnly(app.Time.GetUtcNow().Year, app.Time.GetUtcNow().Month, 1);
+        var months = $"from={thisMonth.AddMonths(-11):yyyy-MM-dd}&amp;to={thisMonth.AddMonths(1).AddDays(-1):yyyy-MM-dd}";
+        Assert.Contains($"/insights/revenue.csv?{months}", overview);
+        Assert.Contains($"/insights/cohorts.csv?{months}", overview);
     }
 
     [Theory]
