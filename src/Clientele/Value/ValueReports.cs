@@ -27,6 +27,12 @@ internal sealed record ReportFilter(DateTime? From = null, DateTime? To = null, 
         {
             errors.Add(new FieldError("query:from", "The start date is after the end date."));
         }
+        return Narrowing(query, errors) with { From = from, To = to };
+    }
+
+    /// <summary>Reads only the query's source, stage and segment (for a report with dates of its own).</summary>
+    public static ReportFilter Narrowing(IQueryCollection query, List<FieldError> errors)
+    {
         var source = query["source"].ToString() is { Length: > 0 } s ? AcquisitionSpend.Normalize(s) : null;
         Stage? stage = null;
         if (query["stage"].ToString() is { Length: > 0 } st)
@@ -52,7 +58,7 @@ internal sealed record ReportFilter(DateTime? From = null, DateTime? To = null, 
                 errors.Add(new FieldError("query:segment", $"\"{seg}\" is not a segment id."));
             }
         }
-        return new ReportFilter(from, to, source, stage, segment);
+        return new ReportFilter(null, null, source, stage, segment);
     }
 
     /// <summary>A yyyy-MM-dd day as UTC; "to" runs to the day's end.</summary>

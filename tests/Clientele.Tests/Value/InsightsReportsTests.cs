@@ -237,5 +237,39 @@ public sealed class InsightsReportsTests
         Assert.Contains(Clientele.Web.Format.Money((decimal)Math.Round(expected, 2), "EUR"), html);
     }
 
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_funnel_export_narrows_to_one_source_or_segment(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        Guid vip;
+        await using (var data = app.NewDb())
+        {
+            var a = Person("a@example.com", Utc(2026, 5, 10), "google", Stage.Lead, null);
+            var b = Person("b@example.com", Utc(2026, 5, 11), "Google", Stage.Lead, null);
+            var c = Person("c@example.com", Utc(2026, 5, 12), "instagram", Stage.Lead, null);
+            data.Contacts.AddRange(a, b, c);
+            var segment = new Segment { Id = Guid.CreateVersion7(), Name = "Friends", Static = true, CreatedAt = Utc(2026, 1, 1), UpdatedAt = Utc(2026, 1, 1) };
+            vip = segment.Id;
+            data.Segments.Add(segment);
+            data.SegmentMembers.Add(new SegmentMember { SegmentId = segment.Id, ContactId = c.Id, Since = Utc(2026, 5, 12) });
+            await data.SaveChangesAsync();
+        }
+        var marketer = await app.SignedInAsync(Role.Marketer);
+
+        var all = (await marketer.GetStringAsync("/insights/funnel.csv?from=2026-05-01T00:00:00Z&to=2026-05-31")).Split('\n');
+        var google = (await marketer.GetStringAsync("/insights/funnel.csv?from=2026-05-01&to=2026-05-31&source=google")).Split('\n');
+        var friends = (await marketer.GetStringAsync($"/insights/funnel.csv?from=2026-05-01&to=2026-05-31&segment={vip}")).Split('\n');
+        var bad = await marketer.GetAsync("/insights/funnel.csv?segment=nope");
+
+        Assert.StartsWith("Lead,3,", all[1]);
+        Assert.StartsWith("Lead,2,", google[1]);
+        Assert.StartsWith("Lead,1,", friends[1]);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+        Assert.True((await bad.ReadJsonAsync()).GetProperty("errors").TryGetProperty("query:segment", out _));
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
