@@ -13,5 +13,6 @@ internal static partial class CliExtensions
         yield return ImportCommand.Create();
         yield return DemoSeed.Command();
         yield return ClvCommand.Create();
+        yield return BackupCommand.Create();
     }
 }

@@ -145,6 +145,16 @@ internal sealed class ContactChanges
                 continue;
             }
             c.Consent[topic.Name] = status;
+            // The words the person agreed to, kept in the consent log: {"newsletter": {"status": "subscribed", "wording": "…"}}.
+            if (topic.Value.ValueKind == JsonValueKind.Object && topic.Value.TryGetProperty("wording", out var w))
+            {
+                if (w.ValueKind != JsonValueKind.String || w.GetString()!.Length > 2000)
+                {
+                    errors.Add(new FieldError($"/consent/{topic.Name}/wording", "Expected the consent wording as a string of at most 2,000 characters."));
+                    continue;
+                }
+                c.ConsentWording = w.GetString()!.Trim();
+            }
         }
     }
 

@@ -57,6 +57,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<Clientele.Referrals.Referral> Referrals => Set<Clientele.Referrals.Referral>();
     public DbSet<Clientele.Knowledge.Article> KnowledgeArticles => Set<Clientele.Knowledge.Article>();
     public DbSet<Clientele.Dashboard.Rollup> Rollups => Set<Clientele.Dashboard.Rollup>();
+    public DbSet<Clientele.Privacy.Erasure> Erasures => Set<Clientele.Privacy.Erasure>();
 
     public abstract DatabaseKind Kind { get; }
 
@@ -531,6 +532,13 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.HasKey(x => x.Key);
             e.Property(x => x.Key).HasMaxLength(100);
             e.Property(x => x.Data).HasColumnType(JsonColumnType);
+        });
+        b.Entity<Clientele.Privacy.Erasure>(e =>
+        {
+            e.ToTable("erasures");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.At);
+            e.Property(x => x.By).HasMaxLength(320);
         });
     }
 }

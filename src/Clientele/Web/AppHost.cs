@@ -7,6 +7,7 @@ using Clientele.Events;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
@@ -46,6 +47,8 @@ internal static class AppHost
         services.AddSingleton<IDbContextFactory<ClienteleDb>>(sp => sp.GetRequiredService<ClienteleDatabase>());
         services.AddScoped(sp => sp.GetRequiredService<ClienteleDatabase>().CreateDbContext());
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton<Clientele.Privacy.ErasureCompactor>();
+        services.AddHostedService(sp => sp.GetRequiredService<Clientele.Privacy.ErasureCompactor>());
         services.AddSingleton<IStartupTask, Clientele.Demo.DemoSeedTask>();
         services.AddMemoryCache();
 
@@ -153,6 +156,19 @@ internal static class AppHost
 
     public static void UsePipeline(WebApplication app)
     {
+        // Behind a reverse proxy on the same machine (nginx, Caddy): the visitor's address and scheme come from its
+        // X-Forwarded-For / -Proto headers, so rate limits count visitors, not the proxy. Other proxies are trusted only
+        // when listed in Clientele__Proxy__KnownProxies (comma-separated addresses).
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        foreach (var proxy in (app.Configuration["Clientele:Proxy:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPAddress.TryParse(proxy, out var address))
+            {
+                forwarded.KnownProxies.Add(address);
+            }
+        }
+        app.UseForwardedHeaders(forwarded);
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -201,6 +217,8 @@ internal static class AppHost
         Clientele.Knowledge.KnowledgeApi.MapKnowledge(api);
         Clientele.Journeys.Playbooks.MapPlaybooks(api);
         Clientele.Outbox.Bounces.MapBounces(api);
+        Clientele.Privacy.PrivacyApi.MapPrivacy(app, api);
+        Clientele.Contacts.CsvExports.MapCsvExports(app, api);
         // Unknown API paths get a problem document, not the UI's HTML.
         api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
 

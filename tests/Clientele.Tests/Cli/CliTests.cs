@@ -86,4 +86,55 @@ public sealed class CliTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Backup_copies_a_running_sqlite_database_into_a_checked_file_and_never_overwrites_one()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var api = await app.ApiClientAsync();
+        for (var i = 0; i < 25; i++)
+        {
+            await api.PostJsonAsync("/api/v1/contacts", new { email = $"c{i}@example.com" });
+        }
+        var target = Path.Combine(Path.GetTempPath(), "clientele-backup-" + Guid.NewGuid().ToString("N")[..8], "copy.db");
+
+        var (exit, output) = await RunAsync("backup", "--to", target, "--db", app.ConnectionString);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("passed its integrity check", output, StringComparison.Ordinal);
+        await using (var copy = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={target};Mode=ReadOnly;Pooling=False"))
+        {
+            await copy.OpenAsync();
+            await using var count = copy.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM contacts";
+            Assert.Equal(25L, await count.ExecuteScalarAsync());
+        }
+        Assert.False(File.Exists(target + "-wal"));
+        var before = File.GetLastWriteTimeUtc(target);
+
+        var (again, _) = await RunAsync("backup", "--to", target, "--db", app.ConnectionString);
+
+        Assert.Equal(1, again);
+        Assert.Equal(before, File.GetLastWriteTimeUtc(target));
+        Directory.Delete(Path.GetDirectoryName(target)!, true);
+    }
+
+    [Fact]
+    public async Task Backup_of_a_postgresql_database_points_to_pg_dump()
+    {
+        await using var app = await TestApp.StartAsync(Db.Postgres);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var (exit, _) = await RunAsync("backup", "--to", Path.Combine(Path.GetTempPath(), "never.db"), "--db", app.ConnectionString);
+            Assert.Equal(1, exit);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Contains("pg_dump", error.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1629,6 +1629,45 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Privacy.Erasure", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("By")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("Check")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("CompactedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Removed")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Scrubbed")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("erasures", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Referrals.Referral", b =>
                 {
                     b.Property<Guid>("Id")
