@@ -211,7 +211,15 @@ internal static class ReviewsApi
     /// <summary>RFC 4180 CSV; a cell that a spreadsheet would take for a formula is kept as text.</summary>
     internal static string Csv(IEnumerable<PublishedDto> reviews)
     {
-        static string Cell(string? value) => CsvText.Cell(value);
+        static string Cell(string? value)
+        {
+            value ??= "";
+            if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+            {
+                value = "'" + value;
+            }
+            return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+        }
         var csv = new StringBuilder("id,rating,text,sku,name,created_at,consent_at\r\n");
         foreach (var r in reviews)
         {

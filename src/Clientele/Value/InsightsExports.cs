@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Clientele.Api;
 using Clientele.Commerce;
+using Clientele.Contacts;
 using Clientele.Dashboard;
 using Clientele.Data;
 using Clientele.Lifecycle;
@@ -12,7 +12,7 @@ namespace Clientele.Value;
 
 /// <summary>
 /// The Insights reports as CSV for the back office (signed-in owners and marketers, like <c>/insights/funnel.csv</c>):
-/// every cell made safe for spreadsheets (<see cref="CsvText"/>), a bad filter answered with a problem document.
+/// written like every other export (<see cref="CsvExports"/>: a cell a spreadsheet would run is kept as text), a bad filter answered with a problem document.
 /// </summary>
 internal static class InsightsExports
 {
@@ -31,7 +31,9 @@ internal static class InsightsExports
 
     private static string Number(decimal? value) => value?.ToString("0.##", CultureInfo.InvariantCulture) ?? "";
 
-    private static IResult File(StringBuilder csv, string name) => TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", name);
+    /// <summary>A report's rows as CSV, written like every other export (<see cref="CsvExports"/>: a would-be formula kept as text).</summary>
+    private static IResult Csv(string name, string[] header, IEnumerable<string?[]> rows, CancellationToken ct) =>
+        CsvExports.Stream(name, header, rows.ToAsyncEnumerable(), r => r, ct);
 
     private static string Span(ReportFilter f) =>
         f.From is null && f.To is null ? "all" : $"{f.From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "start"}-{f.To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "now"}";
@@ -51,12 +53,8 @@ internal static class InsightsExports
             return ApiProblems.Invalid(errors);
         }
         var report = await ValueBreakdown.ReadAsync(db, filter, by, ct);
-        var csv = new StringBuilder().AppendRow(by, "customers", "total_predicted_value", "average_predicted_value", "currency");
-        foreach (var g in report.Groups)
-        {
-            csv.AppendRow(g.Label, g.Customers.ToString(CultureInfo.InvariantCulture), Number(g.TotalValue), Number(g.AverageValue), report.Currency);
-        }
-        return File(csv, $"value-by-{by}-{Span(filter)}.csv");
+        return Csv($"value-by-{by}-{Span(filter)}.csv", [by, "customers", "total_predicted_value", "average_predicted_value", "currency"],
+            report.Groups.Select(g => new[] { g.Label, g.Customers.ToString(CultureInfo.InvariantCulture), Number(g.TotalValue), Number(g.AverageValue), report.Currency }), ct);
     }
 
     /// <summary><c>GET /insights/acquisition.csv?from=&amp;to=&amp;source=</c>: spend per source against the customers it brought.</summary>
@@ -69,14 +67,13 @@ internal static class InsightsExports
             return ApiProblems.Invalid(errors);
         }
         var report = await AcquisitionInsight.ReadAsync(db, filter, time.GetUtcNow().UtcDateTime, ct);
-        var csv = new StringBuilder().AppendRow("source", "spend", "spend_currency", "customers", "cost_per_customer", "revenue_so_far", "average_predicted_value",
-            "value_currency", "value_to_cost", "earned_back", "payback_months");
-        foreach (var r in report.Rows)
-        {
-            csv.AppendRow(r.Source, Number(r.Spend), r.Spend is null ? "" : report.SpendCurrency, r.Customers.ToString(CultureInfo.InvariantCulture), Number(r.CostPerCustomer),
-                Number(r.Revenue), Number(r.AverageValue), report.ValueCurrency, Number(r.ValueToCost, "0.##"), Number(r.EarnedBack, "0.##"), Number(r.PaybackMonths, "0.#"));
-        }
-        return File(csv, $"acquisition-{Span(filter)}.csv");
+        return Csv($"acquisition-{Span(filter)}.csv",
+            ["source", "spend", "spend_currency", "customers", "cost_per_customer", "revenue_so_far", "average_predicted_value", "value_currency", "value_to_cost", "earned_back", "payback_months"],
+            report.Rows.Select(r => new[]
+            {
+                r.Source, Number(r.Spend), r.Spend is null ? "" : report.SpendCurrency, r.Customers.ToString(CultureInfo.InvariantCulture), Number(r.CostPerCustomer),
+                Number(r.Revenue), Number(r.AverageValue), report.ValueCurrency, Number(r.ValueToCost, "0.##"), Number(r.EarnedBack, "0.##"), Number(r.PaybackMonths, "0.#"),
+            }), ct);
     }
 
     /// <summary><c>GET /insights/holdout.csv</c>: the last successful run's calibration-against-holdout check, by purchases before and by week.</summary>
@@ -84,16 +81,11 @@ internal static class InsightsExports
     {
         var run = await db.ScoringRuns.AsNoTracking().Where(r => r.Status == ScoringStatus.Succeeded).OrderByDescending(r => r.FinishedAt).FirstOrDefaultAsync(ct);
         var holdout = run?.Diagnostics is { } json ? JsonSerializer.Deserialize<ScoringDiagnostics>(json, ScoringJob.Json)?.Holdout : null;
-        var csv = new StringBuilder().AppendRow("group", "purchases_before", "week", "customers", "actual", "expected");
-        foreach (var row in holdout?.Rows ?? [])
-        {
-            csv.AppendRow("by_purchases_before", row.Frequency, "", row.Customers.ToString(CultureInfo.InvariantCulture), Number(row.MeanActual), Number(row.MeanPredicted));
-        }
-        foreach (var week in holdout?.Weekly ?? [])
-        {
-            csv.AppendRow("cumulative_by_week", "", week.Week.ToString(CultureInfo.InvariantCulture), "", Number(week.Actual), Number(week.Predicted));
-        }
-        return File(csv, "holdout.csv");
+        var rows = (holdout?.Rows ?? [])
+            .Select(row => new[] { "by_purchases_before", row.Frequency, "", row.Customers.ToString(CultureInfo.InvariantCulture), Number(row.MeanActual), Number(row.MeanPredicted) })
+            .Concat((holdout?.Weekly ?? [])
+                .Select(week => new[] { "cumulative_by_week", "", week.Week.ToString(CultureInfo.InvariantCulture), "", Number(week.Actual), Number(week.Predicted) }));
+        return Csv("holdout.csv", ["group", "purchases_before", "week", "customers", "actual", "expected"], rows, ct);
     }
 
     /// <summary>Months [from, to] of the dashboard's figures (default: the last 12 months).</summary>
@@ -125,13 +117,13 @@ internal static class InsightsExports
             return problem;
         }
         var (from, to) = Months(filter, time.GetUtcNow().UtcDateTime);
-        var csv = new StringBuilder().AppendRow("month", "front_end", "back_end", "first_orders", "later_orders", "currency");
-        foreach (var m in figures is null ? [] : RevenueSplit.Months(figures.Days, figures.Currency, from, to))
-        {
-            csv.AppendRow(m.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture), Number(m.FrontEnd), Number(m.BackEnd),
-                m.FirstOrders.ToString(CultureInfo.InvariantCulture), m.LaterOrders.ToString(CultureInfo.InvariantCulture), figures!.Currency);
-        }
-        return File(csv, $"revenue-{from:yyyy-MM}-{to:yyyy-MM}.csv");
+        var months = figures is null ? [] : RevenueSplit.Months(figures.Days, figures.Currency, from, to);
+        return Csv($"revenue-{from:yyyy-MM}-{to:yyyy-MM}.csv", ["month", "front_end", "back_end", "first_orders", "later_orders", "currency"],
+            months.Select(m => new[]
+            {
+                m.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture), Number(m.FrontEnd), Number(m.BackEnd),
+                m.FirstOrders.ToString(CultureInfo.InvariantCulture), m.LaterOrders.ToString(CultureInfo.InvariantCulture), figures!.Currency,
+            }), ct);
     }
 
     /// <summary><c>GET /insights/cohorts.csv?from=&amp;to=</c>: customers by month of first order and the share who ordered in each month after.</summary>
@@ -145,12 +137,8 @@ internal static class InsightsExports
         var (from, to) = Months(filter, time.GetUtcNow().UtcDateTime);
         var cohorts = (figures?.Cohorts ?? []).Where(c => c.Start >= from && c.Start <= to).ToList();
         var width = cohorts.Count == 0 ? 0 : cohorts.Max(c => c.Retention.Count);
-        var csv = new StringBuilder().AppendRow(["cohort", "customers", .. Enumerable.Range(0, width).Select(i => $"month_{i}")]);
-        foreach (var c in cohorts)
-        {
-            csv.AppendRow([c.Start.ToString("yyyy-MM", CultureInfo.InvariantCulture), c.Customers.ToString(CultureInfo.InvariantCulture),
-                .. Enumerable.Range(0, width).Select(i => i < c.Retention.Count ? Number(c.Retention[i]) : "")]);
-        }
-        return File(csv, $"cohorts-{from:yyyy-MM}-{to:yyyy-MM}.csv");
+        return Csv($"cohorts-{from:yyyy-MM}-{to:yyyy-MM}.csv", ["cohort", "customers", .. Enumerable.Range(0, width).Select(i => $"month_{i}")],
+            cohorts.Select(c => (string?[])[c.Start.ToString("yyyy-MM", CultureInfo.InvariantCulture), c.Customers.ToString(CultureInfo.InvariantCulture),
+                .. Enumerable.Range(0, width).Select(i => i < c.Retention.Count ? Number(c.Retention[i]) : "")]), ct);
     }
 }

@@ -85,7 +85,7 @@ public sealed class InsightsBrowserTests() : RunningApp("clientele-insights-")
 
         Assert.Equal("value-by-source-all.csv", download.SuggestedFilename);
         Assert.Equal(
-            "source,customers,total_predicted_value,average_predicted_value,currency\r\ngoogle,1,900,900,EUR\r\n'=cmd|' /c calc'!a0,1,300,300,EUR\r\n",
+            "source,customers,total_predicted_value,average_predicted_value,currency\r\ngoogle,1,900,900,EUR\r\n\"'=cmd|' /c calc'!a0\",1,300,300,EUR\r\n",
             csv);
     }
 }

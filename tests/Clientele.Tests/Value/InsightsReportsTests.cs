@@ -80,10 +80,10 @@ public sealed class InsightsReportsTests
         var agent = await (await app.SignedInAsync(Role.Agent)).GetAsync("/insights/value.csv");
         var anonymous = await app.Browser().GetAsync("/insights/value.csv");
 
-        Assert.Equal(["source,customers,total_predicted_value,average_predicted_value,currency", "google,2,400,200,EUR", "'=hyperlink(evil),1,50,50,EUR", "(none),1,20,20,EUR"], bySource);
+        Assert.Equal(["source,customers,total_predicted_value,average_predicted_value,currency", "google,2,400,200,EUR", "\"'=hyperlink(evil)\",1,50,50,EUR", "(none),1,20,20,EUR"], bySource);
         Assert.Equal(["stage,customers,total_predicted_value,average_predicted_value,currency", "Lead,1,20,20,EUR", "Purchase,1,50,50,EUR", "Re-Purchase,1,300,300,EUR"], byStage);
         Assert.Equal(["segment,customers,total_predicted_value,average_predicted_value,currency", "VIP,2,400,200,EUR"], bySegment);
-        Assert.Equal(["source,customers,total_predicted_value,average_predicted_value,currency", "google,1,100,100,EUR", "'=hyperlink(evil),1,50,50,EUR"], purchasesOnly);
+        Assert.Equal(["source,customers,total_predicted_value,average_predicted_value,currency", "google,1,100,100,EUR", "\"'=hyperlink(evil)\",1,50,50,EUR"], purchasesOnly);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
         var errors = (await bad.ReadJsonAsync()).GetProperty("errors");
