@@ -50,5 +50,7 @@ if [ "$failed" != "0" ]; then
   grep -E -A6 '^\s*failed [A-Za-z]' "$LOG" | cut -c1-300 || true
 fi
 rm -f "$LOG"
+shots=tests/Clientele.Tests/bin/Debug/net10.0/TestResults/screenshots
+[ -d "$shots" ] && echo "Screenshots of the pages the browser tests passed through: $shots"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

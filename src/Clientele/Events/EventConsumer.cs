@@ -50,7 +50,18 @@ internal sealed class ConsumerContext(ClienteleDb db, string consumer, DateTime 
     /// <summary>Appends a derived event (stage.changed, score.changed, …) caused by <paramref name="cause"/>.</summary>
     public Event Emit(Event cause, string type, object properties, Guid? contactId = null)
     {
-        var derived = new Event
+        var derived = Derive(cause, type, properties, contactId);
+        Db.Events.Add(derived);
+        return derived;
+    }
+
+    /// <summary>
+    /// A derived event as <see cref="Emit"/> makes it, left for the consumer to append itself (with
+    /// <see cref="EventWriter.InsertAsync"/>, in this transaction) when it writes a batch's events at once.
+    /// </summary>
+    public Event Derive(Event cause, string type, object properties, Guid? contactId = null)
+    {
+        return new Event
         {
             ContactId = contactId ?? cause.ContactId,
             Type = type,
@@ -60,8 +71,6 @@ internal sealed class ConsumerContext(ClienteleDb db, string consumer, DateTime 
             Source = consumer,
             CauseEventId = cause.Id,
         };
-        Db.Events.Add(derived);
-        return derived;
     }
 }
 

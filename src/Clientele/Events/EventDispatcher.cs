@@ -3,8 +3,20 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Clientele.Events;
 
-/// <summary>Wakes the dispatcher as soon as new events are committed.</summary>
-internal sealed class EventSignal : WakeSignal;
+/// <summary>Wakes the dispatcher as soon as new events are committed, and tells it when requests are being ingested.</summary>
+internal sealed class EventSignal : WakeSignal
+{
+    /// <summary>How long after the last request arrived ingestion still counts as busy: the gap between a client's requests.</summary>
+    public static readonly TimeSpan BusyFor = TimeSpan.FromMilliseconds(50);
+
+    private long _lastIngest = long.MinValue;
+
+    /// <summary>Called as a request's events are queued for storing.</summary>
+    public void Ingesting() => Volatile.Write(ref _lastIngest, Environment.TickCount64);
+
+    /// <summary>True while requests keep arriving: derivation then leaves most of the writer's time to them.</summary>
+    public bool IngestBusy => Environment.TickCount64 - Volatile.Read(ref _lastIngest) < BusyFor.TotalMilliseconds;
+}
 
 /// <summary>
 /// Hands every committed event to every consumer, in log order, at least once and — because a
@@ -16,10 +28,22 @@ internal sealed class EventDispatcher(
     IEnumerable<IEventConsumer> consumers,
     ClienteleDatabase database,
     TimeProvider time,
+    EventSignal signal,
+    IConfiguration config,
     ILogger<EventDispatcher> log) : IDisposable
 {
     public const int BatchSize = 2000;
     public const int MaxAttempts = 3;
+
+    /// <summary>
+    /// While requests are being ingested, a consumer that took <c>t</c> for a batch waits <c>t × this</c> before the next,
+    /// so derivation takes at most a quarter of the time (and of the single SQLite writer) and catches up when the
+    /// requests pause. <c>Clientele:Dispatcher:YieldUnderLoad</c>; 0 runs the consumers flat out beside ingestion.
+    /// </summary>
+    private readonly double _yieldUnderLoad = Math.Max(0, config.GetValue("Clientele:Dispatcher:YieldUnderLoad", 3.0));
+
+    /// <summary>The longest pause between two batches under load: derivation never stops for long.</summary>
+    public static readonly TimeSpan MaxYield = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// On PostgreSQL, ids are handed out before commit, so a later id can become visible first.
@@ -60,13 +84,20 @@ internal sealed class EventDispatcher(
             var shared = new RoundReads(); // consumers at the same position read the log once per round
             foreach (var consumer in _consumers)
             {
+                var handed = 0;
                 try
                 {
-                    round += await RunOnceAsync(consumer, ct, shared);
+                    handed = await RunOnceAsync(consumer, ct, shared);
+                    round += handed;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     log.LogError(ex, "Consumer {Consumer} could not advance", consumer.Name);
+                }
+                if (handed > 0 && _yieldUnderLoad > 0 && signal.IngestBusy)
+                {
+                    var pause = TimeSpan.FromMilliseconds(Math.Min((Environment.TickCount64 - shared.Entered) * _yieldUnderLoad, MaxYield.TotalMilliseconds));
+                    await Task.Delay(pause, ct);
                 }
             }
             total += round;
@@ -86,6 +117,9 @@ internal sealed class EventDispatcher(
         public long? From { get; set; }
         public List<Entry> Window { get; set; } = [];
         public Dictionary<long, Event> Full { get; } = [];
+
+        /// <summary>When the last batch got the writer (<see cref="Environment.TickCount64"/>): what it took is measured from there.</summary>
+        public long Entered { get; set; }
     }
 
     /// <summary>Processes one batch for one consumer. Returns the number of events read.</summary>
@@ -98,6 +132,7 @@ internal sealed class EventDispatcher(
         using (await database.EnterWriteAsync(ct))
         await using (var db = database.CreateDbContext())
         {
+            shared.Entered = Environment.TickCount64;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var checkpoint = await LockCheckpointAsync(db, consumer.Name, ct);
             if (checkpoint is null)

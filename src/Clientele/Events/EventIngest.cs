@@ -218,6 +218,7 @@ internal sealed class EventIngest : IDisposable
         {
             return items.Select((item, i) => new IngestResult(i, IngestResult.Rejected, null, null, item.Error)).ToList();
         }
+        _signal.Ingesting();
         var pending = new Pending(items, new TaskCompletionSource<List<IngestResult>>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {

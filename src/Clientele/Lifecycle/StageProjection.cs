@@ -39,18 +39,23 @@ internal sealed class StageProjection : IEventConsumer
     public Task HandleAsync(ConsumerContext context, Event e, CancellationToken ct) =>
         ((IEventConsumer)this).HandleBatchAsync(context, [e], ct);
 
-    /// <summary>Loads the batch's contacts and their facts in two queries, then applies each event in log order.</summary>
+    /// <summary>
+    /// Loads the batch's contacts and their facts in two queries, then applies each event in log order. What changed is
+    /// written with the driver (facts upserted, stages set, <c>stage.changed</c> appended to the log): a batch touches
+    /// thousands of rows, and change tracking them cost more than the writes.
+    /// </summary>
     async Task IEventConsumer.HandleBatchAsync(ConsumerContext context, IReadOnlyList<Event> events, CancellationToken ct)
     {
         var db = context.Db;
         var ids = events.Select(e => e.ContactId).Distinct().ToList();
-        // Only the stage is read; a contact is attached and written only when its stage moves.
         var stages = await db.Contacts.AsNoTracking().Where(c => ids.Contains(c.Id))
             .Select(c => new { c.Id, c.Stage }).ToDictionaryAsync(c => c.Id, c => c.Stage, ct);
-        var rows = await db.StageFacts.Where(f => ids.Contains(f.ContactId)).ToDictionaryAsync(f => f.ContactId, ct);
+        var stored = await db.StageFacts.AsNoTracking().Where(f => ids.Contains(f.ContactId))
+            .Select(f => new { f.ContactId, f.Facts }).ToDictionaryAsync(f => f.ContactId, f => f.Facts, ct);
         var settings = await LoadSettingsAsync(db, ct);
         var facts = new Dictionary<Guid, StageFacts>();
         var moved = new Dictionary<Guid, DateTime>();
+        var changes = new List<Event>();
         foreach (var e in events)
         {
             if (!stages.TryGetValue(e.ContactId, out var stage))
@@ -59,7 +64,7 @@ internal sealed class StageProjection : IEventConsumer
             }
             if (!facts.TryGetValue(e.ContactId, out var current))
             {
-                current = rows.TryGetValue(e.ContactId, out var row) ? JsonSerializer.Deserialize<StageFacts>(row.Facts, Json) ?? new() : new();
+                current = stored.TryGetValue(e.ContactId, out var json) ? JsonSerializer.Deserialize<StageFacts>(json, Json) ?? new() : new();
             }
             var changedAt = e.OccurredAt < context.Now ? e.OccurredAt : context.Now;
             current = Apply(current, e);
@@ -68,33 +73,30 @@ internal sealed class StageProjection : IEventConsumer
             facts[e.ContactId] = current;
             if (decision.Stage != stage)
             {
-                var derived = context.Emit(e, "stage.changed", new { from = stage.ToApi(), to = decision.Stage.ToApi(), reason = decision.Reason });
+                var derived = context.Derive(e, "stage.changed", new { from = stage.ToApi(), to = decision.Stage.ToApi(), reason = decision.Reason });
                 derived.OccurredAt = changedAt;
+                changes.Add(derived);
                 stages[e.ContactId] = decision.Stage;
                 moved[e.ContactId] = changedAt;
             }
         }
-        foreach (var (id, since) in moved)
-        {
-            var contact = db.Contacts.Attach(new Contact { Id = id });
-            contact.Entity.Stage = stages[id];
-            contact.Entity.StageSince = since;
-            contact.Entity.UpdatedAt = context.Now;
-            contact.Property(c => c.Stage).IsModified = true;
-            contact.Property(c => c.StageSince).IsModified = true;
-            contact.Property(c => c.UpdatedAt).IsModified = true;
-        }
-        foreach (var (id, f) in facts)
-        {
-            if (!rows.TryGetValue(id, out var row))
-            {
-                row = new ContactStageFacts { ContactId = id };
-                db.StageFacts.Add(row);
-            }
-            row.Facts = JsonSerializer.Serialize(f, Json);
-            row.UpdatedAt = context.Now;
-        }
+        await EventWriter.InsertAsync(db, changes, ct);
+        await BulkStatements.ExecuteAsync(db, SetStageSql, SetStageNames, [.. moved],
+            (m, sqlite) => [(int)stages[m.Key], m.Value, context.Now, BulkStatements.Id(m.Key, sqlite)], ct);
+        await BulkStatements.ExecuteAsync(db, db.Kind == DatabaseKind.Sqlite ? SaveFactsSql : SaveFactsSql.Replace("@facts", "CAST(@facts AS jsonb)"),
+            SaveFactsNames, [.. facts], (f, sqlite) => [BulkStatements.Id(f.Key, sqlite), JsonSerializer.Serialize(f.Value, Json), context.Now], ct);
     }
+
+    private static readonly string[] SetStageNames = ["stage", "since", "now", "id"];
+
+    private const string SetStageSql = "UPDATE contacts SET \"Stage\" = @stage, \"StageSince\" = @since, \"UpdatedAt\" = @now WHERE \"Id\" = @id";
+
+    private static readonly string[] SaveFactsNames = ["id", "facts", "now"];
+
+    private const string SaveFactsSql = """
+        INSERT INTO contact_stage_facts ("ContactId", "Facts", "UpdatedAt") VALUES (@id, @facts, @now)
+        ON CONFLICT ("ContactId") DO UPDATE SET "Facts" = excluded."Facts", "UpdatedAt" = excluded."UpdatedAt"
+        """;
 
     public static Task<LadderSettings> LoadSettingsAsync(ClienteleDb db, CancellationToken ct) =>
         SettingsStore.LoadAsync(db, SettingsKey, LadderSettings.Default, ct);

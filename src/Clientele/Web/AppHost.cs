@@ -152,6 +152,7 @@ internal static class AppHost
         services.AddSingleton<IEventConsumer>(sp => sp.GetRequiredService<Clientele.Journeys.JourneyEntry>());
         Clientele.Forms.PublicForms.AddPublicForms(services, config);
         WebFeatures.AddServices(services, config);
+        Metrics.AddMetrics(services, config);
     }
 
     public static void UsePipeline(WebApplication app)
@@ -169,6 +170,7 @@ internal static class AppHost
         }
         app.UseForwardedHeaders(forwarded);
         app.UseSecurityHeaders();
+        Metrics.MapMetrics(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -304,7 +304,7 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
     /// <summary>Adds a step of a kind through the "Add step" menu at a place, e.g. "after step 1 (“email”)".</summary>
     private static async Task AddStepAsync(IPage page, string where, string kind)
     {
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add a step " + where, Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add step " + where, Exact = true }).ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new() { Name = kind, Exact = true }).ClickAsync();
     }
 
@@ -333,7 +333,7 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
         await AddStepAsync(page, "at the start", "E-mail");
         await PickAsync(page, Card(page, "email"), "Template", "Welcome");
         // The wait is added with the keyboard: Enter opens the menu, the arrows choose, and the focus returns to its button.
-        var addAfterEmail = page.GetByRole(AriaRole.Button, new() { Name = "Add a step after step 1 (“email”)", Exact = true });
+        var addAfterEmail = page.GetByRole(AriaRole.Button, new() { Name = "Add step after step 1 (“email”)", Exact = true });
         await addAfterEmail.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.GetByRole(AriaRole.Menuitem, new() { Name = "E-mail", Exact = true })).ToBeFocusedAsync();
