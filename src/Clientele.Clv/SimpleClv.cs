@@ -46,6 +46,36 @@ public static class SimpleClv
         return marginPerPeriod * retentionRate / (1 + discountRate - retentionRate);
     }
 
+    /// <summary>
+    /// The owner's calculator with a yearly retention rate instead of a lifespan: the customer buys in the first year
+    /// for certain and each later year with probability <paramref name="retentionRate"/> per year, value arriving at
+    /// each year's end: Σ m·r^(t−1)/(1+d)^t = m / (1 + d − r), with m = order value × purchases per year × margin.
+    /// Without discounting this is m × the expected lifespan 1 / (1 − r), so it agrees with <see cref="Lifetime"/>.
+    /// </summary>
+    public static double WithRetention(double averageOrderValue, double purchasesPerYear, double margin, double retentionRate, double discountRate)
+    {
+        Require(averageOrderValue >= 0, nameof(averageOrderValue), "must not be negative");
+        Require(purchasesPerYear >= 0, nameof(purchasesPerYear), "must not be negative");
+        Require(margin is >= 0 and <= 1, nameof(margin), "is a fraction between 0 and 1");
+        Require(retentionRate is >= 0 and < 1, nameof(retentionRate), "is a probability in [0, 1)");
+        Require(discountRate >= 0, nameof(discountRate), "must not be negative");
+        return averageOrderValue * purchasesPerYear * margin / (1 + discountRate - retentionRate);
+    }
+
+    /// <summary>Expected years as a customer when a customer stays each further year with probability <paramref name="retentionRate"/>: 1 / (1 − r).</summary>
+    public static double ExpectedLifespan(double retentionRate)
+    {
+        Require(retentionRate is >= 0 and < 1, nameof(retentionRate), "is a probability in [0, 1)");
+        return 1 / (1 - retentionRate);
+    }
+
+    /// <summary>The yearly retention rate whose expected lifespan is <paramref name="years"/> (at least one): 1 − 1 / years.</summary>
+    public static double RetentionForLifespan(double years)
+    {
+        Require(years >= 1, nameof(years), "is at least one year");
+        return 1 - 1 / years;
+    }
+
     private static void Require(bool ok, string name, string rule)
     {
         if (!ok)

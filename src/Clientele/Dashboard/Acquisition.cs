@@ -4,7 +4,14 @@ using Clientele.Api;
 namespace Clientele.Dashboard;
 
 /// <summary>What the business spent to win customers from one source (an ad network, a partner, a podcast …).</summary>
-internal sealed record SourceSpend(string? Source, decimal Amount);
+/// <param name="From">First day of the period the amount was spent in; with <paramref name="To"/> null, the spend has no period and counts in every date range.</param>
+/// <param name="To">Last day of the period (inclusive).</param>
+internal sealed record SourceSpend(string? Source, decimal Amount, DateOnly? From = null, DateOnly? To = null)
+{
+    /// <summary>Whether the two periods share a day; a spend without a period shares every day.</summary>
+    public bool Overlaps(SourceSpend other) =>
+        (From ?? DateOnly.MinValue) <= (other.To ?? DateOnly.MaxValue) && (other.From ?? DateOnly.MinValue) <= (To ?? DateOnly.MaxValue);
+}
 
 /// <summary>
 /// The owner's acquisition spend per source, in one currency: the cost side of "is a customer worth what we pay for
@@ -29,7 +36,6 @@ internal sealed partial record AcquisitionSpend(string? Currency, List<SourceSpe
         {
             errors.Add(new("/sources", "At most 200 sources."));
         }
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < sources.Count; i++)
         {
             var name = Normalize(sources[i].Source);
@@ -41,9 +47,15 @@ internal sealed partial record AcquisitionSpend(string? Currency, List<SourceSpe
             {
                 errors.Add(new($"/sources/{i}/source", "A source name has at most 100 characters."));
             }
-            else if (!seen.Add(name))
+            else if (sources.Take(i).Any(s => Normalize(s.Source) == name && s.Overlaps(sources[i])))
             {
-                errors.Add(new($"/sources/{i}/source", $"\"{name}\" is listed twice."));
+                errors.Add(new($"/sources/{i}/source", sources[i].From is null && sources[i].To is null
+                    ? $"\"{name}\" is listed twice."
+                    : $"\"{name}\" is listed twice for overlapping dates."));
+            }
+            if (sources[i].From is { } from && sources[i].To is { } to && from > to)
+            {
+                errors.Add(new($"/sources/{i}/to", "The period ends before it starts."));
             }
             if (sources[i].Amount is < 0 or > 1_000_000_000_000m)
             {
@@ -55,7 +67,7 @@ internal sealed partial record AcquisitionSpend(string? Currency, List<SourceSpe
 
     /// <summary>The spend as stored: source names normalised, currency upper-case.</summary>
     public AcquisitionSpend Normalized() =>
-        new((Currency ?? "").Trim().ToUpperInvariant(), [.. (Sources ?? []).Select(s => new SourceSpend(Normalize(s.Source), s.Amount))]);
+        new((Currency ?? "").Trim().ToUpperInvariant(), [.. (Sources ?? []).Select(s => s with { Source = Normalize(s.Source) })]);
 
     /// <summary>How a source is compared: trimmed and lower-case, so "Google" and "google " are one.</summary>
     public static string Normalize(string? source) => (source ?? "").Trim().ToLowerInvariant();

@@ -66,10 +66,10 @@ internal static class Funnel
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
-    /// <summary>The funnel of contacts created in [from, to], with their moves up to now.</summary>
-    public static async Task<IReadOnlyList<FunnelStep>> ReadAsync(ClienteleDb db, DateTime from, DateTime to, CancellationToken ct)
+    /// <summary>The funnel of contacts created in [from, to] (of <paramref name="contacts"/>, e.g. one source's; all by default), with their moves up to now.</summary>
+    public static async Task<IReadOnlyList<FunnelStep>> ReadAsync(ClienteleDb db, DateTime from, DateTime to, CancellationToken ct, IQueryable<Clientele.Contacts.Contact>? contacts = null)
     {
-        var cohort = await db.Contacts.AsNoTracking()
+        var cohort = await (contacts ?? db.Contacts).AsNoTracking()
             .Where(c => c.DeletedAt == null && c.CreatedAt >= from && c.CreatedAt <= to)
             .Select(c => new { c.Id, c.CreatedAt })
             .ToListAsync(ct);
@@ -93,15 +93,17 @@ internal static class ReportsApi
     /// <summary>The funnel as CSV for the back office (<c>/insights/funnel.csv?from=&amp;to=</c>, signed-in marketers and owners).</summary>
     public static IEndpointRouteBuilder MapFunnelExport(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/insights/funnel.csv", async (ClienteleDb db, TimeProvider time, CancellationToken ct, string? from, string? to) =>
+        app.MapGet("/insights/funnel.csv", async (HttpRequest request, ClienteleDb db, TimeProvider time, CancellationToken ct, string? from, string? to) =>
         {
             var errors = new List<FieldError>();
             var (start, end) = Range(from, to, time.GetUtcNow().UtcDateTime, errors);
+            // Narrowed to one source or saved segment as the other Insights reports are (the stage is what the funnel shows).
+            var narrow = Clientele.Value.ReportFilter.Narrowing(request.Query, errors) with { Stage = null };
             if (errors.Count > 0)
             {
-                return Results.BadRequest(string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));
+                return ApiProblems.Invalid(errors);
             }
-            var steps = await Funnel.ReadAsync(db, start, end, ct);
+            var steps = await Funnel.ReadAsync(db, start, end, ct, narrow.Apply(db));
             var csv = new System.Text.StringBuilder("stage,count,conversion_to_next,median_days_to_next\n");
             foreach (var s in steps)
             {

@@ -19,7 +19,8 @@ internal sealed record InsightsData(
     IReadOnlyList<CohortFigure> Cohorts,
     ScoringSettings Settings,
     IReadOnlyList<RevenueMonth> Revenue,
-    string RevenueCurrency)
+    string RevenueCurrency,
+    DashboardFigures? Figures = null)
 {
     /// <summary>Cohort rows shown: the most recent year of monthly cohorts.</summary>
     public const int CohortMonths = DashboardFigures.CohortMonths;
@@ -45,7 +46,7 @@ internal sealed record InsightsData(
         var month = new DateOnly(today.Year, today.Month, 1);
         var revenue = figures is null ? [] : RevenueSplit.Months(figures.Days, figures.Currency, month.AddMonths(1 - CohortMonths), month);
         return new InsightsData(orders, runs.FirstOrDefault(), success, diagnostics, byHealth, diagnostics?.Currency ?? "",
-            top, figures?.Cohorts ?? [], await ScoringJob.LoadSettingsAsync(db, ct), revenue, figures?.Currency ?? "");
+            top, figures?.Cohorts ?? [], await ScoringJob.LoadSettingsAsync(db, ct), revenue, figures?.Currency ?? "", figures);
     }
 }
 

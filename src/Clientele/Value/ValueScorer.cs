@@ -89,7 +89,11 @@ internal sealed record ScoringDiagnostics(
 /// Calibration against holdout: the model refitted without the last <see cref="Weeks"/> weeks predicts them, by
 /// number of repeat purchases before (0, 1, … 7+), beside what customers actually did.
 /// </summary>
-internal sealed record HoldoutCheck(double Weeks, int Customers, double Actual, double Predicted, IReadOnlyList<HoldoutRow> Rows);
+/// <param name="Weekly">Purchases of the same customers added up week by week through the holdout period, actual beside expected (absent in runs before it was kept).</param>
+internal sealed record HoldoutCheck(double Weeks, int Customers, double Actual, double Predicted, IReadOnlyList<HoldoutRow> Rows, IReadOnlyList<HoldoutWeek>? Weekly = null);
+
+/// <summary>Purchases in the first <see cref="Week"/> weeks of the holdout period, summed over customers.</summary>
+internal sealed record HoldoutWeek(double Week, double Actual, double Predicted);
 
 internal sealed record HoldoutRow(string Frequency, int Customers, double MeanActual, double MeanPredicted);
 
@@ -244,6 +248,31 @@ internal static class ValueScorer
         var comparison = HoldoutDiagnostics.ByCalibrationFrequency(
             summaries.Select((s, i) => new HoldoutObservation(s.Frequency, s.HoldoutFrequency ?? 0, predicted[i].ExpectedPurchases)));
         return new HoldoutCheck(weeks, comparison.Customers, comparison.TotalActual, comparison.TotalPredicted,
-            comparison.Buckets.Select(b => new HoldoutRow(b.Label, b.Customers, b.MeanActual, b.MeanPredicted)).ToList());
+            comparison.Buckets.Select(b => new HoldoutRow(b.Label, b.Customers, b.MeanActual, b.MeanPredicted)).ToList(),
+            Weekly(transactions, customers, fit, calibrationEnd, weeks));
+    }
+
+    /// <summary>
+    /// Cumulative purchases through the holdout period at up to 13 points, actual (distinct purchase days of the
+    /// calibration customers) beside the model's expectation for the same span.
+    /// </summary>
+    private static List<HoldoutWeek> Weekly(List<Transaction> transactions, List<ClvCustomer> customers, ClvFit fit, DateOnly calibrationEnd, double weeks)
+    {
+        var known = customers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var later = transactions.Where(t => t.Date > calibrationEnd && known.Contains(t.CustomerId))
+            .Select(t => (t.CustomerId, t.Date)).Distinct()
+            .Select(t => (t.Date.DayNumber - calibrationEnd.DayNumber) / 7.0).Order().ToList();
+        var step = Math.Max(1, Math.Ceiling(weeks / 13));
+        var points = new List<double>();
+        for (var w = step; w < weeks; w += step)
+        {
+            points.Add(w);
+        }
+        points.Add(weeks);
+        return
+        [
+            .. points.Select(w => new HoldoutWeek(Math.Round(w, 2), later.Count(x => x <= w),
+                Math.Round(ClvModels.Predict(fit, (Func<ClvCustomer, double>?)null, customers, w, 1, 0).Sum(p => p.ExpectedPurchases), 2))),
+        ];
     }
 }

@@ -18,6 +18,7 @@ internal static class WebFeatures
         app.MapStaticAssets();
         app.MapAccountEndpoints();
         Clientele.Lifecycle.ReportsApi.MapFunnelExport(app);
+        Clientele.Value.InsightsExports.MapInsightsExports(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }
