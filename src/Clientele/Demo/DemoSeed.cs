@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Clientele.Cli;
 using Clientele.Data;
+using Clientele.Offers;
 using Microsoft.EntityFrameworkCore;
 
 namespace Clientele.Demo;
@@ -65,6 +66,7 @@ internal static class DemoSeed
         }
         AddShowcase(db, now);
         AddReferrals(db, data.Referrals);
+        db.Offers.AddRange(ShopOffers(data.Orders.Count > 0 ? data.Orders.Min(o => o.PlacedAt).AddDays(-1) : now));
         await db.SaveChangesAsync(ct);
         await SettingsStore.SaveAsync(db, Clientele.Referrals.ReferralProgram.Key, new Clientele.Referrals.ReferralProgram
         {
@@ -99,6 +101,14 @@ internal static class DemoSeed
         static DemoSeedResult Skipped() =>
             new(false, $"The demo business ({DemoBusiness.Name}) is already in this database: nothing added.", 0, 0, 0);
     }
+
+    /// <summary>The shop's own codes that the demo orders carry, so each order redeems its offer.</summary>
+    internal static Offer[] ShopOffers(DateTime since) =>
+    [
+        new() { Id = Guid.CreateVersion7(), Name = "Welcome", Title = "10 % off your first bag", Kind = OfferKind.Percent, Value = 10, SharedCode = "WELCOME10", CreatedAt = since, UpdatedAt = since },
+        new() { Id = Guid.CreateVersion7(), Name = "Holidays", Title = "15 % off for the holidays", Kind = OfferKind.Percent, Value = 15, SharedCode = "HOLIDAY15", CreatedAt = since, UpdatedAt = since },
+        new() { Id = Guid.CreateVersion7(), Name = "Wholesale", Title = "10 % off for cafés and offices", Kind = OfferKind.Percent, Value = 10, SharedCode = "WHOLESALE10", CreatedAt = since, UpdatedAt = since },
+    ];
 
     /// <summary>The referral programme's offers, advocates' codes, their friends and the coupons they were given.</summary>
     private static void AddReferrals(ClienteleDb db, DemoReferrals referrals)

@@ -94,6 +94,9 @@ public sealed class DemoSeedTests
             var started = await drained.Events.CountAsync(e => e.Type == "trial.started");
             Assert.NotEqual(0, started);
             Assert.Equal(started, await drained.Trials.CountAsync());
+            // Every code the demo orders carry is one of the shop's offers, so none is refused as unknown.
+            Assert.Equal(0, await drained.Events.CountAsync(e => e.Type == "offer.refused" && e.Properties.Contains("No offer has this code")));
+            Assert.NotEqual(0, await drained.Events.CountAsync(e => e.Type == "offer.redeemed"));
         }
 
         // Some products go together: a brewer with the coffee it suits, a kettle with a dripper, teas in pairs.

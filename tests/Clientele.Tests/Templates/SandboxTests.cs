@@ -135,4 +135,54 @@ public sealed class SandboxTests
 
         Assert.Equal("[][][][https://x.example/][]", text);
     }
+
+    /// <summary>
+    /// Payloads from public lists of template-injection attacks on Liquid and other engines. Each is refused with a
+    /// message, or renders text that shows nothing of the server; none runs past the render limits (100,000 steps,
+    /// 1 MB, 1 s by default) and the next message renders as usual.
+    /// </summary>
+    [Theory]
+    [InlineData("{{ 7*7 }}")]
+    [InlineData("${7*7} #{7*7} <%= 7*7 %> @(7*7) *{7*7}")]
+    [InlineData("{{ contact.__class__ }}{{ contact.GetType().Assembly }}{{ self }}{{ this }}")]
+    [InlineData("{{ ''.__class__.__mro__[1].__subclasses__() }}")]
+    [InlineData("{% include '/etc/passwd' %}")]
+    [InlineData("{% render '../../appsettings.json' %}")]
+    [InlineData("{% include 'file:///etc/passwd' %}")]
+    [InlineData("{{ '/etc/passwd' | read_file }}{{ 'ls' | system }}{{ 'ls' | exec }}")]
+    [InlineData("{% for i in (1..2147483647) %}x{% endfor %}")]
+    [InlineData("{% for a in (1..100000) %}{% for b in (1..100000) %}{% for c in (1..100000) %}x{% endfor %}{% endfor %}{% endfor %}")]
+    [InlineData("{% assign s = 'x' %}{% for i in (1..64) %}{% assign s = s | append: s | append: s %}{% endfor %}{{ s }}")]
+    [InlineData("{{ 1 | times: 99999999999999999999999999 | times: 99999999999999999999999999 }}")]
+    [InlineData("{{ 'x' | replace: 'x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | replace: 'x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | replace: 'x', 'xxxxxxxxxxxxxxxxxxxxxxxx' | replace: 'x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}")]
+    [InlineData("{% cycle %}{% tablerow x in %}{% endtablerow %}")]
+    [InlineData("{% capture a %}{% capture b %}{% capture c %}{{ a }}{{ b }}{% endcapture %}{% endcapture %}{% endcapture %}{{ a }}")]
+    [InlineData("{{ contact.attributes.constructor.constructor('return process')() }}")]
+    [InlineData("{% liquid\n assign x = 'a'\n for i in (1..9999999)\n assign x = x | append: x\n endfor %}")]
+    public void Known_template_injection_payloads_are_refused_or_render_harmlessly(string payload)
+    {
+        string? text = null;
+        try
+        {
+            text = Markdown(payload).Render(Model()).Text;
+        }
+        catch (TemplateCompileException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Error.Message));
+        }
+        catch (TemplateRenderException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        }
+        if (text is not null)
+        {
+            Assert.True(text.Length <= 1024 * 1024, "output beyond the cap");
+            foreach (var leak in new[] { "System.", "Clientele.", "root:x:", "ConnectionStrings", "process", "Assembly" })
+            {
+                Assert.DoesNotContain(leak, text, StringComparison.Ordinal);
+            }
+        }
+        // The engine is unharmed: the next message renders as usual.
+        Assert.Equal("Hi Ann", TextBody(Markdown("Hi {{ contact.first_name }}").Render(Model()).Text));
+    }
 }

@@ -18,7 +18,8 @@ public sealed class AccessibilityTests(DemoApp demo)
     private static readonly string[] BackOffice =
     [
         "/", "/contacts", "/contacts/{contact}", "/segments", "/journeys", "/journeys/{journey}", "/broadcasts", "/templates",
-        "/forms", "/support", "/support/tickets/{ticket}", "/knowledge", "/knowledge/{article}", "/settings", "/outbox", "/insights",
+        "/forms", "/support", "/support/tickets/{ticket}", "/knowledge", "/knowledge/{article}", "/settings", "/outbox",
+        "/insights", "/insights/value", "/insights/calculator", "/insights/acquisition",
     ];
 
     /// <summary>The pages a visitor sees, nobody signed in.</summary>
