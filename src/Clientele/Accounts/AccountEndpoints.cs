@@ -17,6 +17,7 @@ internal static class AccountEndpoints
                 await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
                 return TypedResults.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? "/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl!) : "/login");
             })
+            .AllowAnonymous() // signing out needs no sign-in, only the anti-forgery token
             .ExcludeFromDescription();
         return app;
     }

@@ -181,9 +181,11 @@ internal static class AppHost
 
         app.MapGet("/healthz", async (ClienteleDatabase db, CancellationToken ct) =>
                 await db.PingAsync(ct) ? Results.Text("ok") : Results.Problem("The database does not answer.", statusCode: 503))
+            .AllowAnonymous()
             .ExcludeFromDescription();
-        app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // The API's description is public, like any API reference; the calls themselves need a key.
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Clientele API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
 
         Clientele.Forms.PublicForms.MapPublicForms(app);
         Clientele.Support.ContactPage.MapContactPage(app);
@@ -222,7 +224,7 @@ internal static class AppHost
         Clientele.Privacy.PrivacyApi.MapPrivacy(app, api);
         Clientele.Contacts.CsvExports.MapCsvExports(app, api);
         // Unknown API paths get a problem document, not the UI's HTML.
-        api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list."));
+        api.MapFallback(() => ApiProblems.NotFound("There is no such API endpoint. See /docs for the list.")).AllowAnonymous();
 
         WebFeatures.MapUi(app);
     }

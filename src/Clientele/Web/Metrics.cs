@@ -51,7 +51,8 @@ internal static class Metrics
             }
             await next(context);
         }));
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Guarded above by address or token rather than by a login.
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
     }
 
     internal static bool Allowed(HttpContext context, string? token)

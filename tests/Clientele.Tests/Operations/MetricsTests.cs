@@ -6,6 +6,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Clientele.Tests.Operations;
 
+/// <summary>
+/// Meters are process-wide: every app started in this process would show its gauges on any app's /metrics. These
+/// tests run alone, so the figures read are their own app's.
+/// </summary>
+[CollectionDefinition(nameof(ProcessWideMetrics), DisableParallelization = true)]
+public sealed class ProcessWideMetrics;
+
+[Collection(nameof(ProcessWideMetrics))]
 public sealed class MetricsTests
 {
     [Theory]
