@@ -62,6 +62,12 @@ internal static class JsonBody
         try
         {
             var doc = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ct);
+            if (BrokenText(doc.RootElement, "") is { } pointer)
+            {
+                doc.Dispose();
+                return (null, ApiProblems.Invalid(pointer.Length == 0 ? "/" : pointer,
+                    "The text is not valid Unicode: it escapes a lone surrogate (\\uD800–\\uDFFF without its pair)."));
+            }
             return (doc, null);
         }
         catch (JsonException ex)
@@ -71,6 +77,59 @@ internal static class JsonBody
             return (null, ApiProblems.BadRequest(
                 $"The body is not valid JSON: error at line {line}, column {column}.",
                 extra: new Dictionary<string, object?> { ["line"] = line, ["column"] = column }));
+        }
+    }
+
+    /// <summary>The JSON pointer of the first string or name that cannot be read as text (an escaped lone surrogate), if any.</summary>
+    private static string? BrokenText(JsonElement element, string pointer)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Readable(() => element.GetString()) ? null : pointer;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (BrokenText(item, $"{pointer}/{i++}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return pointer + "/";
+                    }
+                    if (BrokenText(property.Value, pointer + "/" + name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)) is { } found)
+                    {
+                        return found;
+                    }
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Readable(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -281,6 +281,11 @@ internal static class CommerceApi
         for (var i = 0; i < (input.Items?.Count ?? 0); i++)
         {
             var item = input.Items![i];
+            if (item is null)
+            {
+                errors.Add(new FieldError($"/items/{i}", "Must be an object with a sku."));
+                continue;
+            }
             if (string.IsNullOrWhiteSpace(item.Sku))
             {
                 errors.Add(new FieldError($"/items/{i}/sku", "Required."));

@@ -291,7 +291,12 @@ internal sealed class SegmentParser
                 var number = double.Parse(s[i..j], CultureInfo.InvariantCulture);
                 if (j < s.Length && s[j] is 'd' or 'h' or 'w' && (j + 1 >= s.Length || !char.IsLetterOrDigit(s[j + 1])))
                 {
-                    var span = s[j] switch { 'd' => TimeSpan.FromDays(number), 'h' => TimeSpan.FromHours(number), _ => TimeSpan.FromDays(7 * number) };
+                    var days = s[j] switch { 'd' => number, 'h' => number / 24, _ => 7 * number };
+                    if (Math.Abs(days) > 3_650_000)
+                    {
+                        throw new SegmentQueryException($"The duration {s[i..(j + 1)]} is too long: use at most 3650000 days.", l, k);
+                    }
+                    var span = TimeSpan.FromDays(days);
                     var text = s[i..(j + 1)];
                     Advance(j + 1 - i);
                     tokens.Add(new Token(Kind.Duration, text, l, k, number, span));

@@ -55,7 +55,7 @@ internal static class WebhooksApi
     internal static async Task<(WebhookSubscription? Saved, List<FieldError> Errors)> SaveSubscriptionAsync(ClienteleDatabase database, WebhookSubscriptions live,
         Guid? id, SubscriptionInput input, bool allowPrivate, DateTime now, CancellationToken ct)
     {
-        var events = input.Events?.Select(e => e.Trim()).Where(e => e.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var events = input.Events?.Select(e => (e ?? "").Trim()).Where(e => e.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         var errors = WebhookTopics.Check(input.Name, input.Url, input.Events is null ? null : events, allowPrivate);
         if (errors.Count > 0)
         {
