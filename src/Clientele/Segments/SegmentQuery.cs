@@ -296,7 +296,7 @@ internal sealed class SegmentParser
                     {
                         throw new SegmentQueryException($"The duration {s[i..(j + 1)]} is too long: use at most 3650000 days.", l, k);
                     }
-                    var span = TimeSpan.FromDays(days);
+                    var span = s[j] switch { 'd' => TimeSpan.FromDays(number), 'h' => TimeSpan.FromHours(number), _ => TimeSpan.FromDays(7 * number) };
                     var text = s[i..(j + 1)];
                     Advance(j + 1 - i);
                     tokens.Add(new Token(Kind.Duration, text, l, k, number, span));

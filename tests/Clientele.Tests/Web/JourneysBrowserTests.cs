@@ -299,6 +299,8 @@ public sealed class JourneysBrowserTests() : RunningApp("clientele-journeys-")
     {
         await scope.GetByRole(AriaRole.Combobox, new() { Name = label }).ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+        // The list closes a moment after the click; what is typed next must not go to it.
+        await Expect(page.GetByRole(AriaRole.Listbox)).ToHaveCountAsync(0);
     }
 
     /// <summary>Adds a step of a kind through the "Add step" menu at a place, e.g. "after step 1 (“email”)".</summary>
