@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net;
 using Clientele.Data;
 using Clientele.Outbox;
 using Clientele.Support;
@@ -63,20 +62,9 @@ internal static class Metrics
             return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
                 System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes("Bearer " + token));
         }
+        // The same ranges webhooks may not reach (loopback, private, link-local) are the ones allowed to scrape.
         var remote = context.Connection.RemoteIpAddress;
-        return remote is null || IPAddress.IsLoopback(remote) || IsPrivate(remote);
-    }
-
-    private static bool IsPrivate(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        var b = address.GetAddressBytes();
-        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-            ? b[0] == 10 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168)
-            : address.IsIPv6UniqueLocal;
+        return remote is null || Clientele.Webhooks.WebhookGuard.IsRefused(remote);
     }
 }
 
