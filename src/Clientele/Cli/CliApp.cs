@@ -42,7 +42,14 @@ internal static class CliApp
             await Console.Error.WriteLineAsync("Add --help to the command for its usage.");
             return 2;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        if (parsed.CommandResult.Command.Name == "serve")
+        {
+            // The web host stops gracefully on SIGTERM and Ctrl+C by itself (finishing what is being sent, handing back
+            // claimed work); the command line's own two-second limit would cut that short.
+            invocation.ProcessTerminationTimeout = null;
+        }
+        return await parsed.InvokeAsync(invocation);
     }
 
     private static bool IsServeOption(string arg) => arg is "--db" or "--urls" or "--demo";

@@ -77,6 +77,7 @@ internal sealed class JourneyRunner(ClienteleDatabase database, OutboxSignal out
         await db.SaveChangesAsync(ct); // tag changes, webhook calls
         await EventWriter.InsertAsync(db, work.Events, ct);
         await tx.CommitAsync(ct);
+        Web.InstanceCounters.JourneyRuns.Add(runs.Count);
         if (work.Mail.Count > 0)
         {
             outbox.Notify();

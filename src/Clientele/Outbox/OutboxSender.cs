@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Clientele.Contacts;
 using Clientele.Data;
@@ -75,6 +76,9 @@ internal sealed class OutboxSender(
 
     private int _claimed;
 
+    /// <summary>Messages claimed by this instance and not yet recorded, with the status they had before: what stopping hands back.</summary>
+    private readonly ConcurrentDictionary<Guid, OutboxStatus> _held = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!config.GetValue("Clientele:Outbox:Enabled", true))
@@ -90,12 +94,67 @@ internal sealed class OutboxSender(
             var decider = DecideLoopAsync(stoppingToken);
             await DatabaseLoopAsync(stoppingToken);
             _claims.Writer.TryComplete();
-            await decider;
             _work.Writer.TryComplete();
-            await Task.WhenAll(senders);
+            await Quietly(decider);
+            await Task.WhenAll(senders.Select(Quietly));
+            await HandBackAsync();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Stopping: the senders have finished the messages they were handing over. Records those outcomes, and puts every
+    /// other message this instance claimed back in the queue as it was, so another instance (or the next start) sends it
+    /// at once and none is left in doubt.
+    /// </summary>
+    private async Task HandBackAsync()
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (_done.Reader.Count > 0)
+            {
+                await CycleAsync(limit.Token, claim: false);
+            }
+            var held = _held.ToList();
+            if (held.Count == 0)
+            {
+                return;
+            }
+            await using var db = database.CreateDbContext();
+            using (await database.EnterWriteAsync(limit.Token))
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(limit.Token);
+                foreach (var group in held.GroupBy(h => h.Value))
+                {
+                    var ids = group.Select(h => h.Key).ToList();
+                    await db.OutboxMessages.Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Sending).ExecuteUpdateAsync(s => s
+                        .SetProperty(m => m.Status, group.Key)
+                        .SetProperty(m => m.LeaseUntil, (DateTime?)null)
+                        .SetProperty(m => m.Attempts, m => m.Attempts - 1), limit.Token);
+                }
+                await tx.CommitAsync(limit.Token);
+            }
+            _held.Clear();
+            log.LogInformation("Stopping: {Count} claimed messages were put back in the queue", held.Count);
+        }
+        catch (Exception ex)
+        {
+            // Their leases run out and they are recovered as after a crash.
+            log.LogWarning(ex, "Stopping: could not put {Count} claimed messages back in the queue", _held.Count);
         }
     }
 
@@ -153,14 +212,14 @@ internal sealed class OutboxSender(
     }
 
     /// <summary>One transaction: the outcomes ready so far, then as many due messages as the senders have room for.</summary>
-    internal async Task<(int Recorded, int Claimed)> CycleAsync(CancellationToken ct)
+    internal async Task<(int Recorded, int Claimed)> CycleAsync(CancellationToken ct, bool claim = true)
     {
         var outcomes = new List<Outcome>();
         while (outcomes.Count < 1000 && _done.Reader.TryRead(out var o))
         {
             outcomes.Add(o);
         }
-        var room = MaxClaimed - _claimed + outcomes.Count;
+        var room = claim ? MaxClaimed - _claimed + outcomes.Count : 0;
         var now = time.GetUtcNow().UtcDateTime;
         if (outcomes.Count == 0)
         {
@@ -195,10 +254,12 @@ internal sealed class OutboxSender(
         foreach (var o in outcomes)
         {
             Forget(o.Message);
+            _held.TryRemove(o.Message.Id, out _);
         }
         _claimed += batch.Count - outcomes.Count;
         if (sent.Count > 0)
         {
+            Web.InstanceCounters.MailSent.Add(sent.Count);
             events.Notify();
         }
         if (_claimed == 0 && outcomes.Any(o => o.Message.BroadcastId is not null))
@@ -336,15 +397,23 @@ internal sealed class OutboxSender(
     }
 
     /// <summary>One sender: renders and hands over one message at a time.</summary>
+    /// <remarks>
+    /// Once stopping, it takes no new message, but one already being handed over is finished (the transport's own
+    /// timeouts bound it): cut off half-way, nobody could tell whether it arrived.
+    /// </remarks>
     private async Task SendLoopAsync(CancellationToken ct)
     {
-        await foreach (var w in _work.Reader.ReadAllAsync(ct))
+        while (!ct.IsCancellationRequested && await _work.Reader.WaitToReadAsync(ct))
         {
+            if (ct.IsCancellationRequested || !_work.Reader.TryRead(out var w))
+            {
+                continue;
+            }
             try
             {
-                Finish(await SendAsync(w, ct), time.GetUtcNow().UtcDateTime);
+                Finish(await SendAsync(w, CancellationToken.None), time.GetUtcNow().UtcDateTime);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+            catch (Exception ex)
             {
                 log.LogError(ex, "Sending message {Id} failed", w.Message.Id);
                 var now = time.GetUtcNow().UtcDateTime;
@@ -454,6 +523,7 @@ internal sealed class OutboxSender(
             .SetProperty(m => m.Attempts, m => m.Attempts + 1), ct);
         foreach (var m in batch)
         {
+            _held[m.Id] = m.Status;
             m.Status = OutboxStatus.Sending;
             m.LeaseUntil = lease;
             m.Attempts++;

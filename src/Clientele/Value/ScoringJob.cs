@@ -30,20 +30,58 @@ internal static class ScoringJob
     /// Queues a run, unless one is already waiting: asking twice before it starts runs it once.
     /// Returns the waiting run and whether it was created now.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the look and the insert hold a lock shared by every instance, so instances asking at the same
+    /// moment (the nightly run) queue one run between them.
+    /// </remarks>
     public static async Task<(ScoringRun Run, bool Created)> RequestAsync(ClienteleDb db, string trigger, string? requestedBy, DateTime now, CancellationToken ct)
     {
-        var waiting = await db.ScoringRuns.OrderBy(r => r.RequestedAt).FirstOrDefaultAsync(r => r.Status == ScoringStatus.Queued, ct);
-        if (waiting is not null)
+        return await UnderLockAsync(db, async () =>
         {
-            return (waiting, false);
+            var waiting = await db.ScoringRuns.OrderBy(r => r.RequestedAt).FirstOrDefaultAsync(r => r.Status == ScoringStatus.Queued, ct);
+            return waiting is not null ? (waiting, false) : (await QueueAsync(db, trigger, requestedBy, now, ct), true);
+        }, ct);
+    }
+
+    /// <summary>Queues a run unless <paramref name="since"/> already saw one requested: the nightly run, once among all instances.</summary>
+    public static Task QueueUnlessRequestedSinceAsync(ClienteleDb db, string trigger, DateTime since, DateTime now, CancellationToken ct) =>
+        UnderLockAsync(db, async () =>
+        {
+            if (!await db.ScoringRuns.AnyAsync(r => r.RequestedAt >= since, ct))
+            {
+                await QueueAsync(db, trigger, null, now, ct);
+            }
+            return 0;
+        }, ct);
+
+    private static async Task<T> UnderLockAsync<T>(ClienteleDb db, Func<Task<T>> decide, CancellationToken ct)
+    {
+        if (db.Kind != DatabaseKind.Postgres || db.Database.CurrentTransaction is not null)
+        {
+            return await decide();
         }
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7283463)", ct);
+        var result = await decide();
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private static async Task<ScoringRun> QueueAsync(ClienteleDb db, string trigger, string? requestedBy, DateTime now, CancellationToken ct)
+    {
         var run = new ScoringRun { Id = Guid.CreateVersion7(), Trigger = trigger, RequestedBy = requestedBy, RequestedAt = now, Status = ScoringStatus.Queued };
         db.ScoringRuns.Add(run);
         await db.SaveChangesAsync(ct);
-        return (run, true);
+        return run;
     }
 
-    /// <summary>Runs every queued run, oldest first. Returns how many ran.</summary>
+    /// <summary>How long a running run stays claimed without a sign of life; renewed every third of it while it runs.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Runs every queued run, oldest first. Each is claimed first (only one instance gets it) and held by a lease the
+    /// run renews; stopping puts the run back in the queue. Returns how many ran.
+    /// </summary>
     public static async Task<int> RunQueuedAsync(ClienteleDatabase database, TimeProvider time, CancellationToken ct)
     {
         var ran = 0;
@@ -55,18 +93,83 @@ internal static class ScoringJob
             {
                 return ran;
             }
-            await ExecuteAsync(database, db, run, time, ct);
+            var now = time.GetUtcNow().UtcDateTime;
+            int claimed;
+            using (await database.EnterWriteAsync(ct))
+            {
+                claimed = await db.ScoringRuns.Where(r => r.Id == run.Id && r.Status == ScoringStatus.Queued).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, ScoringStatus.Running)
+                    .SetProperty(r => r.StartedAt, now)
+                    .SetProperty(r => r.LeaseUntil, now + Lease), ct);
+            }
+            if (claimed == 0)
+            {
+                continue; // another instance took it
+            }
+            run.Status = ScoringStatus.Running;
+            run.StartedAt = now;
+            run.LeaseUntil = now + Lease;
+            using var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var renewal = RenewAsync(database, run.Id, time, renewing.Token);
+            try
+            {
+                await ExecuteAsync(database, db, run, time, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await HandBackAsync(database, run.Id);
+                throw;
+            }
+            finally
+            {
+                await renewing.CancelAsync();
+                await renewal;
+            }
             ran++;
+            Web.InstanceCounters.ScoringRuns.Add(1);
+        }
+    }
+
+    /// <summary>Keeps a run's lease while it runs, so no other instance takes it for abandoned.</summary>
+    private static async Task RenewAsync(ClienteleDatabase database, Guid id, TimeProvider time, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Lease / 3, time, ct);
+                var until = time.GetUtcNow().UtcDateTime + Lease;
+                await using var db = database.CreateDbContext();
+                using (await database.EnterWriteAsync(ct))
+                {
+                    await db.ScoringRuns.Where(r => r.Id == id && r.Status == ScoringStatus.Running)
+                        .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseUntil, until), ct);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Stopping mid-run: back in the queue at once, for this or another instance to run from the start.</summary>
+    private static async Task HandBackAsync(ClienteleDatabase database, Guid id)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await using var db = database.CreateDbContext();
+        using (await database.EnterWriteAsync(limit.Token))
+        {
+            await db.ScoringRuns.Where(r => r.Id == id && r.Status == ScoringStatus.Running).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ScoringStatus.Queued)
+                .SetProperty(r => r.StartedAt, (DateTime?)null)
+                .SetProperty(r => r.LeaseUntil, (DateTime?)null), limit.Token);
         }
     }
 
     private static async Task ExecuteAsync(ClienteleDatabase database, ClienteleDb db, ScoringRun run, TimeProvider time, CancellationToken ct)
     {
         var settings = await LoadSettingsAsync(db, ct);
-        run.Status = ScoringStatus.Running;
-        run.StartedAt = time.GetUtcNow().UtcDateTime;
         run.Settings = JsonSerializer.Serialize(settings, Json);
-        await db.SaveChangesAsync(ct);
         try
         {
             var purchases = await db.Orders.AsNoTracking()
@@ -86,7 +189,11 @@ internal static class ScoringJob
             run.Error = ex.Message;
         }
         run.FinishedAt = time.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        run.LeaseUntil = null;
+        using (await database.EnterWriteAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+        }
     }
 
     /// <summary>

@@ -22,6 +22,9 @@ internal sealed class ScoringRun
     public DateTime? FinishedAt { get; set; }
     public ScoringStatus Status { get; set; }
 
+    /// <summary>While running: the instance running it renews this; a run whose lease has passed was abandoned (the instance stopped).</summary>
+    public DateTime? LeaseUntil { get; set; }
+
     /// <summary>Contacts scored.</summary>
     public int Contacts { get; set; }
 

@@ -22,11 +22,15 @@ internal sealed class ScoringService(ClienteleDatabase database, ScoringSignal s
         var at = config.GetValue("Clientele:Scoring:NightlyAtUtc", TimeSpan.FromHours(2));
         try
         {
-            await RecoverInterruptedAsync(stoppingToken);
+            await RecoverInterruptedAsync(atStart: true, stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
+                    if (database.Kind == DatabaseKind.Postgres)
+                    {
+                        await RecoverInterruptedAsync(atStart: false, stoppingToken);
+                    }
                     if (nightly)
                     {
                         await QueueNightlyIfDueAsync(at, stoppingToken);
@@ -49,21 +53,28 @@ internal sealed class ScoringService(ClienteleDatabase database, ScoringSignal s
         }
     }
 
-    /// <summary>A run left "running" by a stopped server is marked failed and queued again.</summary>
-    private async Task RecoverInterruptedAsync(CancellationToken ct)
+    /// <summary>
+    /// A run left "running" by a server that stopped without handing it back is marked failed and queued again: on
+    /// SQLite (one process) every such run at start; on PostgreSQL, where other instances may be running one, only
+    /// runs whose lease has passed.
+    /// </summary>
+    private async Task RecoverInterruptedAsync(bool atStart, CancellationToken ct)
     {
+        var now = time.GetUtcNow().UtcDateTime;
+        var all = atStart && database.Kind == DatabaseKind.Sqlite;
         await using var db = database.CreateDbContext();
-        var interrupted = await db.ScoringRuns.Where(r => r.Status == ScoringStatus.Running).ToListAsync(ct);
+        using var gate = await database.EnterWriteAsync(ct);
+        var interrupted = await db.ScoringRuns.Where(r => r.Status == ScoringStatus.Running && (all || r.LeaseUntil == null || r.LeaseUntil < now)).ToListAsync(ct);
         if (interrupted.Count == 0)
         {
             return;
         }
-        var now = time.GetUtcNow().UtcDateTime;
         foreach (var run in interrupted)
         {
             run.Status = ScoringStatus.Failed;
             run.Error = "Interrupted: the server stopped during the run. It was queued again.";
             run.FinishedAt = now;
+            run.LeaseUntil = null;
         }
         await db.SaveChangesAsync(ct);
         await ScoringJob.RequestAsync(db, "restart", null, now, ct);
@@ -79,9 +90,7 @@ internal sealed class ScoringService(ClienteleDatabase database, ScoringSignal s
             due = due.AddDays(-1);
         }
         await using var db = database.CreateDbContext();
-        if (!await db.ScoringRuns.AnyAsync(r => r.RequestedAt >= due, ct))
-        {
-            await ScoringJob.RequestAsync(db, "nightly", null, now, ct);
-        }
+        using var gate = await database.EnterWriteAsync(ct);
+        await ScoringJob.QueueUnlessRequestedSinceAsync(db, "nightly", due, now, ct);
     }
 }

@@ -82,6 +82,10 @@ internal sealed class WebhookSender(ClienteleDatabase database, TimeProvider tim
         "v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture) + "." + body)));
 
     /// <summary>Posts every due call once; returns how many it tried.</summary>
+    /// <remarks>
+    /// Claimed calls are posted and recorded even when the app starts stopping meanwhile (each post is bounded by the
+    /// timeout): a graceful stop leaves no call held, so none waits out its hold before another instance sends it.
+    /// </remarks>
     public async Task<int> SendDueAsync(CancellationToken ct)
     {
         var calls = await ClaimAsync(ct);
@@ -89,6 +93,7 @@ internal sealed class WebhookSender(ClienteleDatabase database, TimeProvider tim
         {
             return 0;
         }
+        ct = CancellationToken.None;
         var secret = await SecretAsync(ct);
         var outcomes = await Task.WhenAll(calls.Select(c => PostAsync(c, secret, ct)));
         var now = time.GetUtcNow().UtcDateTime;
@@ -114,6 +119,7 @@ internal sealed class WebhookSender(ClienteleDatabase database, TimeProvider tim
                 log.LogWarning("Webhook call {Call} to {Url} failed after {Attempts} tries: {Error}", call.Id, call.Url, call.Attempts, outcome.Error ?? $"HTTP {outcome.StatusCode}");
             }
         }
+        Web.InstanceCounters.WebhookCalls.Add(calls.Count);
         return calls.Count;
     }
 
