@@ -77,8 +77,21 @@ internal static class CliApp
         var command = new Command("migrate", "Create the database or bring its schema up to date");
         command.SetAction(async (result, ct) =>
         {
-            var database = await OpenMigratedAsync(result, ct);
+            var database = Open(result);
+            var applied = await database.MigrateAsync(ct);
             Console.WriteLine($"Migrated {database.Describe()}.");
+            if (applied.Count == 0)
+            {
+                Console.WriteLine("The schema was already up to date.");
+            }
+            else
+            {
+                Console.WriteLine($"Applied {applied.Count} migration(s):");
+                foreach (var migration in applied)
+                {
+                    Console.WriteLine("  " + migration);
+                }
+            }
             return 0;
         });
         return command;

@@ -100,8 +100,11 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         ? new SqliteClienteleDb(_sqlite!)
         : new PostgresClienteleDb(_postgres!);
 
-    /// <summary>Creates the database if needed, applies this provider's migrations and sets up contact and knowledge-base search.</summary>
-    public async Task MigrateAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Creates the database if needed, applies this provider's migrations and sets up contact and knowledge-base search.
+    /// Returns the migrations it applied, oldest first (none when the schema was already up to date).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct = default)
     {
         if (Kind == DatabaseKind.Sqlite)
         {
@@ -119,9 +122,11 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
             await db.Database.OpenConnectionAsync(ct);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
         await db.Database.MigrateAsync(ct);
         await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
         await Knowledge.KnowledgeIndex.EnsureAsync(db, ct);
+        return pending;
     }
 
     /// <summary>True when the database answers a trivial query.</summary>

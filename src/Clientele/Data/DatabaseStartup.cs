@@ -4,10 +4,21 @@ namespace Clientele.Data;
 internal sealed class DatabaseStartup(ClienteleDatabase database, IEnumerable<IStartupTask> tasks, ILogger<DatabaseStartup> log)
     : IHostedLifecycleService
 {
+    /// <summary>
+    /// The last migration of the previous release: a database at this schema must upgrade on start and keep its data
+    /// (tests/Clientele.Tests/Data/UpgradeTests.cs). Named without its timestamp, which differs between the providers.
+    /// When a release ships, set it to that release's last migration, so the next one is tested from there.
+    /// </summary>
+    public const string PreviousRelease = "BroadcastOffer";
+
     public async Task StartingAsync(CancellationToken ct)
     {
         log.LogInformation("Database: {Database}", database.Describe());
-        await database.MigrateAsync(ct);
+        var applied = await database.MigrateAsync(ct);
+        if (applied.Count > 0)
+        {
+            log.LogInformation("Applied {Count} migration(s): {Migrations}", applied.Count, string.Join(", ", applied));
+        }
         foreach (var task in tasks)
         {
             await task.RunAsync(ct);

@@ -78,6 +78,7 @@ public sealed class CliTests
 
             Assert.Equal(0, exit);
             Assert.Contains("Migrated SQLite", output);
+            Assert.Contains("_Initial", output); // it names what it applied
             Assert.True(File.Exists(Path.Combine(dir.FullName, "new.db")));
         }
         finally
