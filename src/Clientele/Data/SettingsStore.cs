@@ -15,6 +15,32 @@ internal static class SettingsStore
         return row is null ? fallback : JsonSerializer.Deserialize<T>(row.Value, Json) ?? fallback;
     }
 
+    /// <summary>
+    /// The stored value, or <paramref name="create"/>'s, stored now. Instances starting together on one database each
+    /// get the one value that was stored first (a signing key must be the same everywhere).
+    /// </summary>
+    public static async Task<T> GetOrCreateAsync<T>(ClienteleDb db, string key, Func<T> create, DateTime now, CancellationToken ct)
+        where T : class
+    {
+        if (await LoadAsync<T?>(db, key, null, ct) is { } stored)
+        {
+            return stored;
+        }
+        var value = create();
+        db.Settings.Add(new Setting { Key = key, Value = JsonSerializer.Serialize(value, Json), UpdatedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return value;
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance stored its value first: use theirs.
+            db.ChangeTracker.Clear();
+            return await LoadAsync<T?>(db, key, null, ct) ?? throw new InvalidOperationException($"Setting {key} could not be stored or read.");
+        }
+    }
+
     public static async Task SaveAsync<T>(ClienteleDb db, string key, T value, DateTime now, CancellationToken ct)
     {
         var row = await db.Settings.FirstOrDefaultAsync(s => s.Key == key, ct);

@@ -38,12 +38,7 @@ internal sealed class MailLinks(ClienteleDatabase database, IConfiguration confi
     public async Task InitializeAsync(DateTime now, CancellationToken ct)
     {
         await using var db = database.CreateDbContext();
-        var stored = await SettingsStore.LoadAsync<string?>(db, SecretKey, null, ct);
-        if (stored is null)
-        {
-            stored = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-            await SettingsStore.SaveAsync(db, SecretKey, stored, now, ct);
-        }
+        var stored = await SettingsStore.GetOrCreateAsync(db, SecretKey, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now, ct);
         _key = Convert.FromBase64String(stored);
     }
 

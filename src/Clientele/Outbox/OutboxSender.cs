@@ -64,6 +64,9 @@ internal sealed class OutboxSender(
         string? Subject = null, bool Attempted = true)
     {
         public List<OutboxNote> Notes { get; } = [];
+
+        /// <summary>Already applied to <see cref="Message"/> by an earlier attempt to record it.</summary>
+        public bool Applied { get; set; }
     }
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = true });
@@ -92,7 +95,7 @@ internal sealed class OutboxSender(
             log.LogInformation("Sending mail through the {Transport} transport with {Workers} senders", transport.Name, Workers);
             var senders = Enumerable.Range(0, Workers).Select(_ => SendLoopAsync(stoppingToken)).ToList();
             var decider = DecideLoopAsync(stoppingToken);
-            await DatabaseLoopAsync(stoppingToken);
+            await Quietly(DatabaseLoopAsync(stoppingToken));
             _claims.Writer.TryComplete();
             _work.Writer.TryComplete();
             await Quietly(decider);
@@ -233,23 +236,34 @@ internal sealed class OutboxSender(
         var rules = await content.RulesAsync(ct);
         List<OutboxMessage> batch;
         var sent = outcomes.Where(o => o.Status == OutboxStatus.Sent).Select(o => SentEvent(o.Message, o.SentAt!.Value)).ToList();
-        await using (var db = database.CreateDbContext())
+        try
         {
+            await using var db = database.CreateDbContext();
             using (await database.EnterWriteAsync(ct))
             {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                // Once begun, the transaction is not cut short by stopping: half-way, nobody could tell whether it committed.
+                var none = CancellationToken.None;
+                await using var tx = await db.Database.BeginTransactionAsync(none);
                 foreach (var o in outcomes)
                 {
-                    // Attached as claimed, then changed: only the columns the outcome sets are written.
-                    db.OutboxMessages.Attach(o.Message);
-                    Apply(o);
+                    Apply(db, o);
                     db.OutboxNotes.AddRange(o.Notes);
                 }
-                await db.SaveChangesAsync(ct);
-                await EventWriter.InsertAsync(db, sent, ct);
-                batch = room > 0 ? await ClaimAsync(db, now, room, ct) : [];
-                await tx.CommitAsync(ct);
+                await db.SaveChangesAsync(none);
+                await EventWriter.InsertAsync(db, sent, none);
+                batch = room > 0 ? await ClaimAsync(db, now, room, none) : [];
+                await tx.CommitAsync(none);
             }
+        }
+        catch
+        {
+            // Not recorded (the database was away): the outcomes wait for the next cycle instead of being lost, so no
+            // message that went out is put back in the queue, and the senders' room is not used up.
+            foreach (var o in outcomes)
+            {
+                _done.Writer.TryWrite(o);
+            }
+            throw;
         }
         foreach (var o in outcomes)
         {
@@ -274,28 +288,34 @@ internal sealed class OutboxSender(
         return (outcomes.Count, batch.Count);
     }
 
-    private static void Apply(Outcome o)
+    /// <summary>Attaches the claimed message with the outcome applied; only the columns the outcome sets are written.</summary>
+    /// <remarks>Applied once, however often it is recorded: a cycle that could not commit records it again.</remarks>
+    private static void Apply(ClienteleDb db, Outcome o)
     {
         var m = o.Message;
-        m.Status = o.Status;
-        m.LeaseUntil = null;
-        m.LastAnswer = o.Answer;
-        if (!o.Attempted)
+        db.OutboxMessages.Attach(m);
+        if (!o.Applied)
         {
-            m.Attempts--; // held back by a rule: not an attempt
+            o.Applied = true;
+            m.Status = o.Status;
+            m.LeaseUntil = null;
+            m.LastAnswer = o.Answer;
+            if (!o.Attempted)
+            {
+                m.Attempts--; // held back by a rule: not an attempt
+            }
+            m.DueAt = o.DueAt ?? m.DueAt;
+            m.SentAt = o.SentAt ?? m.SentAt;
+            m.Subject = o.Subject ?? m.Subject;
         }
-        if (o.DueAt is { } due)
-        {
-            m.DueAt = due;
-        }
-        if (o.SentAt is { } at)
-        {
-            m.SentAt = at;
-        }
-        if (o.Subject is { } subject)
-        {
-            m.Subject = subject;
-        }
+        var entry = db.Entry(m);
+        entry.Property(x => x.Status).IsModified = true;
+        entry.Property(x => x.LeaseUntil).IsModified = true;
+        entry.Property(x => x.LastAnswer).IsModified = true;
+        entry.Property(x => x.Attempts).IsModified = !o.Attempted;
+        entry.Property(x => x.DueAt).IsModified = o.DueAt is not null;
+        entry.Property(x => x.SentAt).IsModified = o.SentAt is not null;
+        entry.Property(x => x.Subject).IsModified = o.Subject is not null;
     }
 
     /// <summary>Checks claimed batches in the order they were claimed, so each sees the marketing mail claimed before it.</summary>

@@ -65,14 +65,11 @@ internal sealed class WebhookSender(ClienteleDatabase database, TimeProvider tim
             return known;
         }
         await using var db = database.CreateDbContext();
-        var stored = await SettingsStore.LoadAsync<string?>(db, SecretKey, null, ct);
-        if (stored is null)
+        string stored;
+        using (await database.EnterWriteAsync(ct))
         {
-            stored = "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-            using (await database.EnterWriteAsync(ct))
-            {
-                await SettingsStore.SaveAsync(db, SecretKey, stored, time.GetUtcNow().UtcDateTime, ct);
-            }
+            stored = await SettingsStore.GetOrCreateAsync(db, SecretKey, () => "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+                time.GetUtcNow().UtcDateTime, ct);
         }
         return _secret = Encoding.UTF8.GetBytes(stored);
     }

@@ -125,6 +125,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 output.WriteLine($"instance: {string.Join(", ", s.Select(kv => $"{kv.Key} {kv.Value}"))}");
             }
 
+            List<ScoringRun> scoring;
             using (var database = ClienteleDatabase.Open(connection))
             {
                 await using var db = database.CreateDbContext();
@@ -148,10 +149,11 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 Assert.Equal(Contacts, calls.Count);
                 Assert.Equal(Contacts, calls.Distinct().Count());
 
-                // Three requests at the same moment: one run, run once.
-                var scoring = await db.ScoringRuns.AsNoTracking().ToListAsync();
-                var run = Assert.Single(scoring);
-                Assert.Equal(ScoringStatus.Succeeded, run.Status);
+                // Three requests at the same moment: a request while one waits joins it, one after a run started queues
+                // the next; each run is run by one instance, once, and none was interrupted.
+                scoring = await db.ScoringRuns.AsNoTracking().ToListAsync();
+                Assert.InRange(scoring.Count, 1, 3);
+                Assert.All(scoring, r => Assert.Equal(ScoringStatus.Succeeded, r.Status));
             }
 
             // The work was shared: at least two instances did some of each.
@@ -159,7 +161,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             {
                 Assert.True(shares.Count(s => s.GetValueOrDefault(counter) > 0) >= 2, $"{counter} by more than one instance");
             }
-            Assert.Equal(1, shares.Sum(s => s.GetValueOrDefault("clientele_instance_scoring_runs")));
+            Assert.Equal(scoring.Count, shares.Sum(s => s.GetValueOrDefault("clientele_instance_scoring_runs")));
             output.WriteLine(stoppedLog.Contains("put back in the queue", StringComparison.Ordinal) ? "the stopped instance handed back claimed mail" : "the stopped instance held no mail when it stopped");
         }
         finally

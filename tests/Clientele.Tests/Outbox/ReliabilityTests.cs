@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -16,7 +15,7 @@ namespace Clientele.Tests.Outbox;
 [CollectionDefinition(nameof(HeavyMail), DisableParallelization = true)]
 public sealed class HeavyMail;
 
-/// <summary>Broadcasts through a real SMTP peer: a killed server, a faulty peer, an unsubscribe mid-send.</summary>
+/// <summary>Broadcasts through a real SMTP peer: a faulty peer, an unsubscribe mid-send (killed servers: Operations/KillLoopTests).</summary>
 [Collection(nameof(HeavyMail))]
 public sealed class ReliabilityTests
 {
@@ -65,149 +64,6 @@ public sealed class ReliabilityTests
         peer.AcceptedMessageIds().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
 
     private static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
-
-    [Theory]
-    [InlineData(Db.Sqlite)]
-    [InlineData(Db.Postgres)]
-    public async Task A_server_killed_during_a_10000_message_broadcast_delivers_each_message_once_after_restart(string kind)
-    {
-        await using var peer = await SmtpPeer.StartAsync();
-        string connection;
-        string? dir = null;
-        if (kind == Db.Postgres)
-        {
-            connection = await PostgresServer.CreateDatabaseAsync();
-        }
-        else
-        {
-            dir = Path.Combine(Path.GetTempPath(), "clientele-kill-" + Guid.NewGuid().ToString("N")[..8]);
-            Directory.CreateDirectory(dir);
-            connection = $"Data Source={Path.Combine(dir, "clientele.db")}";
-        }
-        try
-        {
-            string key;
-            using (var database = ClienteleDatabase.Open(connection))
-            {
-                await database.MigrateAsync(CancellationToken.None);
-                await using var db = database.CreateDbContext();
-                var now = TimeProvider.System.GetUtcNow().UtcDateTime;
-                await SeedAsync(db, 10_000, now);
-                await SettingsStore.SaveAsync(db, OutboxContent.BrandKey, new Clientele.Templates.Brand { FromAddress = "news@example.com", PostalAddress = "1 Main St" }, now, CancellationToken.None);
-                key = await ApiKeys.CreateAsync(db, "test", ApiScope.Admin, now, CancellationToken.None);
-            }
-
-            var port = SmtpPeer.FreePort();
-            var server = StartServer(connection, port, peer.Port);
-            Guid broadcast;
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            try
-            {
-                await ReadyAsync(http, server);
-                var created = await http.PostJsonAsync("/api/v1/broadcasts", News);
-                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-                broadcast = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
-                await MailFlowTests.Until(() => Task.FromResult(peer.AcceptedMessageIds().Count >= 3000), "3,000 messages arrived", 120);
-            }
-            finally
-            {
-                server.Kill(entireProcessTree: true); // SIGKILL: no shutdown, no flush
-                await server.WaitForExitAsync();
-            }
-            var beforeRestart = peer.AcceptedMessageIds().Count;
-            Assert.True(beforeRestart < 10_000, "the kill came before the end");
-
-            var again = StartServer(connection, port, peer.Port);
-            try
-            {
-                await ReadyAsync(http, again);
-                await MailFlowTests.FinishedAsync(http, broadcast, 180);
-            }
-            finally
-            {
-                again.Kill(entireProcessTree: true);
-                await again.WaitForExitAsync();
-            }
-
-            using (var database = ClienteleDatabase.Open(connection))
-            {
-                await using var db = database.CreateDbContext();
-                var messages = await db.OutboxMessages.AsNoTracking().Where(m => m.BroadcastId == broadcast).ToListAsync();
-                var delivered = Delivered(peer);
-                Assert.Equal(10_000, messages.Count);
-                Assert.All(delivered, d => Assert.Equal(1, d.Value)); // nobody got a message twice
-                var ambiguous = messages.Where(m => m.Ambiguous).ToList();
-                foreach (var m in messages.Where(m => !m.Ambiguous))
-                {
-                    Assert.Equal(OutboxStatus.Sent, m.Status);
-                    Assert.True(delivered.ContainsKey(IdOf(m)), $"message {m.Id} is recorded sent and arrived");
-                }
-                // Only what was claimed at the kill can be in doubt: at most eight per sender, four senders.
-                Assert.InRange(ambiguous.Count, 0, 4 * 8);
-                Assert.All(ambiguous, m => Assert.Equal(OutboxStatus.Failed, m.Status));
-                Assert.Equal(messages.Count - ambiguous.Count + ambiguous.Count(m => delivered.ContainsKey(IdOf(m))), delivered.Count);
-            }
-        }
-        finally
-        {
-            if (kind == Db.Postgres)
-            {
-                await PostgresServer.DropDatabaseAsync(connection);
-            }
-            else
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                try
-                {
-                    Directory.Delete(dir!, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
-    }
-
-    private static Process StartServer(string connection, int port, int smtpPort)
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clientele"), ["serve", "--urls", $"http://127.0.0.1:{port}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ConnectionStrings__Clientele"] = connection;
-        start.Environment["Clientele__Smtp__Host"] = "127.0.0.1";
-        start.Environment["Clientele__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Clientele__Smtp__Security"] = "none";
-        // On PostgreSQL a claim is taken back when its lease runs out; keep that short here.
-        start.Environment["Clientele__Outbox__LeaseSeconds"] = "5";
-        start.Environment["Clientele__Scoring__Nightly"] = "false";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task ReadyAsync(HttpClient http, Process server)
-    {
-        await MailFlowTests.Until(async () =>
-        {
-            Assert.False(server.HasExited, "the server stopped during start");
-            try
-            {
-                return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "the server answered", 60);
-    }
 
     [Theory]
     [InlineData(Db.Sqlite)]
