@@ -21,7 +21,7 @@ public sealed class HeavyMail;
 public sealed class ReliabilityTests
 {
     /// <summary>Sending rules without quiet hours or caps, so a test's wall-clock or fake hour does not hold mail back.</summary>
-    private static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
+    internal static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
 
     /// <summary>
     /// <paramref name="count"/> contacts subscribed to the newsletter (r000@example.com, …), in the zones
@@ -53,7 +53,7 @@ public sealed class ReliabilityTests
         }
     }
 
-    private static object News => new
+    internal static object News => new
     {
         name = "Big news",
         topic = "newsletter",
@@ -61,10 +61,10 @@ public sealed class ReliabilityTests
         body = "Hi {{ contact.first_name }}, read [the story](https://shop.example/story).",
     };
 
-    private static Dictionary<string, int> Delivered(SmtpPeer peer) =>
+    internal static Dictionary<string, int> Delivered(SmtpPeer peer) =>
         peer.AcceptedMessageIds().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
 
-    private static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
+    internal static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
 
     [Theory]
     [InlineData(Db.Sqlite)]
@@ -169,7 +169,7 @@ public sealed class ReliabilityTests
         }
     }
 
-    private static Process StartServer(string connection, int port, int smtpPort)
+    internal static Process StartServer(string connection, int port, int smtpPort)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "clientele"), ["serve", "--urls", $"http://127.0.0.1:{port}"])
         {
@@ -193,7 +193,7 @@ public sealed class ReliabilityTests
         return process;
     }
 
-    private static async Task ReadyAsync(HttpClient http, Process server)
+    internal static async Task ReadyAsync(HttpClient http, Process server)
     {
         await MailFlowTests.Until(async () =>
         {
