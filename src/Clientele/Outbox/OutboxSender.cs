@@ -607,6 +607,7 @@ internal sealed class OutboxSender(
                 TimeZone = contact?.TimeZone,
                 RecentMarketing = recent.GetValueOrDefault(m.ContactId) ?? [],
                 QueuedAt = m.CreatedAt,
+                DueAt = m.DueAt,
             };
         }
     }

@@ -21,6 +21,12 @@ internal sealed record SendingRules
     /// <summary>A message a cap would hold back longer than this after it was queued is skipped instead.</summary>
     public int MaxCapDelayHours { get; init; } = 48;
 
+    /// <summary>
+    /// A marketing message more than this many hours past its due time when the sender gets to it (the app was stopped,
+    /// behind, or the clock jumped) is not sent (0: no limit). Transactional messages go however late.
+    /// </summary>
+    public int MaxLateHours { get; init; } = 24;
+
     /// <summary>No marketing e-mail is sent between these local times of the contact; it waits for the end.</summary>
     public TimeOnly? QuietFrom { get; init; } = new(21, 0);
 
@@ -71,6 +77,9 @@ internal sealed record SendFacts
 
     /// <summary>When the message was queued: caps never hold it more than the rules' maximum after this.</summary>
     public DateTime QueuedAt { get; init; }
+
+    /// <summary>When the message was due to go (queued for, or held until); null when unknown.</summary>
+    public DateTime? DueAt { get; init; }
 }
 
 internal enum SendVerdict
@@ -125,6 +134,10 @@ internal static class SendPolicy
                 _ => $"The contact has not subscribed to \"{topic}\".",
             });
         }
+        if (TooLate(f.DueAt, rules, now) is { } late)
+        {
+            return new(SendVerdict.Suppress, late);
+        }
         if (f.OpenTicket && rules.PauseMarketingDuringTickets)
         {
             var giveUp = f.QueuedAt.AddHours(rules.MaxCapDelayHours > 0 ? rules.MaxCapDelayHours : 48);
@@ -151,6 +164,34 @@ internal static class SendPolicy
             why += " and quiet hours";
         }
         return new(SendVerdict.Delay, $"{why} until {until:yyyy-MM-dd HH:mm} UTC.", until);
+    }
+
+    /// <summary>
+    /// Why a marketing message due at <paramref name="due"/> is too late to send at <paramref name="now"/>, or null when
+    /// it is not: lateness up to <see cref="SendingRules.MaxLateHours"/> is allowed, exactly the limit included.
+    /// </summary>
+    internal static string? TooLate(DateTime? due, SendingRules rules, DateTime now)
+    {
+        if (due is not { } at || rules.MaxLateHours <= 0)
+        {
+            return null;
+        }
+        var late = now - at;
+        if (late <= TimeSpan.FromHours(rules.MaxLateHours))
+        {
+            return null;
+        }
+        return $"Due at {at:yyyy-MM-dd HH:mm} UTC, {Duration(late)} ago: more than the {Duration(TimeSpan.FromHours(rules.MaxLateHours))} allowed for a marketing message to be late; not sent.";
+    }
+
+    /// <summary>"6 hours", "1 hour 30 minutes", "45 minutes": whole minutes, rounded down.</summary>
+    internal static string Duration(TimeSpan span)
+    {
+        var minutes = (long)span.TotalMinutes;
+        var (h, m) = (minutes / 60, minutes % 60);
+        var hours = h == 1 ? "1 hour" : $"{h} hours";
+        var mins = m == 1 ? "1 minute" : $"{m} minutes";
+        return h == 0 ? mins : m == 0 ? hours : $"{hours} {mins}";
     }
 
     /// <summary>The first time the caps allow another marketing e-mail, or null when they allow one now.</summary>

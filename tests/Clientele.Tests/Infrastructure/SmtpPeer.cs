@@ -21,9 +21,10 @@ public sealed class SmtpPeer : IAsyncDisposable
     /// <summary>Debian's interpreter: the one python3-aiosmtpd is installed for (a python3 earlier on PATH may lack it).</summary>
     public const string Python = "/usr/bin/python3";
 
-    private readonly Process _process;
+    private Process _process;
     private readonly string _dir;
-    private readonly StringBuilder _stderr;
+    private StringBuilder _stderr;
+    private string[] _options = [];
 
     private SmtpPeer(Process process, int port, string dir, StringBuilder stderr)
     {
@@ -31,6 +32,29 @@ public sealed class SmtpPeer : IAsyncDisposable
         Port = port;
         _dir = dir;
         _stderr = stderr;
+    }
+
+    /// <summary>Stops the server at once (connections in progress are cut), as a crashed or unplugged mail server would.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the server again on the same port, with the same options, appending to the same log.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        var (process, stderr, line) = await LaunchAsync(Port, _dir, _options);
+        if (process is null)
+        {
+            throw new InvalidOperationException($"smtp_peer.py did not start again on port {Port}: {line}\n{stderr}");
+        }
+        (_process, _stderr) = (process, stderr);
     }
 
     public int Port { get; }
@@ -43,7 +67,6 @@ public sealed class SmtpPeer : IAsyncDisposable
     /// </summary>
     public static async Task<SmtpPeer> StartAsync(params string[] options)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "Infrastructure", "smtp_peer.py");
         if (!File.Exists(Python))
         {
             throw new InvalidOperationException($"{Python} is needed for the SMTP tests (./test.sh installs python3-aiosmtpd).");
@@ -54,54 +77,10 @@ public sealed class SmtpPeer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
-            var start = new ProcessStartInfo(Python)
+            var (process, stderr, line) = await LaunchAsync(port, dir, options);
+            if (process is not null)
             {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var arg in (string[])[script, "--port", port.ToString(), "--log", Path.Combine(dir, "accepted.log"), "--exit-with-stdin", .. options])
-            {
-                start.ArgumentList.Add(arg);
-            }
-            var process = Process.Start(start)!;
-            var stderr = new StringBuilder();
-            string? line = null;
-            try
-            {
-                process.ErrorDataReceived += (_, e) =>
-                {
-                    lock (stderr)
-                    {
-                        stderr.AppendLine(e.Data);
-                    }
-                };
-                process.BeginErrorReadLine();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-                if (line == "ready")
-                {
-                    // Keep stdout drained so the script never blocks on a full pipe.
-                    _ = process.StandardOutput.ReadToEndAsync();
-                    return new SmtpPeer(process, port, dir, stderr);
-                }
-            }
-            catch (Exception) when (attempt < 3)
-            {
-                // A slow start or a lost port race: start again on another port.
-            }
-            finally
-            {
-                if (line != "ready")
-                {
-                    if (!process.HasExited)
-                    {
-                        process.Kill(entireProcessTree: true);
-                    }
-                    await process.WaitForExitAsync();
-                    process.Dispose();
-                }
+                return new SmtpPeer(process, port, dir, stderr) { _options = options };
             }
             if (attempt == 3)
             {
@@ -109,6 +88,56 @@ public sealed class SmtpPeer : IAsyncDisposable
                 throw new InvalidOperationException($"smtp_peer.py did not start: {line}\n{stderr}");
             }
         }
+    }
+
+    /// <summary>Starts the script on <paramref name="port"/>; the process once it listens, or null and what it said.</summary>
+    private static async Task<(Process? Process, StringBuilder Stderr, string? Line)> LaunchAsync(int port, string dir, string[] options)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "Infrastructure", "smtp_peer.py");
+        var start = new ProcessStartInfo(Python)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[script, "--port", port.ToString(), "--log", Path.Combine(dir, "accepted.log"), "--exit-with-stdin", .. options])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        var stderr = new StringBuilder();
+        string? line = null;
+        try
+        {
+            process.ErrorDataReceived += (_, e) =>
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            };
+            process.BeginErrorReadLine();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            if (line == "ready")
+            {
+                // Keep stdout drained so the script never blocks on a full pipe.
+                _ = process.StandardOutput.ReadToEndAsync();
+                return (process, stderr, line);
+            }
+        }
+        catch (Exception)
+        {
+            // A slow start or a lost port race: the caller may start again.
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        await process.WaitForExitAsync();
+        process.Dispose();
+        return (null, stderr, line);
     }
 
     /// <summary>The Message-IDs of the accepted messages, without angle brackets, in the order accepted; a message accepted twice is listed twice.</summary>

@@ -20,7 +20,7 @@ public sealed class HeavyMail;
 public sealed class ReliabilityTests
 {
     /// <summary>Sending rules without quiet hours or caps, so a test's wall-clock or fake hour does not hold mail back.</summary>
-    private static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
+    internal static readonly SendingRules Open = SendingRules.Default with { QuietFrom = null, QuietUntil = null, MinHoursBetweenMarketing = 0, MaxMarketingPerWeek = 0 };
 
     /// <summary>
     /// <paramref name="count"/> contacts subscribed to the newsletter (r000@example.com, …), in the zones
@@ -52,7 +52,7 @@ public sealed class ReliabilityTests
         }
     }
 
-    private static object News => new
+    internal static object News => new
     {
         name = "Big news",
         topic = "newsletter",
@@ -60,10 +60,10 @@ public sealed class ReliabilityTests
         body = "Hi {{ contact.first_name }}, read [the story](https://shop.example/story).",
     };
 
-    private static Dictionary<string, int> Delivered(SmtpPeer peer) =>
+    internal static Dictionary<string, int> Delivered(SmtpPeer peer) =>
         peer.AcceptedMessageIds().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
 
-    private static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
+    internal static string IdOf(OutboxMessage m) => MailComposer.MessageIdOf(m.Id, "example.com");
 
     [Theory]
     [InlineData(Db.Sqlite)]

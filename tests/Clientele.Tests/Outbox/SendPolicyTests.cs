@@ -143,4 +143,52 @@ public sealed class SendPolicyTests
 
         Assert.Equal(new DateTime(2026, 3, 29, 1, 0, 0, DateTimeKind.Utc), end); // 03:00 CEST
     }
+
+    [Theory]
+    [InlineData(24 * 60, null)] // exactly at the limit: still sent
+    [InlineData(24 * 60 + 1, "24 hours 1 minute")]
+    [InlineData(30 * 60, "30 hours")]
+    public void Marketing_later_than_the_allowed_lateness_is_not_sent_and_says_when_it_was_due(int minutesLate, string? ago)
+    {
+        var due = Noon.AddMinutes(-minutesLate);
+        var sent = ago is null;
+
+        var d = SendPolicy.Decide(Subscribed("UTC") with { DueAt = due, QueuedAt = due }, SendingRules.Default, Noon);
+
+        Assert.Equal(sent ? SendVerdict.Send : SendVerdict.Suppress, d.Verdict);
+        if (!sent)
+        {
+            Assert.Equal($"Due at {due:yyyy-MM-dd HH:mm} UTC, {ago} ago: "
+                + "more than the 24 hours allowed for a marketing message to be late; not sent.", d.Reason);
+        }
+    }
+
+    [Fact]
+    public void No_lateness_limit_when_it_is_set_to_0()
+    {
+        var rules = SendingRules.Default with { MaxLateHours = 0 };
+
+        var d = SendPolicy.Decide(Subscribed("UTC") with { DueAt = Noon.AddDays(-30) }, rules, Noon);
+
+        Assert.Equal(SendVerdict.Send, d.Verdict);
+    }
+
+    [Fact]
+    public void Transactional_mail_is_sent_however_late()
+    {
+        var facts = new SendFacts { Class = MessageClass.Transactional, DueAt = Noon.AddDays(-10), QueuedAt = Noon.AddDays(-10) };
+
+        Assert.Equal(SendVerdict.Send, SendPolicy.Decide(facts, SendingRules.Default with { MaxLateHours = 1 }, Noon).Verdict);
+    }
+
+    [Fact]
+    public void Late_marketing_within_the_limit_still_waits_for_the_end_of_quiet_hours()
+    {
+        var night = new DateTime(2026, 6, 1, 23, 0, 0, DateTimeKind.Utc);
+
+        var d = SendPolicy.Decide(Subscribed("UTC") with { DueAt = night.AddHours(-6) }, SendingRules.Default, night);
+
+        Assert.Equal(SendVerdict.Delay, d.Verdict);
+        Assert.Equal(new DateTime(2026, 6, 2, 8, 0, 0, DateTimeKind.Utc), d.Until);
+    }
 }
