@@ -114,6 +114,20 @@ public sealed class LargeDemoTests
             {
                 Assert.Equal(Size, await after.Contacts.CountAsync());
             }
+
+            // With --force it is added beside what is there, its addresses and numbers kept apart.
+            using (var forced = ClienteleDatabase.Open(connection))
+            {
+                var added = await LargeDemo.SeedAsync(forced, 300, true, new FakeTimeProvider(TestApp.Start), TextWriter.Null, CancellationToken.None);
+                Assert.True(added.Seeded, added.Message);
+            }
+            await using (var both = app.NewDb())
+            {
+                Assert.Equal(Size + 300, await both.Contacts.CountAsync());
+                Assert.Equal(10 * (Size + 300), await both.Events.CountAsync());
+                Assert.Equal(300, await both.Contacts.CountAsync(c => c.EmailNormalized!.Contains("@r3000.example.")));
+                Assert.Equal(600, await both.Orders.CountAsync(o => o.ExternalId.StartsWith("NR-r3000-")));
+            }
         }
         finally
         {
