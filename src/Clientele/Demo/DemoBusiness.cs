@@ -37,7 +37,7 @@ internal static class DemoBusiness
     public const string NewsletterTopic = "newsletter";
     public static readonly TimeSpan History = TimeSpan.FromDays(730);
 
-    private const string ConsentWording = "Yes, send me the Northwind Roasters newsletter: new roasts, brew guides and offers. I can unsubscribe at any time.";
+    internal const string ConsentWording = "Yes, send me the Northwind Roasters newsletter: new roasts, brew guides and offers. I can unsubscribe at any time.";
 
     public static readonly (string Sku, string Name, string Category, decimal Price)[] Catalog =
     [
@@ -63,7 +63,7 @@ internal static class DemoBusiness
         ("SUB-OFFICE", "Office Coffee Box", "Subscriptions", 119.00m),
     ];
 
-    private static readonly string[] Categories = ["Coffee", "Tea", "Equipment", "Subscriptions"];
+    internal static readonly string[] Categories = ["Coffee", "Tea", "Equipment", "Subscriptions"];
 
     public const string ShopUrl = "https://northwind-roasters.example";
 
@@ -80,30 +80,30 @@ internal static class DemoBusiness
         ("SUB-ESP", "EQP-GRINDER", 0.2),
     ];
 
-    private static readonly (string Zone, string Locale, float Weight)[] Regions =
+    internal static readonly (string Zone, string Locale, float Weight)[] Regions =
     [
         ("America/New_York", "en-US", 24), ("America/Chicago", "en-US", 12), ("America/Denver", "en-US", 5),
         ("America/Los_Angeles", "en-US", 17), ("America/Toronto", "en-CA", 5), ("Europe/London", "en-GB", 12),
         ("Europe/Berlin", "de-DE", 8), ("Europe/Paris", "fr-FR", 4), ("Australia/Sydney", "en-AU", 7), ("Asia/Tokyo", "ja-JP", 6),
     ];
 
-    private static readonly (string Source, string Medium, float Weight)[] Channels =
+    internal static readonly (string Source, string Medium, float Weight)[] Channels =
     [
         ("google", "cpc", 30), ("instagram", "social", 20), ("facebook", "social", 12), ("newsletter", "email", 15),
         ("brewcast", "podcast", 8), ("cafe-partner", "referral", 15),
     ];
 
-    private static readonly string[] Campaigns = ["spring-roasts", "holiday-gifts", "brew-guide", "cold-brew-summer", "office-coffee", "first-bag-free-shipping"];
+    internal static readonly string[] Campaigns = ["spring-roasts", "holiday-gifts", "brew-guide", "cold-brew-summer", "office-coffee", "first-bag-free-shipping"];
 
-    private static readonly string[] Pages =
+    internal static readonly string[] Pages =
     [
         "/", "/shop", "/shop/coffee", "/shop/tea", "/shop/equipment", "/subscriptions", "/brew-guides/v60", "/brew-guides/french-press",
         "/blog/how-we-source", "/blog/light-vs-dark-roast", "/wholesale", "/about", "/shop/coffee/ethiopia-yirgacheffe", "/shop/coffee/kenya-aa",
     ];
 
-    private static readonly string[] Roles = ["Owner", "Office Manager", "Head Barista", "Operations Lead", "Procurement", "Café Manager"];
+    internal static readonly string[] Roles = ["Owner", "Office Manager", "Head Barista", "Operations Lead", "Procurement", "Café Manager"];
 
-    private static readonly string[] Comments =
+    internal static readonly string[] Comments =
     [
         "Best beans I've had in years.", "Fast shipping, lovely packaging.", "The Kenya AA is fantastic.", "Great service when my order was late.",
         "Subscription makes mornings easy.", "Would love more decaf options.", "A bit pricey, but worth it.",

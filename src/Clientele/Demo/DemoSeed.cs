@@ -175,10 +175,31 @@ internal static class DemoSeed
     /// <summary><c>clientele demo</c>.</summary>
     public static Command Command()
     {
-        var command = new Command("demo", $"Add {DemoBusiness.Name}, a small business with two years of contacts, orders and events, to the database");
+        var contacts = new Option<int?>("--contacts")
+        {
+            Description = "Generate the business at scale instead: this many contacts, with ten events and two orders each (e.g. 1000000)",
+        };
+        var force = new Option<bool>("--force") { Description = "With --contacts: add the data even though the database already has contacts" };
+        var command = new Command("demo", $"Add {DemoBusiness.Name}, a small business with two years of contacts, orders and events, to the database")
+        {
+            contacts,
+            force,
+        };
         command.SetAction(async (result, ct) =>
         {
             var database = await CliApp.OpenMigratedAsync(result, ct);
+            if (result.GetValue(contacts) is { } size)
+            {
+                var large = await LargeDemo.SeedAsync(database, size, result.GetValue(force), TimeProvider.System, Console.Out, ct);
+                if (!large.Seeded)
+                {
+                    await Console.Error.WriteLineAsync(large.Message);
+                    return 1;
+                }
+                Console.WriteLine(large.Message);
+                Console.WriteLine("Start it with `clientele serve`, and add a login with `clientele users add --email you@example.com`.");
+                return 0;
+            }
             var outcome = await SeedAsync(database, TimeProvider.System, ct);
             Console.WriteLine(outcome.Message);
             if (outcome.Seeded)
