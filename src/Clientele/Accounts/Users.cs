@@ -10,10 +10,17 @@ internal static class Users
 {
     private static readonly PasswordHasher<User> Hasher = new();
 
-    public const int MinPasswordLength = 10;
-
-    public static string GeneratePassword() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
+    /// <summary>16 random characters (96 bits), well over the minimum length.</summary>
+    public static string GeneratePassword()
+    {
+        string password;
+        do
+        {
+            password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
+        }
+        while (PasswordPolicy.Problem(password, "") is not null); // as good as never, but never hand out a refused one
+        return password;
+    }
 
     public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct, string? name = null)
     {
@@ -22,9 +29,9 @@ internal static class Users
         {
             throw new InvalidOperationException($"A user with the e-mail {email} already exists.");
         }
-        if (password.Length < MinPasswordLength)
+        if (PasswordPolicy.Problem(password, email) is { } problem)
         {
-            throw new InvalidOperationException($"A password needs at least {MinPasswordLength} characters.");
+            throw new InvalidOperationException(problem);
         }
         var user = new User { Id = Guid.CreateVersion7(), Email = email.Trim(), EmailNormalized = normalized, Name = name, Role = role, CreatedAt = now };
         user.PasswordHash = Hasher.HashPassword(user, password);

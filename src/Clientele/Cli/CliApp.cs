@@ -101,7 +101,7 @@ internal static class CliApp
     {
         var email = new Option<string>("--email") { Description = "Login e-mail", Required = true };
         var role = new Option<Role>("--role") { Description = "owner, marketer or agent", DefaultValueFactory = _ => Role.Owner };
-        var password = new Option<string?>("--password") { Description = "Password (at least 10 characters); generated and printed when left out" };
+        var password = new Option<string?>("--password") { Description = "Password (12 to 128 characters, not a common one); generated and printed when left out" };
         var name = new Option<string?>("--name") { Description = "Display name" };
         var add = new Command("add", "Add a back-office user") { email, role, password, name };
         add.SetAction(async (result, ct) =>
