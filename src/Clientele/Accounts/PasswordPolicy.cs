@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Clientele.Accounts;
@@ -199,6 +200,31 @@ internal static class PasswordPolicy
             if ((i > 0 && sequence[i - 1] == b) || (i + 1 < sequence.Length && sequence[i + 1] == b))
             {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The SHA-1 of the password in upper-case hex, split as a range service wants it: 5 characters and 35.</summary>
+    public static (string Prefix, string Suffix) RangeKey(string password)
+    {
+#pragma warning disable CA5350 // SHA-1 is what the range services are keyed by; it protects nothing here
+        var hash = Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes(password)));
+#pragma warning restore CA5350
+        return (hash[..5], hash[5..]);
+    }
+
+    /// <summary>
+    /// Whether a range answer ("SUFFIX:COUNT" a line) lists the suffix with a count above zero; padding lines count 0.
+    /// </summary>
+    public static bool FoundInRange(string answer, string suffix)
+    {
+        foreach (var line in answer.AsSpan().EnumerateLines())
+        {
+            var colon = line.IndexOf(':');
+            if (colon > 0 && line[..colon].Trim().Equals(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return long.TryParse(line[(colon + 1)..].Trim(), out var count) && count > 0;
             }
         }
         return false;

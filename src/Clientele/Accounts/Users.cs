@@ -22,7 +22,12 @@ internal static class Users
         return password;
     }
 
-    public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct, string? name = null)
+    /// <summary>
+    /// Adds a user after checking the password against <see cref="PasswordPolicy"/> and, when one is set up, the
+    /// breached-password service; a refusal is an <see cref="InvalidOperationException"/> saying why.
+    /// </summary>
+    public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct,
+        string? name = null, BreachedPasswords? breached = null)
     {
         var normalized = email.Trim().ToLowerInvariant();
         if (await db.Users.AnyAsync(u => u.EmailNormalized == normalized, ct))
@@ -32,6 +37,10 @@ internal static class Users
         if (PasswordPolicy.Problem(password, email) is { } problem)
         {
             throw new InvalidOperationException(problem);
+        }
+        if (breached is not null && await breached.IsBreachedAsync(password, ct))
+        {
+            throw new InvalidOperationException(BreachedPasswords.Refusal);
         }
         var user = new User { Id = Guid.CreateVersion7(), Email = email.Trim(), EmailNormalized = normalized, Name = name, Role = role, CreatedAt = now };
         user.PasswordHash = Hasher.HashPassword(user, password);

@@ -111,9 +111,14 @@ internal static class CliApp
             var generated = pw is null;
             pw ??= Users.GeneratePassword();
             await using var db = database.CreateDbContext();
+            using var logging = LoggerFactory.Create(b => b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)); // stdout is for the result
+            using var breached = new BreachedPasswords(
+                Environment.GetEnvironmentVariable(BreachedPasswords.Setting.Replace(":", "__", StringComparison.Ordinal)),
+                logging.CreateLogger<BreachedPasswords>());
             try
             {
-                var user = await Users.AddAsync(db, result.GetValue(email)!, result.GetValue(role), pw, TimeProvider.System.GetUtcNow().UtcDateTime, ct, result.GetValue(name));
+                var user = await Users.AddAsync(db, result.GetValue(email)!, result.GetValue(role), pw, TimeProvider.System.GetUtcNow().UtcDateTime, ct,
+                    result.GetValue(name), generated ? null : breached);
                 Console.WriteLine($"Added {user.Role.ToString().ToLowerInvariant()} {user.Email}.");
                 if (generated)
                 {
