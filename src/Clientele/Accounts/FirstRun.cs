@@ -70,7 +70,7 @@ internal sealed class FirstRun(
 /// The one-time creation of the owner account from the /setup page. It is open only while no user
 /// exists; the gate keeps two browsers submitting at once from creating two owners.
 /// </summary>
-internal sealed class OwnerSetup(ClienteleDatabase database, TimeProvider time) : IDisposable
+internal sealed class OwnerSetup(ClienteleDatabase database, TimeProvider time, BreachedPasswords breached) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -92,7 +92,7 @@ internal sealed class OwnerSetup(ClienteleDatabase database, TimeProvider time) 
                 return null;
             }
             return await Users.AddAsync(db, email, Role.Owner, password, time.GetUtcNow().UtcDateTime, ct,
-                string.IsNullOrWhiteSpace(name) ? null : name.Trim());
+                string.IsNullOrWhiteSpace(name) ? null : name.Trim(), breached);
         }
         finally
         {

@@ -10,21 +10,37 @@ internal static class Users
 {
     private static readonly PasswordHasher<User> Hasher = new();
 
-    public const int MinPasswordLength = 10;
+    /// <summary>16 random characters (96 bits), well over the minimum length.</summary>
+    public static string GeneratePassword()
+    {
+        string password;
+        do
+        {
+            password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
+        }
+        while (PasswordPolicy.Problem(password, "") is not null); // as good as never, but never hand out a refused one
+        return password;
+    }
 
-    public static string GeneratePassword() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', 'x').Replace('/', 'y');
-
-    public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct, string? name = null)
+    /// <summary>
+    /// Adds a user after checking the password against <see cref="PasswordPolicy"/> and, when one is set up, the
+    /// breached-password service; a refusal is an <see cref="InvalidOperationException"/> saying why.
+    /// </summary>
+    public static async Task<User> AddAsync(ClienteleDb db, string email, Role role, string password, DateTime now, CancellationToken ct,
+        string? name = null, BreachedPasswords? breached = null)
     {
         var normalized = email.Trim().ToLowerInvariant();
         if (await db.Users.AnyAsync(u => u.EmailNormalized == normalized, ct))
         {
             throw new InvalidOperationException($"A user with the e-mail {email} already exists.");
         }
-        if (password.Length < MinPasswordLength)
+        if (PasswordPolicy.Problem(password, email) is { } problem)
         {
-            throw new InvalidOperationException($"A password needs at least {MinPasswordLength} characters.");
+            throw new InvalidOperationException(problem);
+        }
+        if (breached is not null && await breached.IsBreachedAsync(password, ct))
+        {
+            throw new InvalidOperationException(BreachedPasswords.Refusal);
         }
         var user = new User { Id = Guid.CreateVersion7(), Email = email.Trim(), EmailNormalized = normalized, Name = name, Role = role, CreatedAt = now };
         user.PasswordHash = Hasher.HashPassword(user, password);

@@ -101,7 +101,7 @@ internal static class CliApp
     {
         var email = new Option<string>("--email") { Description = "Login e-mail", Required = true };
         var role = new Option<Role>("--role") { Description = "owner, marketer or agent", DefaultValueFactory = _ => Role.Owner };
-        var password = new Option<string?>("--password") { Description = "Password (at least 10 characters); generated and printed when left out" };
+        var password = new Option<string?>("--password") { Description = "Password (12 to 128 characters, not a common one); generated and printed when left out" };
         var name = new Option<string?>("--name") { Description = "Display name" };
         var add = new Command("add", "Add a back-office user") { email, role, password, name };
         add.SetAction(async (result, ct) =>
@@ -111,9 +111,14 @@ internal static class CliApp
             var generated = pw is null;
             pw ??= Users.GeneratePassword();
             await using var db = database.CreateDbContext();
+            using var logging = LoggerFactory.Create(b => b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)); // stdout is for the result
+            using var breached = new BreachedPasswords(
+                Environment.GetEnvironmentVariable(BreachedPasswords.Setting.Replace(":", "__", StringComparison.Ordinal)),
+                logging.CreateLogger<BreachedPasswords>());
             try
             {
-                var user = await Users.AddAsync(db, result.GetValue(email)!, result.GetValue(role), pw, TimeProvider.System.GetUtcNow().UtcDateTime, ct, result.GetValue(name));
+                var user = await Users.AddAsync(db, result.GetValue(email)!, result.GetValue(role), pw, TimeProvider.System.GetUtcNow().UtcDateTime, ct,
+                    result.GetValue(name), generated ? null : breached);
                 Console.WriteLine($"Added {user.Role.ToString().ToLowerInvariant()} {user.Email}.");
                 if (generated)
                 {

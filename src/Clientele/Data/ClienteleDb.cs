@@ -24,6 +24,7 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
     public DbSet<ProductSales> ProductSales => Set<ProductSales>();
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<LoginFailure> LoginFailures => Set<LoginFailure>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<ScoringRun> ScoringRuns => Set<ScoringRun>();
@@ -200,6 +201,14 @@ internal abstract class ClienteleDb(DbContextOptions options) : DbContext(option
             e.ToTable("users");
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.EmailNormalized).IsUnique();
+        });
+        b.Entity<LoginFailure>(e =>
+        {
+            e.ToTable("login_failures");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.EmailNormalized).HasMaxLength(320);
+            e.HasIndex(x => new { x.EmailNormalized, x.At });
+            e.HasIndex(x => x.At);
         });
         b.Entity<ApiKey>(e =>
         {

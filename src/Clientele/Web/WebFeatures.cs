@@ -11,6 +11,7 @@ internal static class WebFeatures
         services.AddAuthorizationBuilder().AddBackOfficePolicies();
         services.AddSingleton<IStartupTask, FirstRun>();
         services.AddSingleton<OwnerSetup>();
+        services.AddSingleton(sp => BreachedPasswords.FromConfiguration(config, sp.GetRequiredService<ILogger<BreachedPasswords>>()));
     }
 
     public static void MapUi(WebApplication app)

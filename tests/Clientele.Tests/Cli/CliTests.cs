@@ -68,6 +68,33 @@ public sealed class CliTests
         Assert.Equal(Clientele.Accounts.Role.Agent, user.Role);
     }
 
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Users_add_refuses_a_short_or_common_password_and_says_why(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var original = Console.Error;
+        using var errors = new StringWriter();
+        Console.SetError(errors);
+        int shortExit, commonExit;
+        try
+        {
+            (shortExit, _) = await RunAsync("users", "add", "--email", "ann@shop.example", "--password", "elevenchars", "--db", app.ConnectionString);
+            (commonExit, _) = await RunAsync("users", "add", "--email", "ann@shop.example", "--password", "Password2026!", "--db", app.ConnectionString);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal((1, 1), (shortExit, commonExit));
+        Assert.Contains("at least 12 characters; this one has 11", errors.ToString());
+        Assert.Contains("common or breached passwords", errors.ToString());
+        await using var data = app.NewDb();
+        Assert.False(await data.Users.AnyAsync());
+    }
+
     [Fact]
     public async Task Migrate_creates_an_empty_database_that_answers()
     {

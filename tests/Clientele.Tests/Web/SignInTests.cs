@@ -63,6 +63,51 @@ public sealed class SignInTests
         Assert.Equal(HttpStatusCode.OK, (await stranger.GetAsync("/login")).StatusCode);
     }
 
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Setup_refuses_a_short_common_or_look_alike_password_and_says_why(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var browser = app.Browser();
+
+        foreach (var (password, reason) in new[]
+        {
+            ("short-pw-11", "A password needs at least 12 characters; this one has 11."),
+            ("Password2026!", "This password is on the list of common or breached passwords"),
+            ("qwertyuiop12", "This password is on the list of common or breached passwords"),
+            ("aaaaaaaaaaaaaa", "This password is only repeated characters or neighbouring keys."),
+            ("owner@shop.test2026", "This password is too close to the e-mail address or the product&#x27;s name."),
+        })
+        {
+            var refused = await browser.SubmitAsync("/setup", "setup", new()
+            {
+                ["Input.Email"] = "owner@shop.test",
+                ["Input.Password"] = password,
+                ["Input.ConfirmPassword"] = password,
+            });
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            var html = await refused.Content.ReadAsStringAsync();
+            Assert.Contains(reason, html);
+            Assert.DoesNotContain(password, html.Replace("value=\"owner@shop.test\"", "", StringComparison.Ordinal));
+        }
+        await using (var data = app.NewDb())
+        {
+            Assert.False(await data.Users.AnyAsync());
+        }
+
+        var sixtyFour = "a long passphrase of sixty-four characters is welcome here too!!";
+        Assert.Equal(64, sixtyFour.Length);
+        var created = await browser.SubmitAsync("/setup", "setup", new()
+        {
+            ["Input.Email"] = "owner@shop.test",
+            ["Input.Password"] = sixtyFour,
+            ["Input.ConfirmPassword"] = sixtyFour,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await app.Browser().LogInAsync("owner@shop.test", sixtyFour)).StatusCode);
+    }
+
     [Fact]
     public async Task Setup_cannot_add_a_second_owner_once_an_account_exists()
     {

@@ -94,6 +94,31 @@ namespace Clientele.Data.Migrations.Postgres
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Accounts.LoginFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EmailNormalized")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("EmailNormalized", "At");
+
+                    b.ToTable("login_failures", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Accounts.User", b =>
                 {
                     b.Property<Guid>("Id")

@@ -88,6 +88,29 @@ namespace Clientele.Data.Migrations.Sqlite
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Clientele.Accounts.LoginFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EmailNormalized")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("EmailNormalized", "At");
+
+                    b.ToTable("login_failures", (string)null);
+                });
+
             modelBuilder.Entity("Clientele.Accounts.User", b =>
                 {
                     b.Property<byte[]>("Id")
