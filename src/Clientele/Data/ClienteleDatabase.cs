@@ -123,10 +123,52 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-        await db.Database.MigrateAsync(ct);
+        if (pending.Count > 0)
+        {
+            // EF takes a lock for the migration; on SQLite it is a row that a killed process leaves behind, and every
+            // later start would wait for it forever. So migrate only when there is something to do, and on SQLite under
+            // a lock the operating system frees with the process: whoever holds it knows any row left is stale.
+            using var guard = Kind == DatabaseKind.Sqlite ? await SqliteMigrationGuardAsync(ct) : null;
+            if (guard is not null)
+            {
+                await ClearStaleMigrationLockAsync(db, ct);
+            }
+            await db.Database.MigrateAsync(ct);
+        }
         await Contacts.ContactSearch.EnsureIndexAsync(db, ct);
         await Knowledge.KnowledgeIndex.EnsureAsync(db, ct);
         return pending;
+    }
+
+    /// <summary>An exclusive lock on a file beside the database, held while migrating; null for an in-memory database.</summary>
+    private async Task<FileStream?> SqliteMigrationGuardAsync(CancellationToken ct)
+    {
+        var path = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
+        if (string.IsNullOrEmpty(path) || path == ":memory:" || path.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        while (true)
+        {
+            try
+            {
+                return new FileStream(Path.GetFullPath(path) + ".migrating", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                // Another process is migrating this database right now.
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
+    private static async Task ClearStaleMigrationLockAsync(ClienteleDb db, CancellationToken ct)
+    {
+        var exists = await db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'").SingleAsync(ct);
+        if (exists > 0)
+        {
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\"", ct);
+        }
     }
 
     /// <summary>True when the database answers a trivial query.</summary>

@@ -17,7 +17,6 @@ namespace Clientele.Tests.Operations;
 /// mail, the webhook calls and the scoring, nothing happens twice, and one stopped as systemd stops it (SIGTERM) hands
 /// back what it had claimed, so nothing is left in doubt.
 /// </summary>
-[Collection(nameof(HeavyMail))]
 public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     private const int Contacts = 3_000;
