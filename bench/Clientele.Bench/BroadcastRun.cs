@@ -26,7 +26,6 @@ internal static class BroadcastRun
     {
         var count = IngestRun.IntArg(args, "--messages", 20_000);
         var connections = IngestRun.IntArg(args, "--connections", 8);
-        var postgres = IngestRun.StringArg(args, "--postgres");
         var root = IngestRun.FindRoot();
         var appDll = Path.Combine(root, "src/Clientele/bin/Release/net10.0/clientele.dll");
         if (!File.Exists(appDll))
@@ -46,10 +45,10 @@ internal static class BroadcastRun
             await SmtpRun.SourceAsync(sinkPort, connections, 1000, 2048);
             var baseline = count / await SmtpRun.SourceAsync(sinkPort, connections, count, 2048);
             Console.WriteLine($"smtp-source (baseline, 2 KB, {connections} sessions): {baseline:N0} messages/s");
-            await RunOneAsync("SQLite", $"Data Source={Path.Combine(dir, "app.db")}", appDll, sinkPort, count, connections, baseline);
-            if (postgres is not null)
+            await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, sinkPort, count, connections, baseline);
+            if (await BenchDatabase.PostgresAsync(args, "bench_mail") is { } postgres)
             {
-                await RunOneAsync("PostgreSQL", await IngestRun.CreatePgDatabaseAsync(postgres, "bench_mail"), appDll, sinkPort, count, connections, baseline);
+                await RunOneAsync("PostgreSQL", postgres, appDll, sinkPort, count, connections, baseline);
             }
         }
         finally
@@ -101,9 +100,12 @@ internal static class BroadcastRun
     private static async Task RunOneAsync(string name, string connection, string appDll, int sinkPort, int count, int connections, double baseline)
     {
         string key;
+        // Topics and addresses of this run's own: onto an existing shop, its subscribers are not part of the audience.
+        var topic = "news-" + BenchDatabase.Tag;
+        var warmTopic = "warmup-" + BenchDatabase.Tag;
+        await BenchDatabase.DescribeAsync(name, connection);
         using (var database = ClienteleDatabase.Open(connection))
         {
-            await database.MigrateAsync(CancellationToken.None);
             await using var db = database.CreateDbContext();
             var now = TimeProvider.System.GetUtcNow().UtcDateTime;
             // No quiet hours or caps: the run measures sending, whatever the hour.
@@ -116,7 +118,7 @@ internal static class BroadcastRun
                 for (var i = start; i < Math.Min(all, start + 5000); i++)
                 {
                     var id = Guid.CreateVersion7();
-                    var email = $"reader{i}@bench.example";
+                    var email = $"reader{i}.{BenchDatabase.Tag}@bench.example";
                     db.Contacts.Add(new Contact
                     {
                         Id = id,
@@ -128,7 +130,7 @@ internal static class BroadcastRun
                         Attributes = "{\"plan\":\"gold\",\"points\":" + (i % 500) + "}",
                         CreatedAt = now,
                         UpdatedAt = now,
-                        Consents = [new ContactConsent { ContactId = id, Topic = i < count ? "newsletter" : "warmup", Status = ConsentStatus.Subscribed, At = now, Source = "bench" }],
+                        Consents = [new ContactConsent { ContactId = id, Topic = i < count ? topic : warmTopic, Status = ConsentStatus.Subscribed, At = now, Source = "bench" }],
                     });
                 }
                 await db.SaveChangesAsync();
@@ -150,8 +152,8 @@ internal static class BroadcastRun
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             await IngestRun.WaitHealthyAsync(http);
-            await SendAsync(http, "warmup", WarmUp);
-            var (seconds, sent, queuedAt) = await SendAsync(http, "newsletter", count);
+            await SendAsync(http, warmTopic, WarmUp);
+            var (seconds, sent, queuedAt) = await SendAsync(http, topic, count);
             Console.WriteLine($"{name}: {sent:N0} of {count:N0} sent in {seconds:N1} s = {sent / seconds:N0} messages/s, {sent / seconds / baseline:P0} of smtp-source (all queued after {queuedAt:N1} s)");
         }
         finally

@@ -6,7 +6,7 @@ using Clientele.Forms;
 namespace Clientele.Bench;
 
 /// <summary>
-/// Form submissions at a steady rate against the real server (SQLite, loopback): latency percentiles of
+/// Form submissions at a steady rate against the real server (SQLite, and PostgreSQL when given; loopback): latency percentiles of
 /// <c>POST /f/{slug}</c>, beside <c>GET /healthz</c> (one database round trip) paced the same way in the same run.
 /// </summary>
 internal static partial class FormRun
@@ -23,36 +23,12 @@ internal static partial class FormRun
         Directory.CreateDirectory(dir);
         try
         {
-            var connection = $"Data Source={Path.Combine(dir, "app.db")}";
-            var database = ClienteleDatabase.Open(connection);
-            await database.MigrateAsync();
-            await using (var db = database.CreateDbContext())
-            {
-                var now = DateTime.SpecifyKind(new DateTime(2026, 1, 1), DateTimeKind.Utc);
-                var form = new Form { Id = Guid.CreateVersion7(), Slug = "bench", Name = "Bench", Title = "Sign up", ConsentWording = "Yes, e-mail me.", Topics = ["newsletter"], DoubleOptIn = true, CreatedAt = now, UpdatedAt = now };
-                form.SetFields([new FormField("email", "E-mail", "email", true), new FormField("firstName", "First name"), new FormField("company", "Company")]);
-                db.Forms.Add(form);
-                await db.SaveChangesAsync();
-            }
-            var port = IngestRun.FreePort();
-            // One client sends everything from one address: lift the per-address limit for the run.
-            using var server = IngestRun.StartServer(appDll, connection, port, new Dictionary<string, string> { ["Clientele__Forms__SubmissionsPerMinutePerAddress"] = "1000000" });
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await IngestRun.WaitHealthyAsync(http);
-            var page = await http.GetStringAsync("/f/bench");
-            var token = TimeToken().Match(page).Groups[1].Value;
-            await Task.Delay(2500); // the minimum fill time
-
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {rate} requests/s for {seconds} s each");
-            // Warm-up, then the baseline and the forms, each paced at the same rate.
-            await PacedAsync(http, rate, 3, i => Post(http, token, "warm" + i));
-            var baseline = await PacedAsync(http, rate, seconds, _ => http.GetAsync("/healthz"));
-            var forms = await PacedAsync(http, rate, seconds, i => Post(http, token, "person" + i));
-            Report("GET /healthz (baseline)", baseline);
-            Report("POST /f/bench", forms);
-            Console.WriteLine($"p99 ratio forms / baseline: {Percentile(forms.Latencies, 0.99) / Percentile(baseline.Latencies, 0.99):N1}");
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, rate, seconds);
+            if (await BenchDatabase.PostgresAsync(args, "bench_forms") is { } postgres)
+            {
+                await RunOneAsync("PostgreSQL", postgres, appDll, rate, seconds);
+            }
         }
         finally
         {
@@ -62,8 +38,42 @@ internal static partial class FormRun
         return 0;
     }
 
-    private static Task<HttpResponseMessage> Post(HttpClient http, string token, string who) =>
-        http.PostAsync("/f/bench", new FormUrlEncodedContent(new Dictionary<string, string>
+    private static async Task RunOneAsync(string name, string connection, string appDll, int rate, int seconds)
+    {
+        await BenchDatabase.DescribeAsync(name, connection);
+        var slug = "bench-" + BenchDatabase.Tag;
+        using (var database = ClienteleDatabase.Open(connection))
+        {
+            await using var db = database.CreateDbContext();
+            var now = DateTime.SpecifyKind(new DateTime(2026, 1, 1), DateTimeKind.Utc);
+            var form = new Form { Id = Guid.CreateVersion7(), Slug = slug, Name = slug, Title = "Sign up", ConsentWording = "Yes, e-mail me.", Topics = ["newsletter"], DoubleOptIn = true, CreatedAt = now, UpdatedAt = now };
+            form.SetFields([new FormField("email", "E-mail", "email", true), new FormField("firstName", "First name"), new FormField("company", "Company")]);
+            db.Forms.Add(form);
+            await db.SaveChangesAsync();
+        }
+        var port = IngestRun.FreePort();
+        // One client sends everything from one address: lift the per-address limit for the run.
+        using var server = IngestRun.StartServer(appDll, connection, port, new Dictionary<string, string> { ["Clientele__Forms__SubmissionsPerMinutePerAddress"] = "1000000" });
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await IngestRun.WaitHealthyAsync(http);
+        var page = await http.GetStringAsync($"/f/{slug}");
+        var token = TimeToken().Match(page).Groups[1].Value;
+        await Task.Delay(2500); // the minimum fill time
+
+        // Warm-up, then the baseline and the forms, each paced at the same rate. Addresses carry the run's tag.
+        var who = BenchDatabase.Tag + "-";
+        await PacedAsync(http, rate, 3, i => Post(http, slug, token, "warm" + who + i));
+        var baseline = await PacedAsync(http, rate, seconds, _ => http.GetAsync("/healthz"));
+        var forms = await PacedAsync(http, rate, seconds, i => Post(http, slug, token, "person" + who + i));
+        Report($"{name}: GET /healthz (baseline)", baseline);
+        Report($"{name}: POST /f/{{slug}}", forms);
+        Console.WriteLine($"{name}: p99 ratio forms / baseline: {Percentile(forms.Latencies, 0.99) / Percentile(baseline.Latencies, 0.99):N1}");
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+    }
+
+    private static Task<HttpResponseMessage> Post(HttpClient http, string slug, string token, string who) =>
+        http.PostAsync($"/f/{slug}", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["email"] = who + "@bench.example",
             ["firstName"] = "Bench",
@@ -108,7 +118,7 @@ internal static partial class FormRun
     }
 
     private static void Report(string name, Result r) =>
-        Console.WriteLine($"{name,-26} {r.Latencies.Count / r.Seconds,6:N0} req/s  p50 {Percentile(r.Latencies, 0.5),6:N1} ms  p95 {Percentile(r.Latencies, 0.95),6:N1} ms  p99 {Percentile(r.Latencies, 0.99),6:N1} ms  failures {r.Failures}");
+        Console.WriteLine($"{name,-38} {r.Latencies.Count / r.Seconds,6:N0} req/s  p50 {Percentile(r.Latencies, 0.5),6:N1} ms  p95 {Percentile(r.Latencies, 0.95),6:N1} ms  p99 {Percentile(r.Latencies, 0.99),6:N1} ms  failures {r.Failures}");
 
     internal static double Percentile(List<double> values, double p)
     {
