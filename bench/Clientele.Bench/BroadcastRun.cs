@@ -152,6 +152,7 @@ internal static class BroadcastRun
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             await IngestRun.WaitHealthyAsync(http);
+            await IngestRun.WaitSettledAsync(server);
             await SendAsync(http, warmTopic, WarmUp);
             var (seconds, sent, queuedAt) = await SendAsync(http, topic, count);
             Console.WriteLine($"{name}: {sent:N0} of {count:N0} sent in {seconds:N1} s = {sent / seconds:N0} messages/s, {sent / seconds / baseline:P0} of smtp-source (all queued after {queuedAt:N1} s)");

@@ -56,6 +56,7 @@ internal static partial class FormRun
         using var server = IngestRun.StartServer(appDll, connection, port, new Dictionary<string, string> { ["Clientele__Forms__SubmissionsPerMinutePerAddress"] = "1000000" });
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await IngestRun.WaitHealthyAsync(http);
+        await IngestRun.WaitSettledAsync(server);
         var page = await http.GetStringAsync($"/f/{slug}");
         var token = TimeToken().Match(page).Groups[1].Value;
         await Task.Delay(2500); // the minimum fill time

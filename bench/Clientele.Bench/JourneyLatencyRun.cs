@@ -73,6 +73,7 @@ internal static class JourneyLatencyRun
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         await IngestRun.WaitHealthyAsync(http);
+        await IngestRun.WaitSettledAsync(server);
 
         var sentAt = new ConcurrentDictionary<string, DateTime>();
         Task<HttpResponseMessage> Post(string who)
