@@ -139,20 +139,22 @@ internal sealed class QualificationProjection : IEventConsumer
     {
         const int batch = 500;
         var changed = 0;
-        var offset = 0;
+        Guid? after = null;
         while (true)
         {
             var now = time.GetUtcNow().UtcDateTime;
             using var gate = await database.EnterWriteAsync(ct);
             await using var db = database.CreateDbContext();
             var settings = await LoadSettingsAsync(db, ct);
-            var contacts = await db.Contacts.Where(c => c.ScoreEngagement != 0 || c.Qualified)
-                .OrderBy(c => c.Id).Skip(offset).Take(batch).ToListAsync(ct);
+            // Paged by key: a contact disqualified on one page leaves the filter, which must not shift the next page.
+            var scored = db.Contacts.Where(c => c.ScoreEngagement != 0 || c.Qualified);
+            var page = after is { } last ? scored.Where(c => c.Id > last) : scored;
+            var contacts = await page.OrderBy(c => c.Id).Take(batch).ToListAsync(ct);
             if (contacts.Count == 0)
             {
                 return changed;
             }
-            offset += contacts.Count;
+            after = contacts[^1].Id;
             foreach (var contact in contacts)
             {
                 var total = Current(contact).TotalAt(now, settings.HalfLifeDays);

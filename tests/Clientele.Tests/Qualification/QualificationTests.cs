@@ -118,6 +118,43 @@ public sealed class QualificationTests
 
     [Theory]
     [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_daily_fade_reaches_every_contact_when_whole_pages_of_them_are_disqualified(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        // 1,200 contacts qualified on fit alone, under a threshold since raised: each one the fade visits is disqualified,
+        // and so leaves the set the fade pages through.
+        await using (var data = app.NewDb())
+        {
+            for (var i = 0; i < 1200; i++)
+            {
+                var email = $"lead{i}@example.com";
+                data.Contacts.Add(new Clientele.Contacts.Contact
+                {
+                    Id = Guid.CreateVersion7(),
+                    Email = email,
+                    EmailNormalized = email,
+                    ScoreFit = 40,
+                    Score = 40,
+                    Qualified = true,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+            await data.SaveChangesAsync();
+        }
+
+        var changed = await QualificationProjection.DecayAsync(app.Database, app.Time, CancellationToken.None);
+
+        Assert.Equal(0, changed); // no score moved: there was no engagement to fade
+        await using var after = app.NewDb();
+        Assert.Equal(0, await after.Contacts.CountAsync(c => c.Qualified));
+        Assert.Equal(1200, await after.Events.CountAsync(e => e.Type == "contact.disqualified"));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
     public async Task Scoring_settings_are_replaced_through_the_api_and_bad_rules_are_reported_by_pointer(string db)
     {
         await using var app = await TestApp.StartAsync(db);
