@@ -75,7 +75,12 @@ internal static class StageSweep
 /// <summary>Wakes the sweep at once, e.g. after the stage rules changed.</summary>
 internal sealed class StageSweepSignal : WakeSignal;
 
-/// <summary>Runs <see cref="StageSweep"/> (and queues a rebuild of every dynamic segment) once at start, once a day, and when the stage rules change.</summary>
+/// <summary>
+/// Runs <see cref="StageSweep"/> (and queues a rebuild of every dynamic segment) once a day and when the stage rules
+/// change. A start sweeps at once unless a whole sweep finished less than a day before (kept in the settings as
+/// <see cref="LastKey"/>): on a shop of a million contacts a sweep is a minute's work, not to be repeated at every restart
+/// or by every instance.
+/// </summary>
 internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider time, StageSweepSignal signal, Clientele.Segments.SegmentRebuilds segments,
     IConfiguration config, ILogger<StageSweepService> log)
     : BackgroundService
@@ -88,6 +93,16 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
         }
         try
         {
+            await using (var db = database.CreateDbContext())
+            {
+                var since = await SettingsStore.LoadAsync<SweepRecord?>(db, LastKey, null, stoppingToken) is { } last
+                    ? time.GetUtcNow().UtcDateTime - last.At
+                    : TimeSpan.MaxValue;
+                if (since >= TimeSpan.Zero && since < TimeSpan.FromDays(1))
+                {
+                    await signal.WaitAsync(TimeSpan.FromDays(1) - since, stoppingToken);
+                }
+            }
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
@@ -111,6 +126,10 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
                         {
                             segments.Request(id);
                         }
+                        using (await database.EnterWriteAsync(stoppingToken))
+                        {
+                            await SettingsStore.SaveAsync(db, LastKey, new SweepRecord(time.GetUtcNow().UtcDateTime), time.GetUtcNow().UtcDateTime, stoppingToken);
+                        }
                     }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -124,4 +143,9 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
         {
         }
     }
+
+    public const string LastKey = "stages.sweep";
+
+    /// <summary>When the last whole sweep finished.</summary>
+    internal sealed record SweepRecord(DateTime At);
 }
