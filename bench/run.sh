@@ -12,7 +12,8 @@
 #        bench/run.sh journeys [--runs N]   many journey runs due at once through the journey worker (SQLite; PostgreSQL with two workers)
 #        bench/run.sh journey-latency [--rate 1000] [--seconds 20]   event to the journey's first e-mail queued, at a steady rate (SQLite and PostgreSQL)
 # The ingestion, broadcast, forms and journey-latency runs take --onto-sqlite PATH and --onto-postgres CONN to run onto an
-# existing database (such as the shop written by `clientele demo --contacts 1000000`) instead of a fresh one.
+# existing database (such as the shop written by `clientele demo --contacts 1000000`) instead of a fresh one, and
+# --only sqlite|postgres to run on one database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in

@@ -18,6 +18,10 @@ internal static class BenchDatabase
     public static string Sqlite(string[] args, string fresh) =>
         IngestRun.StringArg(args, "--onto-sqlite") is { } path ? $"Data Source={path}" : $"Data Source={fresh}";
 
+    /// <summary>Whether the run includes this database: all of them unless <c>--only sqlite|postgres</c> names one.</summary>
+    public static bool Includes(string[] args, string database) =>
+        IngestRun.StringArg(args, "--only") is not { } only || string.Equals(only, database, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// The PostgreSQL database of the run: the one given with --onto-postgres, else a new database on the server given with
     /// --postgres, else none.

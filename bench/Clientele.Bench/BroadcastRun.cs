@@ -45,8 +45,11 @@ internal static class BroadcastRun
             await SmtpRun.SourceAsync(sinkPort, connections, 1000, 2048);
             var baseline = count / await SmtpRun.SourceAsync(sinkPort, connections, count, 2048);
             Console.WriteLine($"smtp-source (baseline, 2 KB, {connections} sessions): {baseline:N0} messages/s");
-            await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, sinkPort, count, connections, baseline);
-            if (await BenchDatabase.PostgresAsync(args, "bench_mail") is { } postgres)
+            if (BenchDatabase.Includes(args, "sqlite"))
+            {
+                await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, sinkPort, count, connections, baseline);
+            }
+            if (BenchDatabase.Includes(args, "postgres") && await BenchDatabase.PostgresAsync(args, "bench_mail") is { } postgres)
             {
                 await RunOneAsync("PostgreSQL", postgres, appDll, sinkPort, count, connections, baseline);
             }

@@ -24,8 +24,11 @@ internal static partial class FormRun
         try
         {
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {rate} requests/s for {seconds} s each");
-            await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, rate, seconds);
-            if (await BenchDatabase.PostgresAsync(args, "bench_forms") is { } postgres)
+            if (BenchDatabase.Includes(args, "sqlite"))
+            {
+                await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, rate, seconds);
+            }
+            if (BenchDatabase.Includes(args, "postgres") && await BenchDatabase.PostgresAsync(args, "bench_forms") is { } postgres)
             {
                 await RunOneAsync("PostgreSQL", postgres, appDll, rate, seconds);
             }

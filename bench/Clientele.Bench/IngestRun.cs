@@ -52,8 +52,11 @@ internal static class IngestRun
             // so both write into tables and indexes of the same size.
             var sqlite = BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db"));
             var sqliteRaw = StringArg(args, "--onto-sqlite") is not null ? sqlite : $"Data Source={Path.Combine(dir, "raw.db")}";
-            await RunOneAsync("SQLite", sqlite, appDll, rows, warm, singles, () => SqliteBaselineAsync(sqliteRaw, rawRows));
-            if (await BenchDatabase.PostgresAsync(args, "bench_app") is { } appDb)
+            if (BenchDatabase.Includes(args, "sqlite"))
+            {
+                await RunOneAsync("SQLite", sqlite, appDll, rows, warm, singles, () => SqliteBaselineAsync(sqliteRaw, rawRows));
+            }
+            if (BenchDatabase.Includes(args, "postgres") && await BenchDatabase.PostgresAsync(args, "bench_app") is { } appDb)
             {
                 var rawDb = StringArg(args, "--onto-postgres") is not null ? appDb : await CreatePgDatabaseAsync(postgres!, "bench_raw");
                 await RunOneAsync("PostgreSQL", appDb, appDll, rows, warm, singles, () => PostgresBaselineAsync(rawDb, rawRows));

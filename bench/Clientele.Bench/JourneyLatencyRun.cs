@@ -27,8 +27,11 @@ internal static class JourneyLatencyRun
         try
         {
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {rate} events/s for {seconds} s, each from a new contact");
-            await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, rate, seconds);
-            if (await BenchDatabase.PostgresAsync(args, "bench_journey") is { } postgres)
+            if (BenchDatabase.Includes(args, "sqlite"))
+            {
+                await RunOneAsync("SQLite", BenchDatabase.Sqlite(args, Path.Combine(dir, "app.db")), appDll, rate, seconds);
+            }
+            if (BenchDatabase.Includes(args, "postgres") && await BenchDatabase.PostgresAsync(args, "bench_journey") is { } postgres)
             {
                 await RunOneAsync("PostgreSQL", postgres, appDll, rate, seconds);
             }
