@@ -115,8 +115,10 @@ internal static class ScoringJob
             {
                 await ExecuteAsync(database, db, run, time, ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
+                // A stop may surface as the database driver's own error (a cancelled command) rather than as a
+                // cancellation: either way the run goes back in the queue, not left running until its lease passes.
                 await HandBackAsync(database, run.Id);
                 throw;
             }
