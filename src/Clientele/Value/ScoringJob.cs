@@ -115,10 +115,10 @@ internal static class ScoringJob
             {
                 await ExecuteAsync(database, db, run, time, ct);
             }
-            catch (Exception) when (ct.IsCancellationRequested)
+            catch (Exception)
             {
-                // A stop may surface as the database driver's own error (a cancelled command) rather than as a
-                // cancellation: either way the run goes back in the queue, not left running until its lease passes.
+                // A stop, or a database error the model's own checks do not cover (a deadlock with a consumer writing the
+                // same contacts): the run goes back in the queue for the next cycle, not left running until its lease passes.
                 await HandBackAsync(database, run.Id);
                 throw;
             }
