@@ -41,27 +41,16 @@ fi
 . scripts/postgres.sh
 trap pg_stop EXIT
 pg_start
-if [ "${1:-}" = forms ]; then
-  shift
-  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
-  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
-  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll forms --postgres "$PG_CONNECTION" "$@"
-  exit
-fi
-if [ "${1:-}" = journey-latency ]; then
-  shift
-  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
-  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
-  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll journey-latency --postgres "$PG_CONNECTION" "$@"
-  exit
-fi
-if [ "${1:-}" = broadcast ]; then
-  shift
-  dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
-  dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
-  dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll broadcast --postgres "$PG_CONNECTION" "$@"
-  exit
-fi
+case "${1:-}" in
+  forms|journey-latency|broadcast)
+    # The real server in its own process, then the client: both built in Release.
+    verb=$1
+    shift
+    dotnet build -c Release src/Clientele -nologo -v quiet -clp:ErrorsOnly
+    dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
+    dotnet bench/Clientele.Bench/bin/Release/net10.0/Clientele.Bench.dll "$verb" --postgres "$PG_CONNECTION" "$@"
+    exit ;;
+esac
 if [ "${1:-}" = journeys ]; then
   shift
   dotnet build -c Release bench/Clientele.Bench -nologo -v quiet -clp:ErrorsOnly
