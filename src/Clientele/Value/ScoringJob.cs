@@ -95,16 +95,23 @@ internal static class ScoringJob
             }
             var now = time.GetUtcNow().UtcDateTime;
             int claimed;
+            // The claim is not cancelled half-way: a stop that arrived while the update was on its way could leave it
+            // committed with nobody to run or hand back the run, which would then wait for its lease to pass.
             using (await database.EnterWriteAsync(ct))
             {
                 claimed = await db.ScoringRuns.Where(r => r.Id == run.Id && r.Status == ScoringStatus.Queued).ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.Status, ScoringStatus.Running)
                     .SetProperty(r => r.StartedAt, now)
-                    .SetProperty(r => r.LeaseUntil, now + Lease), ct);
+                    .SetProperty(r => r.LeaseUntil, now + Lease), CancellationToken.None);
             }
             if (claimed == 0)
             {
                 continue; // another instance took it
+            }
+            if (ct.IsCancellationRequested)
+            {
+                await HandBackAsync(database, run.Id);
+                ct.ThrowIfCancellationRequested();
             }
             run.Status = ScoringStatus.Running;
             run.StartedAt = now;

@@ -152,6 +152,15 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 // the next; each run is run by one instance, once, and none was interrupted.
                 scoring = await db.ScoringRuns.AsNoTracking().ToListAsync();
                 Assert.InRange(scoring.Count, 1, 3);
+                if (scoring.Any(r => r.Status != ScoringStatus.Succeeded))
+                {
+                    // What each instance said about its runs, to tell a lost claim from a failed write.
+                    foreach (var (s, i) in servers.Select((s, i) => (s, i)))
+                    {
+                        var log = i == 2 ? stoppedLog : s.Output;
+                        output.WriteLine($"instance {i}:\n{log[Math.Max(0, log.Length - 20_000)..]}");
+                    }
+                }
                 Assert.All(scoring, r => Assert.Equal(ScoringStatus.Succeeded, r.Status));
             }
 
