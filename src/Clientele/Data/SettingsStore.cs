@@ -41,16 +41,33 @@ internal static class SettingsStore
         }
     }
 
+    /// <summary>
+    /// Stores the value under the key. Two instances storing a new key at the same moment do not fail: the later one
+    /// replaces the value, as it would have a moment later.
+    /// </summary>
     public static async Task SaveAsync<T>(ClienteleDb db, string key, T value, DateTime now, CancellationToken ct)
     {
-        var row = await db.Settings.FirstOrDefaultAsync(s => s.Key == key, ct);
-        if (row is null)
+        var json = JsonSerializer.Serialize(value, Json);
+        for (var attempt = 0; ; attempt++)
         {
-            row = new Setting { Key = key };
-            db.Settings.Add(row);
+            var row = await db.Settings.FirstOrDefaultAsync(s => s.Key == key, ct);
+            var adding = row is null;
+            if (row is null)
+            {
+                row = new Setting { Key = key };
+                db.Settings.Add(row);
+            }
+            row.Value = json;
+            row.UpdatedAt = now;
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return;
+            }
+            catch (DbUpdateException) when (adding && attempt == 0 && db.Database.CurrentTransaction is null)
+            {
+                db.Entry(row).State = EntityState.Detached;
+            }
         }
-        row.Value = JsonSerializer.Serialize(value, Json);
-        row.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
     }
 }

@@ -95,12 +95,10 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
         {
             await using (var db = database.CreateDbContext())
             {
-                var since = await SettingsStore.LoadAsync<SweepRecord?>(db, LastKey, null, stoppingToken) is { } last
-                    ? time.GetUtcNow().UtcDateTime - last.At
-                    : TimeSpan.MaxValue;
-                if (since >= TimeSpan.Zero && since < TimeSpan.FromDays(1))
+                var last = await SettingsStore.LoadAsync<SweepRecord?>(db, LastKey, null, stoppingToken);
+                if (FirstWait(last, time.GetUtcNow().UtcDateTime) is var wait && wait > TimeSpan.Zero)
                 {
-                    await signal.WaitAsync(TimeSpan.FromDays(1) - since, stoppingToken);
+                    await signal.WaitAsync(wait, stoppingToken);
                 }
             }
             while (!stoppingToken.IsCancellationRequested)
@@ -126,9 +124,10 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
                         {
                             segments.Request(id);
                         }
+                        var finished = time.GetUtcNow().UtcDateTime;
                         using (await database.EnterWriteAsync(stoppingToken))
                         {
-                            await SettingsStore.SaveAsync(db, LastKey, new SweepRecord(time.GetUtcNow().UtcDateTime), time.GetUtcNow().UtcDateTime, stoppingToken);
+                            await SettingsStore.SaveAsync(db, LastKey, new SweepRecord(finished), finished, stoppingToken);
                         }
                     }
                 }
@@ -145,6 +144,20 @@ internal sealed class StageSweepService(ClienteleDatabase database, TimeProvider
     }
 
     public const string LastKey = "stages.sweep";
+
+    /// <summary>
+    /// How long a start waits before its first sweep: until a day after the last whole sweep, or not at all when there
+    /// was none, it was a day or more ago, or it lies ahead of the clock (the clock was set back).
+    /// </summary>
+    internal static TimeSpan FirstWait(SweepRecord? last, DateTime now)
+    {
+        if (last is null)
+        {
+            return TimeSpan.Zero;
+        }
+        var since = now - last.At;
+        return since >= TimeSpan.Zero && since < TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) - since : TimeSpan.Zero;
+    }
 
     /// <summary>When the last whole sweep finished.</summary>
     internal sealed record SweepRecord(DateTime At);

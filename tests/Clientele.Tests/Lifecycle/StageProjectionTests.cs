@@ -157,6 +157,20 @@ public sealed class StageProjectionTests
     }
 
     [Fact]
+    public void A_start_within_a_day_of_the_last_whole_sweep_waits_for_its_time_and_any_other_start_sweeps_at_once()
+    {
+        var now = new DateTime(2026, 6, 1, 12, 0, 0, DateTimeKind.Utc);
+
+        Assert.Equal(TimeSpan.Zero, StageSweepService.FirstWait(null, now));
+        Assert.Equal(TimeSpan.FromHours(22), StageSweepService.FirstWait(new(now.AddHours(-2)), now));
+        Assert.Equal(TimeSpan.FromMinutes(1), StageSweepService.FirstWait(new(now.AddDays(-1).AddMinutes(1)), now));
+        Assert.Equal(TimeSpan.Zero, StageSweepService.FirstWait(new(now.AddDays(-1)), now));
+        Assert.Equal(TimeSpan.Zero, StageSweepService.FirstWait(new(now.AddDays(-3)), now));
+        // The clock was set back past the last sweep: sweeping now is safer than waiting a day and more.
+        Assert.Equal(TimeSpan.Zero, StageSweepService.FirstWait(new(now.AddHours(5)), now));
+    }
+
+    [Fact]
     public async Task The_stages_settings_page_explains_every_rule_with_the_current_numbers()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
