@@ -82,7 +82,7 @@ internal static class ScoringJob
     /// Runs every queued run, oldest first. Each is claimed first (only one instance gets it) and held by a lease the
     /// run renews; stopping puts the run back in the queue. Returns how many ran.
     /// </summary>
-    public static async Task<int> RunQueuedAsync(ClienteleDatabase database, TimeProvider time, CancellationToken ct)
+    public static async Task<int> RunQueuedAsync(ClienteleDatabase database, TimeProvider time, ILogger log, CancellationToken ct)
     {
         var ran = 0;
         while (true)
@@ -108,9 +108,10 @@ internal static class ScoringJob
             {
                 continue; // another instance took it
             }
+            log.LogInformation("Scoring run {Run} started (requested {Trigger})", run.Id, run.Trigger);
             if (ct.IsCancellationRequested)
             {
-                await HandBackAsync(database, run.Id);
+                await HandBackAsync(database, run.Id, log);
                 ct.ThrowIfCancellationRequested();
             }
             run.Status = ScoringStatus.Running;
@@ -126,7 +127,7 @@ internal static class ScoringJob
             {
                 // A stop, or a database error the model's own checks do not cover (a deadlock with a consumer writing the
                 // same contacts): the run goes back in the queue for the next cycle, not left running until its lease passes.
-                await HandBackAsync(database, run.Id);
+                await HandBackAsync(database, run.Id, log);
                 throw;
             }
             finally
@@ -162,16 +163,26 @@ internal static class ScoringJob
     }
 
     /// <summary>Stopping mid-run: back in the queue at once, for this or another instance to run from the start.</summary>
-    private static async Task HandBackAsync(ClienteleDatabase database, Guid id)
+    private static async Task HandBackAsync(ClienteleDatabase database, Guid id, ILogger log)
     {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await using var db = database.CreateDbContext();
-        using (await database.EnterWriteAsync(limit.Token))
+        try
         {
-            await db.ScoringRuns.Where(r => r.Id == id && r.Status == ScoringStatus.Running).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, ScoringStatus.Queued)
-                .SetProperty(r => r.StartedAt, (DateTime?)null)
-                .SetProperty(r => r.LeaseUntil, (DateTime?)null), limit.Token);
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var db = database.CreateDbContext();
+            using (await database.EnterWriteAsync(limit.Token))
+            {
+                await db.ScoringRuns.Where(r => r.Id == id && r.Status == ScoringStatus.Running).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, ScoringStatus.Queued)
+                    .SetProperty(r => r.StartedAt, (DateTime?)null)
+                    .SetProperty(r => r.LeaseUntil, (DateTime?)null), limit.Token);
+            }
+            log.LogInformation("Scoring run {Run} was put back in the queue", id);
+        }
+        catch (Exception ex)
+        {
+            // Not lost: once its lease has passed another instance (or this one at its next start) runs it again.
+            log.LogError(ex, "Scoring run {Run} could not be put back in the queue; it is run again once its lease has passed", id);
+            throw;
         }
     }
 
@@ -186,7 +197,8 @@ internal static class ScoringJob
                 .Select(o => new Purchase(o.ContactId, o.PlacedAt, o.Total, o.Currency))
                 .ToListAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
-            var outcome = ValueScorer.Score(purchases, DateOnly.FromDateTime(now), settings);
+            // The fit does not look at the token: a stop leaves it to finish alone and hands the run back at once.
+            var outcome = await Task.Run(() => ValueScorer.Score(purchases, DateOnly.FromDateTime(now), settings), ct).WaitAsync(ct);
             await StoreAsync(database, outcome, now, ct);
             run.Status = ScoringStatus.Succeeded;
             run.Contacts = outcome.Contacts.Count;

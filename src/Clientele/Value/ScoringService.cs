@@ -35,7 +35,7 @@ internal sealed class ScoringService(ClienteleDatabase database, ScoringSignal s
                     {
                         await QueueNightlyIfDueAsync(at, stoppingToken);
                     }
-                    var ran = await ScoringJob.RunQueuedAsync(database, time, stoppingToken);
+                    var ran = await ScoringJob.RunQueuedAsync(database, time, log, stoppingToken);
                     if (ran > 0)
                     {
                         log.LogInformation("Scored customer value ({Runs} runs)", ran);

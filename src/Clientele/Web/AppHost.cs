@@ -46,6 +46,9 @@ internal static class AppHost
         services.AddSingleton(_ => ClienteleDatabase.Open(config.GetConnectionString("Clientele")));
         services.AddSingleton<IDbContextFactory<ClienteleDb>>(sp => sp.GetRequiredService<ClienteleDatabase>());
         services.AddScoped(sp => sp.GetRequiredService<ClienteleDatabase>().CreateDbContext());
+        // On a stop every worker hands back what it holds at the same time, each within the whole shutdown window,
+        // rather than one after the other with the last left the time the others did not use.
+        services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);
         services.AddHostedService<DatabaseStartup>();
         services.AddSingleton<Clientele.Privacy.ErasureCompactor>();
         services.AddHostedService(sp => sp.GetRequiredService<Clientele.Privacy.ErasureCompactor>());

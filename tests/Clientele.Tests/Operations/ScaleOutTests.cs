@@ -105,7 +105,9 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             // Stop one instance mid-send, as systemd does.
             await MailFlowTests.Until(() => Task.FromResult(peer.AcceptedMessageIds().Count >= 1000), "mail is flowing", 120);
             var stoppedShare = await CountersAsync(servers[2]);
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
             Assert.Equal(0, await servers[2].StopAsync());
+            output.WriteLine($"the stopped instance exited {stopping.Elapsed.TotalSeconds:F1} s after SIGTERM");
             var stoppedLog = servers[2].Output;
 
             await MailFlowTests.Until(async () =>
@@ -152,14 +154,14 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 // the next; each run is run by one instance, once, and none was interrupted.
                 scoring = await db.ScoringRuns.AsNoTracking().ToListAsync();
                 Assert.InRange(scoring.Count, 1, 3);
-                if (scoring.Any(r => r.Status != ScoringStatus.Succeeded))
+                var failed = scoring.Any(r => r.Status != ScoringStatus.Succeeded);
+                foreach (var (s, i) in servers.Select((s, i) => (s, i)))
                 {
-                    // What each instance said about its runs, to tell a lost claim from a failed write.
-                    foreach (var (s, i) in servers.Select((s, i) => (s, i)))
-                    {
-                        var log = i == 2 ? stoppedLog : s.Output;
-                        output.WriteLine($"instance {i}:\n{log[Math.Max(0, log.Length - 20_000)..]}");
-                    }
+                    // What each instance said about its runs; everything it said when a run did not succeed.
+                    var log = i == 2 ? stoppedLog : s.Output;
+                    output.WriteLine(failed
+                        ? $"instance {i}:\n{log[Math.Max(0, log.Length - 20_000)..]}"
+                        : $"instance {i}: {string.Join("; ", log.Split('\n').Where(l => l.Contains("Scoring run", StringComparison.Ordinal)).Select(l => l.Trim()))}");
                 }
                 Assert.All(scoring, r => Assert.Equal(ScoringStatus.Succeeded, r.Status));
             }

@@ -7,6 +7,7 @@ using Clientele.Lifecycle;
 using Clientele.Tests.Infrastructure;
 using Clientele.Value;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Clientele.Tests.Value;
 
@@ -234,5 +235,93 @@ public sealed class ScoringTests
         Assert.Equal("nightly", run.Trigger);
         Assert.Equal(ScoringStatus.Failed, run.Status); // no orders yet, and it says so
         Assert.Contains("there are 0 customers", run.Error);
+    }
+
+    /// <summary>
+    /// A server stopped in the middle of a run (SIGTERM, a deploy) puts it back in the queue at once, so the next server
+    /// (or another instance) runs it from the start instead of waiting for its lease to pass and calling it interrupted.
+    /// The run is held just before it writes, so the stop always finds it running.
+    /// </summary>
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task A_run_stopped_half_way_goes_back_in_the_queue_and_the_next_start_runs_it(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await SeedAsync(app);
+        var client = await app.ApiClientAsync("admin");
+        var service = app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ScoringService>().Single();
+
+        Guid held = default;
+        for (var attempt = 0; attempt < 5 && held == default; attempt++)
+        {
+            var requested = await (await client.PostAsync("/api/v1/scoring/runs", null)).ReadJsonAsync();
+            var id = requested.GetProperty("id").GetGuid();
+            var status = await StatusWhenStartedAsync(app, id);
+            // Hold what the run writes next: the SQLite writer, or every contact's row on PostgreSQL.
+            var gate = await app.Database.EnterWriteAsync(CancellationToken.None);
+            await using var locker = app.NewDb();
+            await using var tx = db == Db.Postgres ? await locker.Database.BeginTransactionAsync() : null;
+            if (tx is not null)
+            {
+                await locker.Database.ExecuteSqlRawAsync("SELECT \"Id\" FROM contacts FOR UPDATE");
+            }
+            await using (var check = app.NewDb())
+            {
+                status = (await check.ScoringRuns.AsNoTracking().SingleAsync(r => r.Id == id)).Status;
+            }
+            if (status != ScoringStatus.Running)
+            {
+                // It finished before it could be held: try with the next run.
+                gate.Dispose();
+                continue;
+            }
+            held = id;
+            var stopping = service.StopAsync(CancellationToken.None);
+            gate.Dispose(); // the stop was asked first; the hand-back may write now
+            await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+            if (tx is not null)
+            {
+                await tx.RollbackAsync();
+            }
+        }
+        Assert.NotEqual(default, held);
+
+        await using (var data = app.NewDb())
+        {
+            var run = await data.ScoringRuns.AsNoTracking().SingleAsync(r => r.Id == held);
+            Assert.Equal(ScoringStatus.Queued, run.Status);
+            Assert.Null(run.StartedAt);
+            Assert.Null(run.Error);
+        }
+
+        await service.StartAsync(CancellationToken.None);
+        await using (var data = app.NewDb())
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (await data.ScoringRuns.AsNoTracking().AnyAsync(r => r.Id == held && r.Status != ScoringStatus.Succeeded) && waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+            var run = await data.ScoringRuns.AsNoTracking().SingleAsync(r => r.Id == held);
+            Assert.Equal(ScoringStatus.Succeeded, run.Status);
+            Assert.Equal(100, run.Contacts);
+            Assert.DoesNotContain(await data.ScoringRuns.AsNoTracking().ToListAsync(), r => r.Status == ScoringStatus.Failed);
+        }
+    }
+
+    private static async Task<ScoringStatus> StatusWhenStartedAsync(TestApp app, Guid id)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await using var data = app.NewDb();
+            var status = (await data.ScoringRuns.AsNoTracking().SingleAsync(r => r.Id == id)).Status;
+            if (status != ScoringStatus.Queued || waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return status;
+            }
+            await Task.Delay(5);
+        }
     }
 }
