@@ -35,15 +35,17 @@ public static class PostgresServer
         }
     }
 
-    /// <summary>Creates an empty database for one test and returns its connection string.</summary>
-    public static async Task<string> CreateDatabaseAsync()
+    /// <summary>
+    /// Creates an empty database for one test (or a copy of <paramref name="template"/>) and returns its connection string.
+    /// </summary>
+    public static async Task<string> CreateDatabaseAsync(string? template = null)
     {
         var admin = await AdminConnectionStringAsync();
         var name = "t_" + Guid.NewGuid().ToString("N")[..16];
         await using (var conn = new NpgsqlConnection(admin))
         {
             await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await using var cmd = new NpgsqlCommand(template is null ? $"CREATE DATABASE {name}" : $"CREATE DATABASE {name} TEMPLATE {template}", conn);
             await cmd.ExecuteNonQueryAsync();
         }
         return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true, MaxPoolSize = 20 }.ToString();

@@ -20,8 +20,8 @@ public static class Db
 }
 
 /// <summary>
-/// The whole app on a real, empty database (a SQLite file or a fresh PostgreSQL database), hosted
-/// in memory and driven over HTTP. Time is a <see cref="FakeTimeProvider"/>.
+/// The whole app on a real, empty database (a SQLite file or a fresh PostgreSQL database, with the schema copied from
+/// <see cref="MigratedTemplate"/>), hosted in memory and driven over HTTP. Time is a <see cref="FakeTimeProvider"/>.
 /// </summary>
 public sealed class TestApp : WebApplicationFactory<Program>
 {
@@ -56,13 +56,15 @@ public sealed class TestApp : WebApplicationFactory<Program>
     {
         if (_kind == Db.Postgres)
         {
-            _connectionString = await PostgresServer.CreateDatabaseAsync();
+            _connectionString = await MigratedTemplate.CreatePostgresAsync();
         }
         else
         {
             _sqliteDir = Path.Combine(Path.GetTempPath(), "clientele-test-" + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(_sqliteDir);
-            _connectionString = $"Data Source={Path.Combine(_sqliteDir, "clientele.db")}";
+            var file = Path.Combine(_sqliteDir, "clientele.db");
+            await MigratedTemplate.CopySqliteAsync(file);
+            _connectionString = $"Data Source={file}";
         }
         _ = Server; // build and start the host: runs migrations
     }
