@@ -2,6 +2,7 @@ using Clientele.Accounts;
 using Clientele.Data;
 using Clientele.Web;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -62,8 +63,35 @@ public sealed class DemoApp : IAsyncLifetime
             new ServeOptions($"Data Source={Path.Combine(_dir, "clientele.db")}", "http://127.0.0.1:0", Demo: true));
         await _app.StartAsync();
         Url = _app.Urls.First();
+        await SettledAsync();
         _playwright = await Playwright.CreateAsync();
         _browser = await BrowserTests.LaunchAsync(_playwright);
+    }
+
+    /// <summary>
+    /// Waits for the start-up work that changes what the pages count: the first stage sweep, and the event consumers
+    /// deriving stages, values and segments from the demo's events. A test that compares two counts taken a few seconds
+    /// apart (a segment's live count and its members once saved) would otherwise race it.
+    /// </summary>
+    private async Task SettledAsync()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await using (var db = NewDb())
+            {
+                if (await db.Settings.AnyAsync(s => s.Key == Clientele.Lifecycle.StageSweepService.LastKey))
+                {
+                    break;
+                }
+            }
+            if (waited.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new TimeoutException("The demo server's first stage sweep did not finish within 3 minutes.");
+            }
+            await Task.Delay(100);
+        }
+        await Services.GetRequiredService<Clientele.Events.EventDispatcher>().DrainAsync(CancellationToken.None);
     }
 
     internal ClienteleDb NewDb() => Services.GetRequiredService<ClienteleDatabase>().CreateDbContext();
