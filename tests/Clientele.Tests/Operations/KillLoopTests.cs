@@ -12,9 +12,9 @@ namespace Clientele.Tests.Operations;
 /// <summary>
 /// The server is killed (SIGKILL) fifty times at random moments while 20,000 contacts enter a two-e-mail journey and a
 /// broadcast goes to all of them; afterwards every intended message went out exactly once, apart from those recorded as
-/// possibly delivered, and every contact has exactly one enrollment. It asserts no timing, so it runs beside the other
-/// tests (first, being the longest) rather than alone at the end.
+/// possibly delivered, and every contact has exactly one enrollment.
 /// </summary>
+[Collection(nameof(HeavyMail))]
 public sealed class KillLoopTests(ITestOutputHelper output)
 {
     private const int Contacts = 20_000;
