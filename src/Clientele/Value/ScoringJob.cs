@@ -109,11 +109,6 @@ internal static class ScoringJob
                 continue; // another instance took it
             }
             log.LogInformation("Scoring run {Run} started (requested {Trigger})", run.Id, run.Trigger);
-            if (ct.IsCancellationRequested)
-            {
-                await HandBackAsync(database, run.Id, log);
-                ct.ThrowIfCancellationRequested();
-            }
             run.Status = ScoringStatus.Running;
             run.StartedAt = now;
             run.LeaseUntil = now + Lease;
@@ -121,6 +116,7 @@ internal static class ScoringJob
             var renewal = RenewAsync(database, run.Id, time, renewing.Token);
             try
             {
+                ct.ThrowIfCancellationRequested(); // a stop during the claim
                 await ExecuteAsync(database, db, run, time, ct);
             }
             catch (Exception)
