@@ -538,10 +538,10 @@ internal static partial class OrderImport
         var orders = await db.Orders.Where(o => ids.Contains(o.ExternalId)).ToDictionaryAsync(o => o.ExternalId, ct);
         // An order.placed event not yet projected into an order row is an imported order too.
         var placedKeys = ids.Select(PlacedKey).ToList();
-        var placed = await db.Events.AsNoTracking().Where(e => placedKeys.Contains(e.IdempotencyKey!))
+        var placed = await db.Events.AsNoTracking().Where(e => e.IdempotencyKey != null && placedKeys.Contains(e.IdempotencyKey))
             .Select(e => new { e.IdempotencyKey, e.ContactId }).ToDictionaryAsync(e => e.IdempotencyKey!, e => e.ContactId, ct);
         var refundKeys = batch.Where(d => d.Refunded).Select(d => RefundKey(d.OrderId)).ToList();
-        var refunded = refundKeys.Count == 0 ? [] : (await db.Events.AsNoTracking().Where(e => refundKeys.Contains(e.IdempotencyKey!))
+        var refunded = refundKeys.Count == 0 ? [] : (await db.Events.AsNoTracking().Where(e => e.IdempotencyKey != null && refundKeys.Contains(e.IdempotencyKey))
             .Select(e => e.IdempotencyKey!).ToListAsync(ct)).ToHashSet();
 
         var fresh = batch.Where(d => !orders.ContainsKey(d.OrderId) && !placed.ContainsKey(PlacedKey(d.OrderId))).ToList();
@@ -622,7 +622,7 @@ internal static partial class OrderImport
         var externals = drafts.Select(d => d.ExternalId).OfType<string>().Distinct().ToList();
         var found = emails.Count + externals.Count == 0
             ? []
-            : await db.Contacts.Where(c => emails.Contains(c.EmailNormalized!) || externals.Contains(c.ExternalId!)).ToListAsync(ct);
+            : await db.Contacts.Where(c => (c.EmailNormalized != null && emails.Contains(c.EmailNormalized)) || (c.ExternalId != null && externals.Contains(c.ExternalId))).ToListAsync(ct);
         var byEmail = found.Where(c => c.EmailNormalized is not null).ToDictionary(c => c.EmailNormalized!);
         var byExternal = found.Where(c => c.ExternalId is not null).ToDictionary(c => c.ExternalId!);
         var result = new Dictionary<OrderDraft, Contact>(ReferenceEqualityComparer.Instance);

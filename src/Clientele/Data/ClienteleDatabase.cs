@@ -24,17 +24,25 @@ internal sealed class ClienteleDatabase : IDbContextFactory<ClienteleDb>, IDispo
         if (kind == DatabaseKind.Sqlite)
         {
             _sqlite = new DbContextOptionsBuilder<SqliteClienteleDb>()
-                .UseSqlite(connectionString)
+                .UseSqlite(connectionString, o => o.UseParameterizedCollectionMode(CollectionMode))
                 .AddInterceptors(SqlitePragmas.Instance)
                 .Options;
         }
         else
         {
             _postgres = new DbContextOptionsBuilder<PostgresClienteleDb>()
-                .UseNpgsql(connectionString)
+                .UseNpgsql(connectionString, o => o.UseParameterizedCollectionMode(CollectionMode))
                 .Options;
         }
     }
+
+    /// <summary>
+    /// A list in a query (<c>ids.Contains(x.Id)</c>) travels as one parameter: a JSON array read with <c>json_each</c> on
+    /// SQLite, an array with <c>= ANY</c> on PostgreSQL. One SQL text and one compiled query serve lists of any length;
+    /// the default of one parameter per element made a batch of a few thousand events bind, and SQLite look up, thousands
+    /// of parameters by name in every query.
+    /// </summary>
+    private const ParameterTranslationMode CollectionMode = ParameterTranslationMode.Parameter;
 
     public DatabaseKind Kind { get; }
     public string ConnectionString { get; }

@@ -434,11 +434,11 @@ internal sealed class EventIngest : IDisposable
         var found = new List<Contact>();
         if (emails.Count > 0)
         {
-            found.AddRange(await db.Contacts.AsNoTracking().Where(c => emails.Contains(c.EmailNormalized!)).Select(Identity).ToListAsync(ct));
+            found.AddRange(await db.Contacts.AsNoTracking().Where(c => c.EmailNormalized != null && emails.Contains(c.EmailNormalized)).Select(Identity).ToListAsync(ct));
         }
         if (externals.Count > 0)
         {
-            found.AddRange(await db.Contacts.AsNoTracking().Where(c => externals.Contains(c.ExternalId!)).Select(Identity).ToListAsync(ct));
+            found.AddRange(await db.Contacts.AsNoTracking().Where(c => c.ExternalId != null && externals.Contains(c.ExternalId)).Select(Identity).ToListAsync(ct));
         }
         if (ids.Count > 0)
         {

@@ -68,7 +68,7 @@ internal static class StaticLists
             rows.Add(row.BadData is null ? row.Cell(column) ?? "" : "");
         }
         var emails = rows.Where(r => r.Contains('@', StringComparison.Ordinal)).Select(r => r.ToLowerInvariant()).Distinct().ToList();
-        var byEmail = await db.Contacts.Where(c => emails.Contains(c.EmailNormalized!) && c.DeletedAt == null)
+        var byEmail = await db.Contacts.Where(c => c.EmailNormalized != null && emails.Contains(c.EmailNormalized) && c.DeletedAt == null)
             .Select(c => new { c.EmailNormalized, c.Id }).ToDictionaryAsync(c => c.EmailNormalized!, c => c.Id, ct);
         var ids = new List<Guid>();
         var rowOfId = new List<int>();
