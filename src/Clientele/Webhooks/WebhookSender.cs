@@ -111,6 +111,11 @@ internal sealed class WebhookSender(ClienteleDatabase database, TimeProvider tim
                 .SetProperty(c => c.LastStatusCode, outcome.StatusCode)
                 .SetProperty(c => c.LastError, error)
                 .SetProperty(c => c.DeliveredAt, delivered), ct);
+            if (status == WebhookStatus.Pending)
+            {
+                log.LogInformation("Webhook call {Call} to {Url} will be tried again at {Due:O} (try {Attempts} of {Max}): {Error}",
+                    call.Id, call.Url, due, call.Attempts, MaxAttempts, outcome.Error ?? $"HTTP {outcome.StatusCode}");
+            }
             if (status == WebhookStatus.Failed)
             {
                 log.LogWarning("Webhook call {Call} to {Url} failed after {Attempts} tries: {Error}", call.Id, call.Url, call.Attempts, outcome.Error ?? $"HTTP {outcome.StatusCode}");

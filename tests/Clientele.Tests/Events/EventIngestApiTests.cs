@@ -109,6 +109,47 @@ public sealed class EventIngestApiTests
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
+    public async Task Many_requests_at_once_naming_the_same_new_people_create_each_person_once(string db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var api = await app.ApiClientAsync("write");
+        // 40 requests at once, each naming the same 30 new people (by e-mail, in a different order each time) and one of
+        // its own; on PostgreSQL several writers store groups side by side.
+        var people = Enumerable.Range(0, 30).Select(i => $"p{i:D2}@example.com").ToList();
+        var requests = Enumerable.Range(0, 40).Select(r => new
+        {
+            events = people.Select((email, i) => people[(i + r) % people.Count]).Append($"own{r:D2}@example.com")
+                .Select(email => new { type = "page.viewed", email, occurredAt = $"2026-05-01T10:{r:D2}:00Z" }).ToArray(),
+        }).ToList();
+
+        var responses = await Task.WhenAll(requests.Select(body => api.PostJsonAsync("/api/v1/events", body)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var results = new List<JsonElement>();
+        foreach (var response in responses)
+        {
+            results.AddRange((await response.ReadJsonAsync()).GetProperty("results").EnumerateArray());
+        }
+        Assert.All(results, r => Assert.Equal("stored", r.GetProperty("status").GetString()));
+        await using var data = app.NewDb();
+        var contacts = await data.Contacts.AsNoTracking().Select(c => new { c.Id, c.EmailNormalized, c.LastActivityAt }).ToListAsync();
+        Assert.Equal(70, contacts.Count);
+        Assert.Equal(70, contacts.Select(c => c.EmailNormalized).Distinct().Count());
+        // Every event names the one contact its person has, and each contact's last activity is its latest event.
+        var byEmail = contacts.ToDictionary(c => c.EmailNormalized!);
+        var events = await data.Events.AsNoTracking().Where(e => e.Type == "page.viewed").Select(e => new { e.ContactId, e.OccurredAt }).ToListAsync();
+        Assert.Equal(40 * 31, events.Count);
+        Assert.Equal(30 * 40, events.Count(e => people.Any(p => byEmail[p].Id == e.ContactId)));
+        await app.DrainAsync();
+        var latest = events.GroupBy(e => e.ContactId).ToDictionary(g => g.Key, g => g.Max(e => e.OccurredAt));
+        var after = await data.Contacts.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.LastActivityAt);
+        Assert.All(latest, l => Assert.Equal(l.Value, after[l.Key]));
+        Assert.Equal(new DateTime(2026, 5, 1, 10, 39, 0, DateTimeKind.Utc), after[byEmail["p00@example.com"].Id]);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
     public async Task A_retried_request_with_the_same_Idempotency_Key_header_gets_the_first_answer_again(string db)
     {
         await using var app = await TestApp.StartAsync(db);

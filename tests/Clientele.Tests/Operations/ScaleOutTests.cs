@@ -147,6 +147,16 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
 
                 // One webhook call per sign-up, each posted once.
                 var calls = receiver.Requests.Select(r => r.Headers["Clientele-Call"]).ToList();
+                foreach (var retried in await db.WebhookCalls.AsNoTracking().Where(c => c.Attempts > 1).ToListAsync())
+                {
+                    // A call posted twice was tried twice: say why the first try did not count.
+                    output.WriteLine($"webhook call {retried.Id}: {retried.Attempts} tries, {receiver.Requests.Count(r => r.Headers["Clientele-Call"] == retried.Id.ToString())} received");
+                    foreach (var (s, i) in servers.Select((s, i) => (s, i)))
+                    {
+                        var log = i == 2 ? stoppedLog : s.Output;
+                        output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains(retried.Id.ToString(), StringComparison.Ordinal)).Select(l => $"instance {i}: {l.Trim()}")));
+                    }
+                }
                 Assert.Equal(Contacts, calls.Count);
                 Assert.Equal(Contacts, calls.Distinct().Count());
 

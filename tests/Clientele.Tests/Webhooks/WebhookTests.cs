@@ -56,6 +56,16 @@ internal sealed class Receiver : IDisposable
             {
                 return;
             }
+            // Each request is answered on its own, as a real receiver's server does: several senders post at once, and
+            // one slow answer must not hold the others past the senders' timeout.
+            _ = Task.Run(() => AnswerAsync(context));
+        }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        try
+        {
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             Requests.Enqueue(new Request(context.Request.Url!.AbsolutePath,
@@ -67,6 +77,10 @@ internal sealed class Receiver : IDisposable
                 context.Response.RedirectLocation = "http://169.254.169.254/latest/meta-data/";
             }
             context.Response.Close();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+        {
+            // the sender gave up on this request, or the receiver is closing
         }
     }
 
