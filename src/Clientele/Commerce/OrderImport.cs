@@ -622,7 +622,7 @@ internal static partial class OrderImport
         var externals = drafts.Select(d => d.ExternalId).OfType<string>().Distinct().ToList();
         var found = emails.Count + externals.Count == 0
             ? []
-            : await db.Contacts.Where(c => (c.EmailNormalized != null && emails.Contains(c.EmailNormalized)) || (c.ExternalId != null && externals.Contains(c.ExternalId))).ToListAsync(ct);
+            : await db.Contacts.Where(Contact.NamedBy(emails, externals)).ToListAsync(ct);
         var byEmail = found.Where(c => c.EmailNormalized is not null).ToDictionary(c => c.EmailNormalized!);
         var byExternal = found.Where(c => c.ExternalId is not null).ToDictionary(c => c.ExternalId!);
         var result = new Dictionary<OrderDraft, Contact>(ReferenceEqualityComparer.Instance);

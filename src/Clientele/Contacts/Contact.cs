@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Clientele.Lifecycle;
 
 namespace Clientele.Contacts;
@@ -69,6 +70,13 @@ internal sealed class Contact
 
     public static string? Normalize(string? email) =>
         string.IsNullOrWhiteSpace(email) ? null : email.Trim().ToLowerInvariant();
+
+    /// <summary>
+    /// The contacts holding one of these normalised e-mails or external ids. Each list is compared only where the column
+    /// has a value, so the database answers from the column's index alone (without that, the query also looks for nulls).
+    /// </summary>
+    public static Expression<Func<Contact, bool>> NamedBy(List<string> emails, List<string> externals) =>
+        c => (c.EmailNormalized != null && emails.Contains(c.EmailNormalized)) || (c.ExternalId != null && externals.Contains(c.ExternalId));
 }
 
 /// <summary>What the customer-base models say about a customer, as of <see cref="ScoredAt"/>.</summary>

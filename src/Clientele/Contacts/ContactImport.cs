@@ -361,7 +361,7 @@ internal static partial class ContactImport
         var emails = batch.Select(b => Contact.Normalize(b.Changes.Email)).OfType<string>().Distinct().ToList();
         var externals = batch.Select(b => b.Changes.ExternalId).Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x!).Distinct().ToList();
         var found = await db.Contacts.Include(c => c.Consents)
-            .Where(c => (c.EmailNormalized != null && emails.Contains(c.EmailNormalized)) || (c.ExternalId != null && externals.Contains(c.ExternalId)))
+            .Where(Contact.NamedBy(emails, externals))
             .ToListAsync(ct);
         var byEmail = found.Where(c => c.EmailNormalized is not null).ToDictionary(c => c.EmailNormalized!);
         var byExternal = found.Where(c => c.ExternalId is not null).ToDictionary(c => c.ExternalId!);

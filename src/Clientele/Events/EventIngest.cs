@@ -345,19 +345,23 @@ internal sealed class EventIngest : IDisposable
                 .ToDictionaryAsync(e => e.IdempotencyKey!, e => (e.Id, e.ContactId), ct);
 
         var contacts = await ResolveContactsAsync(db, drafts, results, items[0].ReceivedAt, ct);
-        if (db.Kind == DatabaseKind.Postgres && HasNewContacts(db))
+        if (db.Kind == DatabaseKind.Postgres && db.ChangeTracker.Entries<Contact>().Any(e => e.State == EntityState.Added))
         {
             // New people are created first, in a short transaction of their own under the contact-creation lock, so two
             // writers naming the same new person cannot both create them, and the other writers wait for that alone, not
-            // for this group's events as well. This transaction then finds them (each statement reads what is committed).
-            await CreateContactsAsync(items, drafts, ct);
-            contacts = await ResolveAgainAsync(db, drafts, results, items[0].ReceivedAt, ct);
-            if (HasNewContacts(db))
+            // for this group's events as well. What that transaction decided is what this one writes the events against.
+            foreach (var entry in db.ChangeTracker.Entries<Contact>().ToList())
             {
-                // Someone new still (another writer changed who is who meanwhile): create them under the lock, held to commit.
-                await LockContactCreationAsync(db, ct);
-                contacts = await ResolveAgainAsync(db, drafts, results, items[0].ReceivedAt, ct);
+                entry.State = EntityState.Detached;
             }
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i]?.Status == IngestResult.Rejected && drafts[i].Error is null)
+                {
+                    results[i] = null; // an unknown contact id: the second look decides afresh
+                }
+            }
+            contacts = await CreateContactsAsync(items, drafts, results, ct);
         }
 
         var stored = new List<(int Index, Event Event)>();
@@ -415,19 +419,18 @@ internal sealed class EventIngest : IDisposable
         return results.Select(r => r!).ToList();
     }
 
-    private static bool HasNewContacts(ClienteleDb db) => db.ChangeTracker.Entries<Contact>().Any(e => e.State == EntityState.Added);
-
-    private static Task LockContactCreationAsync(ClienteleDb db, CancellationToken ct) =>
-        db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7283461)", ct);
-
-    /// <summary>PostgreSQL: creates the group's new people (and records what it learns of known ones) and commits.</summary>
-    private async Task CreateContactsAsync(PendingEvent[] items, (EventDraft? Draft, FieldErrorDto? Error)[] drafts, CancellationToken ct)
+    /// <summary>
+    /// PostgreSQL: under the contact-creation lock, looks again at who each item names, creates the new people (and records
+    /// what it learns of known ones) and commits; returns each item's contact, and rejects items naming an unknown id.
+    /// </summary>
+    private async Task<Contact?[]> CreateContactsAsync(PendingEvent[] items, (EventDraft? Draft, FieldErrorDto? Error)[] drafts,
+        IngestResult?[] results, CancellationToken ct)
     {
         await using var db = _database.CreateDbContext();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await LockContactCreationAsync(db, ct);
-        var contacts = await ResolveContactsAsync(db, drafts, new IngestResult?[drafts.Length], items[0].ReceivedAt, ct);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7283461)", ct);
+        var contacts = await ResolveContactsAsync(db, drafts, results, items[0].ReceivedAt, ct);
         for (var i = 0; i < drafts.Length; i++)
         {
             if (contacts[i] is { } contact)
@@ -437,6 +440,7 @@ internal sealed class EventIngest : IDisposable
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        return contacts;
     }
 
     /// <summary>A new contact's last activity is their latest event; existing contacts are kept current by ActivityProjection.</summary>
@@ -446,24 +450,6 @@ internal sealed class EventIngest : IDisposable
         {
             contact.LastActivityAt = occurred;
         }
-    }
-
-    /// <summary>Forgets the first look's contacts and verdicts on them, and looks again.</summary>
-    private static Task<Contact?[]> ResolveAgainAsync(ClienteleDb db, (EventDraft? Draft, FieldErrorDto? Error)[] drafts,
-        IngestResult?[] results, DateTime now, CancellationToken ct)
-    {
-        foreach (var entry in db.ChangeTracker.Entries<Contact>().ToList())
-        {
-            entry.State = EntityState.Detached;
-        }
-        for (var i = 0; i < results.Length; i++)
-        {
-            if (results[i]?.Status == IngestResult.Rejected && drafts[i].Error is null)
-            {
-                results[i] = null;
-            }
-        }
-        return ResolveContactsAsync(db, drafts, results, now, ct);
     }
 
     /// <summary>Finds each item's contact by id, external id or e-mail; creates unknown people as Leads.</summary>

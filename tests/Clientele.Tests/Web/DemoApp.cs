@@ -75,22 +75,11 @@ public sealed class DemoApp : IAsyncLifetime
     /// </summary>
     private async Task SettledAsync()
     {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        await Clientele.Tests.Outbox.MailFlowTests.Until(async () =>
         {
-            await using (var db = NewDb())
-            {
-                if (await db.Settings.AnyAsync(s => s.Key == Clientele.Lifecycle.StageSweepService.LastKey))
-                {
-                    break;
-                }
-            }
-            if (waited.Elapsed > TimeSpan.FromMinutes(3))
-            {
-                throw new TimeoutException("The demo server's first stage sweep did not finish within 3 minutes.");
-            }
-            await Task.Delay(100);
-        }
+            await using var db = NewDb();
+            return await db.Settings.AnyAsync(s => s.Key == Clientele.Lifecycle.StageSweepService.LastKey);
+        }, "the demo server's first stage sweep finished", 180);
         await Services.GetRequiredService<Clientele.Events.EventDispatcher>().DrainAsync(CancellationToken.None);
     }
 
