@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Clientele.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Antiforgery;
 
 namespace Clientele.Accounts;
 
@@ -11,12 +11,20 @@ internal static class AccountEndpoints
 {
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        // A form parameter makes the endpoint require a valid antiforgery token.
-        app.MapPost("/logout", async (HttpContext http, [FromForm] string? returnUrl) =>
+        // Signing out needs the anti-forgery token (checked by the antiforgery middleware); the form is read only after
+        // the check has passed, so a forged request is a 400 and never reaches the sign-out.
+        app.MapPost("/logout", async (HttpContext http) =>
             {
+                if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+                {
+                    return Results.Problem("The sign-out form's anti-forgery token is missing or invalid. Reload the page and sign out again.",
+                        statusCode: StatusCodes.Status400BadRequest);
+                }
+                var returnUrl = (await http.Request.ReadFormAsync(http.RequestAborted))["returnUrl"].ToString();
                 await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-                return TypedResults.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? "/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl!) : "/login");
+                return Results.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? "/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl) : "/login");
             })
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
             .AllowAnonymous() // signing out needs no sign-in, only the anti-forgery token
             .ExcludeFromDescription();
         return app;

@@ -54,7 +54,17 @@ public static class MigratedTemplate
                 NpgsqlConnection.ClearPool(new NpgsqlConnection(database.ConnectionString));
             }
             var name = new NpgsqlConnectionStringBuilder(connection).Database!;
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => PostgresServer.DropDatabaseAsync(connection).GetAwaiter().GetResult();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try
+                {
+                    PostgresServer.DropDatabaseAsync(connection).GetAwaiter().GetResult();
+                }
+                catch (NpgsqlException)
+                {
+                    // The tests' own throwaway server stopped first, and took the database with it.
+                }
+            };
             _postgresName = name;
         });
         return await PostgresServer.CreateDatabaseAsync(template);
