@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Clientele.Api;
 using Clientele.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -17,8 +18,7 @@ internal static class AccountEndpoints
             {
                 if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
                 {
-                    return Results.Problem("The sign-out form's anti-forgery token is missing or invalid. Reload the page and sign out again.",
-                        statusCode: StatusCodes.Status400BadRequest);
+                    return ApiProblems.BadRequest("The sign-out form's anti-forgery token is missing or invalid. Reload the page and sign out again.");
                 }
                 var returnUrl = (await http.Request.ReadFormAsync(http.RequestAborted))["returnUrl"].ToString();
                 await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
